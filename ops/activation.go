@@ -1,0 +1,192 @@
+package ops
+
+import (
+	"hash"
+	"math"
+
+	"github.com/chewxy/hm"
+	"github.com/pkg/errors"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// activation names an elementwise nonlinearity.
+type activation int
+
+const (
+	reluAct activation = iota
+	sigmoidAct
+	tanhAct
+)
+
+func (a activation) String() string {
+	return [...]string{"ReLU", "Sigmoid", "Tanh"}[a]
+}
+
+// ReLU returns max(x, 0) elementwise.
+func ReLU(x *G.Node) (*G.Node, error) { return apply(activationOp{act: reluAct}, x) }
+
+// Sigmoid returns 1/(1+exp(-x)) elementwise.
+func Sigmoid(x *G.Node) (*G.Node, error) { return apply(activationOp{act: sigmoidAct}, x) }
+
+// Tanh returns tanh(x) elementwise.
+func Tanh(x *G.Node) (*G.Node, error) { return apply(activationOp{act: tanhAct}, x) }
+
+// activationOp applies one elementwise nonlinearity to a tensor of any shape.
+type activationOp struct {
+	plainOp
+	act activation
+}
+
+func (op activationOp) Arity() int { return 1 }
+
+func (op activationOp) Type() hm.Type {
+	a := hm.TypeVariable('a')
+	return hm.NewFnType(a, a)
+}
+
+func (op activationOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
+	if err := checkArity(op.String(), len(ds), 1); err != nil {
+		return nil, err
+	}
+	s, err := shapeOf(ds[0])
+	return s.Clone(), err
+}
+
+func (op activationOp) Do(inputs ...G.Value) (G.Value, error) { return doAlloc(op, inputs) }
+
+func (op activationOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Value, error) {
+	if err := checkArity(op.String(), len(inputs), 1); err != nil {
+		return nil, err
+	}
+	x, err := denseOf(inputs[0])
+	if err != nil {
+		return nil, errors.Wrap(err, op.String())
+	}
+	y := outputFor(prealloc, x.Dtype(), x.Shape())
+	if x.Dtype() == tensor.Float32 {
+		activate(op.act, data[float32](y), data[float32](x))
+	} else {
+		activate(op.act, data[float64](y), data[float64](x))
+	}
+	return y, nil
+}
+
+func (op activationOp) WriteHash(h hash.Hash) { writeHash(h, op.String()) }
+func (op activationOp) Hashcode() uint32      { return hashOf(op) }
+func (op activationOp) String() string        { return op.act.String() }
+
+func (op activationOp) DiffWRT(int) []bool { return []bool{true} }
+
+// SymDiff expresses the gradient through the output y alone: ReLU' is
+// [y > 0], sigmoid' is y(1-y) and tanh' is 1-y².
+func (op activationOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	dx, err := apply(activationGradOp{act: op.act}, output, grad)
+	if err != nil {
+		return nil, err
+	}
+	return G.Nodes{dx}, nil
+}
+
+// activationGradOp computes dL/dx from the activation's output y and dL/dy.
+type activationGradOp struct {
+	plainOp
+	act activation
+}
+
+func (op activationGradOp) Arity() int { return 2 }
+
+func (op activationGradOp) Type() hm.Type {
+	a := hm.TypeVariable('a')
+	return hm.NewFnType(a, a, a)
+}
+
+func (op activationGradOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
+	shapes, err := inferShapes(ds)
+	if err != nil {
+		return nil, err
+	}
+	if len(shapes) != 2 || !shapes[0].Eq(shapes[1]) {
+		return nil, errors.Errorf("%v: output and gradient shapes differ: %v", op, shapes)
+	}
+	return shapes[0].Clone(), nil
+}
+
+func (op activationGradOp) Do(inputs ...G.Value) (G.Value, error) { return doAlloc(op, inputs) }
+
+func (op activationGradOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Value, error) {
+	if err := checkArity(op.String(), len(inputs), 2); err != nil {
+		return nil, err
+	}
+	ds, err := densesOf(inputs)
+	if err != nil {
+		return nil, errors.Wrap(err, op.String())
+	}
+	y, dy := ds[0], ds[1]
+	dx := outputFor(prealloc, y.Dtype(), y.Shape())
+	if y.Dtype() == tensor.Float32 {
+		activateGrad(op.act, data[float32](dx), data[float32](y), data[float32](dy))
+	} else {
+		activateGrad(op.act, data[float64](dx), data[float64](y), data[float64](dy))
+	}
+	return dx, nil
+}
+
+func (op activationGradOp) WriteHash(h hash.Hash) { writeHash(h, op.String()) }
+func (op activationGradOp) Hashcode() uint32      { return hashOf(op) }
+func (op activationGradOp) String() string        { return op.act.String() + "Grad" }
+
+// activate writes act(x) into y.
+func activate[T float](act activation, y, x []T) {
+	y = y[:len(x)]
+	switch act {
+	case reluAct:
+		for i, v := range x {
+			if v > 0 {
+				y[i] = v
+			} else {
+				y[i] = 0
+			}
+		}
+	case sigmoidAct:
+		for i, v := range x {
+			y[i] = sigmoid(v)
+		}
+	case tanhAct:
+		for i, v := range x {
+			y[i] = T(math.Tanh(float64(v)))
+		}
+	}
+}
+
+// sigmoid is 1/(1+exp(-x)), written so that exp never overflows.
+func sigmoid[T float](x T) T {
+	if x >= 0 {
+		return T(1 / (1 + math.Exp(-float64(x))))
+	}
+	e := math.Exp(float64(x))
+	return T(e / (1 + e))
+}
+
+// activateGrad writes dL/dx into dx given the output y and dL/dy.
+func activateGrad[T float](act activation, dx, y, dy []T) {
+	dx, dy = dx[:len(y)], dy[:len(y)]
+	switch act {
+	case reluAct:
+		for i, v := range y {
+			if v > 0 {
+				dx[i] = dy[i]
+			} else {
+				dx[i] = 0
+			}
+		}
+	case sigmoidAct:
+		for i, v := range y {
+			dx[i] = dy[i] * v * (1 - v)
+		}
+	case tanhAct:
+		for i, v := range y {
+			dx[i] = dy[i] * (1 - v*v)
+		}
+	}
+}
