@@ -34,9 +34,6 @@ func gemmRows[T float](transA, transB bool, lo, hi, n, k int, alpha T, a []T, ld
 				av = a[i*lda+p]
 			}
 			av *= alpha
-			if av == 0 {
-				continue
-			}
 			if transB {
 				for j := range ci {
 					ci[j] += av * b[j*ldb+p]
