@@ -1,0 +1,591 @@
+package ops
+
+import (
+	"fmt"
+	"hash"
+	"math/bits"
+	"sync"
+
+	"github.com/chewxy/hm"
+	"github.com/pkg/errors"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// ConvParams holds the stride and zero padding of a 2-D convolution.
+//
+// A zero stride means 1, so ConvParams{} is a stride-1 convolution without
+// padding; negative values are rejected. The padding is added on both sides
+// of the input: PadH rows above and below, PadW columns left and right.
+type ConvParams struct {
+	StrideH, StrideW int
+	PadH, PadW       int
+}
+
+// normalized returns p with zero strides replaced by 1, so that equal
+// convolutions hash equally, or an error for negative values.
+func (p ConvParams) normalized() (ConvParams, error) {
+	if p.StrideH < 0 || p.StrideW < 0 || p.PadH < 0 || p.PadW < 0 {
+		return p, errors.Errorf("negative stride or padding in %+v", p)
+	}
+	p.StrideH, p.StrideW = max(p.StrideH, 1), max(p.StrideW, 1)
+	return p, nil
+}
+
+// String formats p as stride and padding, e.g. "s=2x2 p=1x1".
+func (p ConvParams) String() string {
+	return fmt.Sprintf("s=%dx%d p=%dx%d", p.StrideH, p.StrideW, p.PadH, p.PadW)
+}
+
+// Conv2D convolves x of shape (N, C, H, W) with filters w of shape
+// (out, C, kh, kw) and adds the bias b of shape (out), or nothing when b is
+// nil. The result has shape (N, out, OH, OW) with
+// OH = (H + 2·PadH - kh)/StrideH + 1 and OW likewise.
+//
+// Gradients flow to x, w and b. The batch size is read from the values at
+// run time, so one op serves every batch size.
+func Conv2D(x, w, b *G.Node, p ConvParams) (*G.Node, error) {
+	return newConv(sharedConv, x, w, b, p)
+}
+
+// convKind says whether the filters are shared by all output positions
+// (Conv2D) or each position has its own (LocallyConnected2D).
+type convKind int
+
+const (
+	sharedConv convKind = iota
+	localConv
+)
+
+func (k convKind) String() string { return [...]string{"Conv2D", "LocallyConnected2D"}[k] }
+
+// filterDims is the number of dimensions of the filter tensor.
+func (k convKind) filterDims() int { return [...]int{4, 6}[k] }
+
+// biasDims is the number of dimensions of the bias tensor.
+func (k convKind) biasDims() int { return [...]int{1, 3}[k] }
+
+// newConv validates the shapes, so that mistakes come back as errors naming
+// the shapes rather than as gorgonia type errors, and applies the op.
+func newConv(kind convKind, x, w, b *G.Node, p ConvParams) (*G.Node, error) {
+	if x == nil || w == nil {
+		return nil, errors.Errorf("%v: nil input or filter node", kind)
+	}
+	p, err := p.normalized()
+	if err != nil {
+		return nil, errors.Wrap(err, kind.String())
+	}
+	op := convOp{kind: kind, p: p, bias: b != nil}
+	nodes := []*G.Node{x, w}
+	if b != nil {
+		nodes = append(nodes, b)
+	}
+	shapes := make([]G.DimSizer, len(nodes))
+	for i, n := range nodes {
+		shapes[i] = n.Shape()
+	}
+	if _, err := op.InferShape(shapes...); err != nil {
+		return nil, err
+	}
+	return apply(op, nodes...)
+}
+
+// convGeom is the geometry of one convolution call, taken from the shapes
+// of its values so that nothing but stride and padding lives in the op.
+type convGeom struct {
+	n, c, h, w  int // input batch, channels, height, width
+	out, kh, kw int // output channels, filter height and width
+	oh, ow      int // output height and width
+	sh, sw      int // strides
+	ph, pw      int // paddings
+}
+
+// newConvGeom checks the input and filter shapes against each other and
+// against p, and returns the geometry they describe.
+func newConvGeom(kind convKind, p ConvParams, x, w tensor.Shape) (convGeom, error) {
+	if len(x) != 4 {
+		return convGeom{}, errors.Errorf("%v: input must be 4-D (N, C, H, W), got shape %v", kind, x)
+	}
+	if len(w) != kind.filterDims() {
+		return convGeom{}, errors.Errorf("%v: filters must be %d-D, got shape %v (input %v)", kind, kind.filterDims(), w, x)
+	}
+	if !convPositive(x) || !convPositive(w) {
+		return convGeom{}, errors.Errorf("%v: input %v and filters %v must have positive sizes", kind, x, w)
+	}
+	d := len(w)
+	g := convGeom{n: x[0], c: x[1], h: x[2], w: x[3], out: w[0], kh: w[d-2], kw: w[d-1],
+		sh: p.StrideH, sw: p.StrideW, ph: p.PadH, pw: p.PadW}
+	if w[d-3] != g.c {
+		return g, errors.Errorf("%v: input %v has %d channels but filters %v expect %d", kind, x, g.c, w, w[d-3])
+	}
+	if g.h+2*g.ph < g.kh || g.w+2*g.pw < g.kw {
+		return g, errors.Errorf("%v: filters %v are larger than the input %v padded by %dx%d", kind, w, x, g.ph, g.pw)
+	}
+	g.oh, g.ow = (g.h+2*g.ph-g.kh)/g.sh+1, (g.w+2*g.pw-g.kw)/g.sw+1
+	if kind == localConv && (w[1] != g.oh || w[2] != g.ow) {
+		return g, errors.Errorf("%v: filters %v are for %dx%d outputs but input %v gives %dx%d", kind, w, w[1], w[2], x, g.oh, g.ow)
+	}
+	return g, nil
+}
+
+// convPositive reports whether every dimension of s is positive.
+func convPositive(s tensor.Shape) bool {
+	for _, v := range s {
+		if v <= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func (g *convGeom) k() int { return g.c * g.kh * g.kw } // elements of one input patch
+func (g *convGeom) p() int { return g.oh * g.ow }       // output positions per plane
+
+// outShape is the shape of the convolution's output.
+func (g *convGeom) outShape() tensor.Shape { return tensor.Shape{g.n, g.out, g.oh, g.ow} }
+
+// biasShape is the shape of the bias (and of its gradient).
+func (g *convGeom) biasShape(kind convKind) tensor.Shape {
+	if kind == localConv {
+		return tensor.Shape{g.out, g.oh, g.ow}
+	}
+	return tensor.Shape{g.out}
+}
+
+// pointwise reports whether im2col would be the identity (1x1 filters,
+// stride 1, no padding), so the kernels can use the input directly.
+func (g *convGeom) pointwise() bool {
+	return g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.ph == 0 && g.pw == 0
+}
+
+// convGeomOf checks that there are arity shapes, returns the geometry of the
+// first two (input, filters) and checks the third, if any: the bias of a
+// forward op, or dL/dy of a gradient op when grad is set.
+func convGeomOf(kind convKind, p ConvParams, shapes []tensor.Shape, arity int, grad bool) (convGeom, error) {
+	if len(shapes) != arity {
+		return convGeom{}, errors.Errorf("%v: expected %d inputs, got %d", kind, arity, len(shapes))
+	}
+	g, err := newConvGeom(kind, p, shapes[0], shapes[1])
+	if err != nil || arity < 3 {
+		return g, err
+	}
+	what, want := "bias", g.biasShape(kind)
+	if grad {
+		what, want = "output gradient", g.outShape()
+	}
+	if !shapes[2].Eq(want) {
+		return g, errors.Errorf("%v: %s has shape %v, want %v for input %v and filters %v", kind, what, shapes[2], want, shapes[0], shapes[1])
+	}
+	return g, nil
+}
+
+// convValueShapes returns the shapes of dense values.
+func convValueShapes(ds []*tensor.Dense) []tensor.Shape {
+	shapes := make([]tensor.Shape, len(ds))
+	for i, d := range ds {
+		shapes[i] = d.Shape()
+	}
+	return shapes
+}
+
+// convOp is the forward op of Conv2D and LocallyConnected2D: inputs x, w
+// and, when bias is set, b.
+type convOp struct {
+	plainOp
+	kind convKind
+	p    ConvParams
+	bias bool
+}
+
+func (op convOp) Arity() int {
+	if op.bias {
+		return 3
+	}
+	return 2
+}
+
+func (op convOp) Type() hm.Type {
+	if op.bias {
+		return fnType(4, op.kind.filterDims(), op.kind.biasDims(), 4)
+	}
+	return fnType(4, op.kind.filterDims(), 4)
+}
+
+func (op convOp) geom(shapes []tensor.Shape) (convGeom, error) {
+	return convGeomOf(op.kind, op.p, shapes, op.Arity(), false)
+}
+
+func (op convOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
+	shapes, err := inferShapes(ds)
+	if err != nil {
+		return nil, err
+	}
+	g, err := op.geom(shapes)
+	if err != nil {
+		return nil, err
+	}
+	return g.outShape(), nil
+}
+
+func (op convOp) Do(inputs ...G.Value) (G.Value, error) { return doAlloc(op, inputs) }
+
+func (op convOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Value, error) {
+	ds, err := densesOf(inputs)
+	if err != nil {
+		return nil, errors.Wrap(err, op.String())
+	}
+	g, err := op.geom(convValueShapes(ds))
+	if err != nil {
+		return nil, err
+	}
+	y := outputFor(prealloc, ds[0].Dtype(), g.outShape())
+	if y.Dtype() == tensor.Float32 {
+		convForward(op.kind, &g, data[float32](y), ds[0], ds[1], convBiasData[float32](ds))
+	} else {
+		convForward(op.kind, &g, data[float64](y), ds[0], ds[1], convBiasData[float64](ds))
+	}
+	return y, nil
+}
+
+// convBiasData returns the bias values among the inputs, or nil without bias.
+func convBiasData[T float](ds []*tensor.Dense) []T {
+	if len(ds) < 3 {
+		return nil
+	}
+	return data[T](ds[2])
+}
+
+func (op convOp) WriteHash(h hash.Hash) { writeHash(h, op.kind.String(), op.p, op.bias) }
+func (op convOp) Hashcode() uint32      { return hashOf(op) }
+
+func (op convOp) String() string {
+	if op.bias {
+		return fmt.Sprintf("%v{%v bias}", op.kind, op.p)
+	}
+	return fmt.Sprintf("%v{%v}", op.kind, op.p)
+}
+
+func (op convOp) DiffWRT(n int) []bool { return []bool{true, true, true}[:min(n, 3)] }
+
+// SymDiff returns one gradient node per input; each gradient op reads x and
+// w for the geometry (the batch size included) and dL/dy for the values.
+func (op convOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	if len(inputs) != op.Arity() {
+		return nil, errors.Errorf("%v: expected %d inputs, got %d", op, op.Arity(), len(inputs))
+	}
+	grads := make(G.Nodes, len(inputs))
+	for i := range inputs {
+		d, err := apply(convGradOp{kind: op.kind, p: op.p, wrt: convWRT(i)}, inputs[0], inputs[1], grad)
+		if err != nil {
+			return nil, err
+		}
+		grads[i] = d
+	}
+	return grads, nil
+}
+
+// convWRT names the input a convGradOp differentiates with respect to.
+type convWRT int
+
+const (
+	convWrtX convWRT = iota
+	convWrtW
+	convWrtB
+)
+
+func (w convWRT) String() string { return [...]string{"Input", "Filter", "Bias"}[w] }
+
+// convGradOp computes dL/dx, dL/dw or dL/db of a convOp from x, w and dL/dy.
+type convGradOp struct {
+	plainOp
+	kind convKind
+	p    ConvParams
+	wrt  convWRT
+}
+
+func (op convGradOp) Arity() int { return 3 }
+
+func (op convGradOp) Type() hm.Type {
+	out := [...]int{4, op.kind.filterDims(), op.kind.biasDims()}[op.wrt]
+	return fnType(4, op.kind.filterDims(), 4, out)
+}
+
+// geom checks that dL/dy has the shape of the forward output.
+func (op convGradOp) geom(shapes []tensor.Shape) (convGeom, error) {
+	return convGeomOf(op.kind, op.p, shapes, 3, true)
+}
+
+// outShape is the shape of the gradient op's result.
+func (op convGradOp) outShape(g *convGeom, x, w tensor.Shape) tensor.Shape {
+	switch op.wrt {
+	case convWrtX:
+		return x.Clone()
+	case convWrtW:
+		return w.Clone()
+	}
+	return g.biasShape(op.kind)
+}
+
+func (op convGradOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
+	shapes, err := inferShapes(ds)
+	if err != nil {
+		return nil, err
+	}
+	g, err := op.geom(shapes)
+	if err != nil {
+		return nil, err
+	}
+	return op.outShape(&g, shapes[0], shapes[1]), nil
+}
+
+func (op convGradOp) Do(inputs ...G.Value) (G.Value, error) { return doAlloc(op, inputs) }
+
+func (op convGradOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Value, error) {
+	ds, err := densesOf(inputs)
+	if err != nil {
+		return nil, errors.Wrap(err, op.String())
+	}
+	g, err := op.geom(convValueShapes(ds))
+	if err != nil {
+		return nil, err
+	}
+	d := outputFor(prealloc, ds[0].Dtype(), op.outShape(&g, ds[0].Shape(), ds[1].Shape()))
+	if d.Dtype() == tensor.Float32 {
+		convBackward(op, &g, data[float32](d), ds)
+	} else {
+		convBackward(op, &g, data[float64](d), ds)
+	}
+	return d, nil
+}
+
+func (op convGradOp) WriteHash(h hash.Hash) { writeHash(h, op.String(), op.p) }
+func (op convGradOp) Hashcode() uint32      { return hashOf(op) }
+func (op convGradOp) String() string        { return fmt.Sprintf("%v%vGrad{%v}", op.kind, op.wrt, op.p) }
+
+// convForward runs the forward kernel of kind; b is nil without bias.
+func convForward[T float](kind convKind, g *convGeom, y []T, x, w *tensor.Dense, b []T) {
+	if kind == localConv {
+		localForward(g, y, data[T](x), data[T](w), b)
+		return
+	}
+	convSharedForward(g, y, data[T](x), data[T](w), b)
+}
+
+// convBackward writes the gradient op's result into d; ds holds x, w, dy.
+func convBackward[T float](op convGradOp, g *convGeom, d []T, ds []*tensor.Dense) {
+	x, w, dy := data[T](ds[0]), data[T](ds[1]), data[T](ds[2])
+	switch {
+	case op.kind == localConv && op.wrt == convWrtB:
+		localBiasGrad(g, d, dy)
+	case op.wrt == convWrtB:
+		convBiasGrad(g, d, dy)
+	case op.kind == localConv && op.wrt == convWrtX:
+		localInputGrad(g, d, w, dy)
+	case op.kind == localConv:
+		localFilterGrad(g, d, x, dy)
+	case op.wrt == convWrtX:
+		convInputGrad(g, d, w, dy)
+	default:
+		convFilterGrad(g, d, x, dy)
+	}
+}
+
+// convSharedForward computes y = w·im2col(x) + b one sample at a time, the
+// samples spread over the cores. The bias is written first and gemm adds
+// the product onto it, so no repeated bias tensor is ever built.
+func convSharedForward[T float](g *convGeom, y, x, w, b []T) {
+	k, p, xs, ys := g.k(), g.p(), g.c*g.h*g.w, g.out*g.p()
+	parallelFor(g.n, 1, func(lo, hi int) {
+		col := convScratch[T](k * p)
+		defer convRelease(col)
+		for n := lo; n < hi; n++ {
+			cols := convCols(g, *col, x[n*xs:][:xs])
+			yn := y[n*ys:][:ys]
+			beta := T(0)
+			if b != nil {
+				for o, bo := range b {
+					convFill(yn[o*p:][:p], bo)
+				}
+				beta = 1
+			}
+			gemm(false, false, g.out, p, k, 1, w, k, cols, p, beta, yn, p)
+		}
+	})
+}
+
+// convCols returns the im2col matrix (k × p) of one sample, which is the
+// sample itself for pointwise convolutions.
+func convCols[T float](g *convGeom, col, xn []T) []T {
+	if g.pointwise() {
+		return xn
+	}
+	convIm2col(g, col, xn)
+	return col
+}
+
+// convInputGrad computes dx = col2im(wᵀ·dy) one sample at a time.
+func convInputGrad[T float](g *convGeom, dx, w, dy []T) {
+	k, p, xs, ys := g.k(), g.p(), g.c*g.h*g.w, g.out*g.p()
+	parallelFor(g.n, 1, func(lo, hi int) {
+		col := convScratch[T](k * p)
+		defer convRelease(col)
+		for n := lo; n < hi; n++ {
+			dxn, dyn := dx[n*xs:][:xs], dy[n*ys:][:ys]
+			if g.pointwise() {
+				gemm(true, false, k, p, g.out, 1, w, k, dyn, p, 0, dxn, p)
+				continue
+			}
+			gemm(true, false, k, p, g.out, 1, w, k, dyn, p, 0, *col, p)
+			clear(dxn)
+			convCol2im(g, dxn, *col)
+		}
+	})
+}
+
+// convGradChunks is the number of batch chunks whose filter gradients are
+// summed separately. It depends on nothing but the batch size, so the
+// reduction order, and with it every bit of dw, is the same on any number
+// of cores.
+const convGradChunks = 16
+
+// convFilterGrad computes dw = Σₙ dyₙ·im2col(xₙ)ᵀ as per-chunk partial sums
+// added in chunk order.
+func convFilterGrad[T float](g *convGeom, dw, x, dy []T) {
+	k, p, xs, ys, ws := g.k(), g.p(), g.c*g.h*g.w, g.out*g.p(), len(dw)
+	chunks := min(g.n, convGradChunks)
+	parts := convScratch[T](chunks * ws)
+	defer convRelease(parts)
+	parallelFor(chunks, 1, func(lo, hi int) {
+		col := convScratch[T](k * p)
+		defer convRelease(col)
+		for c := lo; c < hi; c++ {
+			part, beta := (*parts)[c*ws:][:ws], T(0)
+			for n := c * g.n / chunks; n < (c+1)*g.n/chunks; n++ {
+				cols := convCols(g, *col, x[n*xs:][:xs])
+				gemm(false, true, g.out, k, p, 1, dy[n*ys:][:ys], p, cols, p, beta, part, k)
+				beta = 1
+			}
+		}
+	})
+	copy(dw, (*parts)[:ws])
+	for c := 1; c < chunks; c++ {
+		for i, v := range (*parts)[c*ws:][:ws] {
+			dw[i] += v
+		}
+	}
+}
+
+// convBiasGrad sums dy over the batch and the output positions. It
+// accumulates in float64 because a float32 sum of N·OH·OW terms loses
+// digits.
+func convBiasGrad[T float](g *convGeom, db, dy []T) {
+	p, ys := g.p(), g.out*g.p()
+	for o := range db {
+		var s float64
+		for n := 0; n < g.n; n++ {
+			for _, v := range dy[n*ys+o*p:][:p] {
+				s += float64(v)
+			}
+		}
+		db[o] = T(s)
+	}
+}
+
+// convFill sets every element of s to v.
+func convFill[T float](s []T, v T) {
+	for i := range s {
+		s[i] = v
+	}
+}
+
+// convSpan returns the range [lo, hi) of output indices o whose input index
+// o·stride + k - pad falls inside [0, size), so the copy loops need no
+// bounds tests.
+func convSpan(k, pad, stride, size, outSize int) (lo, hi int) {
+	if d := pad - k; d > 0 {
+		lo = min(outSize, (d+stride-1)/stride)
+	}
+	if last := size - 1 + pad - k; last >= 0 {
+		hi = min(outSize, last/stride+1)
+	}
+	return lo, max(lo, hi)
+}
+
+// convIm2col writes the patches of one sample xn (C×H×W) into col (k × p): row
+// (c, i, j) holds input pixel (c, o_h·sh+i-ph, o_w·sw+j-pw) of every output
+// position, zero where that pixel is padding.
+func convIm2col[T float](g *convGeom, col, xn []T) {
+	p, hw := g.p(), g.h*g.w
+	for r := 0; r < g.k(); r++ {
+		c, i, j := r/(g.kh*g.kw), r/g.kw%g.kh, r%g.kw
+		row, xc := col[r*p:][:p], xn[c*hw:][:hw]
+		r0, r1 := convSpan(i, g.ph, g.sh, g.h, g.oh)
+		c0, c1 := convSpan(j, g.pw, g.sw, g.w, g.ow)
+		clear(row[:r0*g.ow])
+		clear(row[r1*g.ow:])
+		for oh := r0; oh < r1; oh++ {
+			out, in := row[oh*g.ow:][:g.ow], xc[(oh*g.sh+i-g.ph)*g.w:][:g.w]
+			clear(out[:c0])
+			clear(out[c1:])
+			iw := c0*g.sw + j - g.pw
+			if g.sw == 1 {
+				copy(out[c0:c1], in[iw:])
+				continue
+			}
+			for ow := c0; ow < c1; ow++ {
+				out[ow] = in[iw]
+				iw += g.sw
+			}
+		}
+	}
+}
+
+// convCol2im adds every row of col (k × p) back onto the input pixels im2col
+// read it from; dxn must be zeroed by the caller.
+func convCol2im[T float](g *convGeom, dxn, col []T) {
+	p, hw := g.p(), g.h*g.w
+	for r := 0; r < g.k(); r++ {
+		c, i, j := r/(g.kh*g.kw), r/g.kw%g.kh, r%g.kw
+		row, xc := col[r*p:][:p], dxn[c*hw:][:hw]
+		r0, r1 := convSpan(i, g.ph, g.sh, g.h, g.oh)
+		c0, c1 := convSpan(j, g.pw, g.sw, g.w, g.ow)
+		for oh := r0; oh < r1; oh++ {
+			out, in := row[oh*g.ow:][:g.ow], xc[(oh*g.sh+i-g.ph)*g.w:][:g.w]
+			iw := c0*g.sw + j - g.pw
+			for _, v := range out[c0:c1] {
+				in[iw] += v
+				iw += g.sw
+			}
+		}
+	}
+}
+
+// convPools holds scratch buffers by element type and power-of-two size
+// class, so that buffers of one class are interchangeable and a steady
+// training loop allocates none.
+var convPools [2][64]sync.Pool
+
+// convScratch returns a pooled buffer of n elements with arbitrary contents.
+func convScratch[T float](n int) *[]T {
+	class := bits.Len(uint(max(n, 1) - 1))
+	if b, ok := convPool[T](class).Get().(*[]T); ok {
+		*b = (*b)[:n]
+		return b
+	}
+	s := make([]T, n, 1<<class)
+	return &s
+}
+
+// convRelease returns a buffer from convScratch to its pool.
+func convRelease[T float](b *[]T) {
+	convPool[T](bits.Len(uint(cap(*b))) - 1).Put(b)
+}
+
+// convPool is the pool of []T buffers of capacity 1<<class.
+func convPool[T float](class int) *sync.Pool {
+	var zero T
+	if _, ok := any(zero).(float64); ok {
+		return &convPools[1][class]
+	}
+	return &convPools[0][class]
+}

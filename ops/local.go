@@ -1,0 +1,150 @@
+package ops
+
+import G "gorgonia.org/gorgonia"
+
+// LocallyConnected2D is a convolution whose filters are not shared: every
+// output position (oh, ow) has its own filter bank. x has shape
+// (N, C, H, W), w has shape (out, OH, OW, C, kh, kw) and the bias b has
+// shape (out, OH, OW), or is nil for none. The result has shape
+// (N, out, OH, OW) with OH = (H + 2·PadH - kh)/StrideH + 1 and OW likewise,
+// which must match w.
+//
+// Gradients flow to x, w and b. The batch size is read from the values at
+// run time, so one op serves every batch size.
+func LocallyConnected2D(x, w, b *G.Node, p ConvParams) (*G.Node, error) {
+	return newConv(localConv, x, w, b, p)
+}
+
+// The kernels below work one output position q at a time: the filters of q
+// form an (out × k) matrix inside w with row stride p·k, so the whole batch
+// at q is a single gemm with the gathered patches.
+
+// localForward computes y[n,o,q] = b[o,q] + Σ w[o,q,:]·patch(xₙ, q),
+// spreading the output positions over the cores.
+func localForward[T float](g *convGeom, y, x, w, b []T) {
+	k, p := g.k(), g.p()
+	parallelFor(p, 1, func(lo, hi int) {
+		buf := convScratch[T](g.n * (k + g.out))
+		defer convRelease(buf)
+		xq, yq := (*buf)[:g.n*k], (*buf)[g.n*k:]
+		for q := lo; q < hi; q++ {
+			localGather(g, xq, x, q)
+			gemm(false, true, g.n, g.out, k, 1, xq, k, w[q*k:], p*k, 0, yq, g.out)
+			for n := 0; n < g.n; n++ {
+				for o, v := range yq[n*g.out:][:g.out] {
+					if b != nil {
+						v += b[o*p+q]
+					}
+					y[(n*g.out+o)*p+q] = v
+				}
+			}
+		}
+	})
+}
+
+// localFilterGrad computes dw[o,q,:] = Σₙ dy[n,o,q]·patch(xₙ, q). Each
+// position owns its slice of dw, so the positions run in parallel and the
+// sum over the batch keeps one fixed order.
+func localFilterGrad[T float](g *convGeom, dw, x, dy []T) {
+	k, p := g.k(), g.p()
+	parallelFor(p, 1, func(lo, hi int) {
+		buf := convScratch[T](g.n * (k + g.out))
+		defer convRelease(buf)
+		xq, dyq := (*buf)[:g.n*k], (*buf)[g.n*k:]
+		for q := lo; q < hi; q++ {
+			localGather(g, xq, x, q)
+			localGatherOut(g, dyq, dy, 0, g.n, q)
+			gemm(true, false, g.out, k, g.n, 1, dyq, g.out, xq, k, 0, dw[q*k:], p*k)
+		}
+	})
+}
+
+// localInputGrad computes dxₙ = Σ_q scatter(dy[n,:,q]·w[:,q,:]). Patches of
+// neighbouring positions overlap, so the samples, not the positions, are
+// spread over the cores.
+func localInputGrad[T float](g *convGeom, dx, w, dy []T) {
+	k, p, xs := g.k(), g.p(), g.c*g.h*g.w
+	parallelFor(g.n, 1, func(lo, hi int) {
+		nb := hi - lo
+		buf := convScratch[T](nb * (k + g.out))
+		defer convRelease(buf)
+		pq, dyq := (*buf)[:nb*k], (*buf)[nb*k:]
+		clear(dx[lo*xs : hi*xs])
+		for q := 0; q < p; q++ {
+			localGatherOut(g, dyq, dy, lo, hi, q)
+			gemm(false, false, nb, k, g.out, 1, dyq, g.out, w[q*k:], p*k, 0, pq, k)
+			for t := 0; t < nb; t++ {
+				localScatter(g, dx[(lo+t)*xs:][:xs], pq[t*k:][:k], q)
+			}
+		}
+	})
+}
+
+// localBiasGrad sums dy over the batch, in float64 like convBiasGrad.
+func localBiasGrad[T float](g *convGeom, db, dy []T) {
+	ys := g.out * g.p()
+	for i := range db {
+		var s float64
+		for n := 0; n < g.n; n++ {
+			s += float64(dy[n*ys+i])
+		}
+		db[i] = T(s)
+	}
+}
+
+// localGather writes the patch at position q of every sample into the rows
+// of xq (N × k), zero where the patch covers padding.
+func localGather[T float](g *convGeom, xq, x []T, q int) {
+	k, xs := g.k(), g.c*g.h*g.w
+	for n := 0; n < g.n; n++ {
+		localPatch(g, xq[n*k:][:k], x[n*xs:][:xs], q, false)
+	}
+}
+
+// localGatherOut writes dy[n,:,q] for samples [lo, hi) into the rows of
+// dyq ((hi-lo) × out).
+func localGatherOut[T float](g *convGeom, dyq, dy []T, lo, hi, q int) {
+	p := g.p()
+	for n := lo; n < hi; n++ {
+		row := dyq[(n-lo)*g.out:][:g.out]
+		for o := range row {
+			row[o] = dy[(n*g.out+o)*p+q]
+		}
+	}
+}
+
+// localScatter adds the patch gradient pq back onto the pixels of dxn that
+// the patch at position q covers.
+func localScatter[T float](g *convGeom, dxn, pq []T, q int) {
+	localPatch(g, pq, dxn, q, true)
+}
+
+// localPatch copies the patch at position q of sample xn into patch, or,
+// when add is set, adds patch onto those pixels of xn. Both directions
+// share the window arithmetic so they cannot disagree.
+func localPatch[T float](g *convGeom, patch, xn []T, q int, add bool) {
+	oh, ow := q/g.ow, q%g.ow
+	j0, j1 := max(0, g.pw-ow*g.sw), min(g.kw, g.w+g.pw-ow*g.sw)
+	for r := 0; r < g.c*g.kh; r++ {
+		c, i := r/g.kh, r%g.kh
+		row := patch[r*g.kw:][:g.kw]
+		ih := oh*g.sh + i - g.ph
+		if ih < 0 || ih >= g.h || j0 >= j1 {
+			if !add {
+				clear(row)
+			}
+			continue
+		}
+		base := (c*g.h+ih)*g.w + ow*g.sw - g.pw // plus j0 it is never negative
+		src := xn[base+j0 : base+j1]
+		if add {
+			for t, v := range row[j0:j1] {
+				src[t] += v
+			}
+			continue
+		}
+		clear(row[:j0])
+		clear(row[j1:])
+		copy(row[j0:j1], src)
+	}
+}
