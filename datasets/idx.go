@@ -1,0 +1,287 @@
+package datasets
+
+import (
+	"bufio"
+	"compress/gzip"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"math"
+	"os"
+
+	"github.com/pkg/errors"
+)
+
+// IDX magic numbers: two zero bytes, the element type (0x08, unsigned
+// byte) and the number of dimensions.
+const (
+	imagesMagic = 0x00000803
+	labelsMagic = 0x00000801
+)
+
+// Classes is the number of digit classes; every label is in 0..Classes-1.
+const Classes = 10
+
+const (
+	// maxIDXBytes caps the data size a header may promise. It exists only
+	// to keep the size arithmetic far from overflow: the real guard against
+	// lying headers is that allocation follows the bytes actually present.
+	maxIDXBytes = min(1<<40, math.MaxInt)
+	// firstChunk is the first allocation for data of unknown length (a
+	// gzip stream); the buffer then doubles, so memory never exceeds twice
+	// the data that really arrived.
+	firstChunk = 1 << 20
+)
+
+var gzipMagic = []byte{0x1f, 0x8b}
+
+// IDXImages is the content of an IDX image file: N images of Rows x Cols
+// unsigned bytes, each stored row-major, one after another.
+type IDXImages struct {
+	Pixels        []uint8
+	N, Rows, Cols int
+}
+
+// ReadIDXImagesFile reads an IDX image file (magic 0x00000803), gzipped or
+// raw.
+func ReadIDXImagesFile(path string) (*IDXImages, error) {
+	var imgs *IDXImages
+	err := withFile(path, func(r io.Reader, size int64) (err error) {
+		imgs, err = ReadIDXImages(r, path, size)
+		return err
+	})
+	return imgs, err
+}
+
+// ReadIDXLabelsFile reads an IDX label file (magic 0x00000801), gzipped or
+// raw.
+func ReadIDXLabelsFile(path string) ([]uint8, error) {
+	var labels []uint8
+	err := withFile(path, func(r io.Reader, size int64) (err error) {
+		labels, err = ReadIDXLabels(r, path, size)
+		return err
+	})
+	return labels, err
+}
+
+// ReadIDXImages reads IDX images from r. The name only labels errors. size
+// is r's length in bytes, or -1 when unknown; a known size lets a raw file's
+// header be checked before anything is allocated. A gzip stream is
+// recognised by its magic bytes and decompressed.
+func ReadIDXImages(r io.Reader, name string, size int64) (*IDXImages, error) {
+	dims, data, err := readIDX(r, name, size, imagesMagic)
+	if err != nil {
+		return nil, err
+	}
+	return &IDXImages{Pixels: data, N: dims[0], Rows: dims[1], Cols: dims[2]}, nil
+}
+
+// ReadIDXLabels reads IDX labels from r, as ReadIDXImages reads images,
+// and checks that every label is a digit class.
+func ReadIDXLabels(r io.Reader, name string, size int64) ([]uint8, error) {
+	_, labels, err := readIDX(r, name, size, labelsMagic)
+	if err != nil {
+		return nil, err
+	}
+	for i, l := range labels {
+		if l >= Classes {
+			return nil, errors.Errorf("%s: label %d is %d, want 0..%d", name, i, l, Classes-1)
+		}
+	}
+	return labels, nil
+}
+
+// withFile opens path and hands its contents and size to fn.
+func withFile(path string, fn func(r io.Reader, size int64) error) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return errors.WithStack(err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return errors.WithStack(err)
+	}
+	if st.IsDir() {
+		return errors.Errorf("%s: is a directory, want an IDX file", path)
+	}
+	return fn(f, st.Size())
+}
+
+// readIDX reads a whole IDX file of unsigned bytes whose magic must be
+// magic, and returns its dimensions and data.
+func readIDX(r io.Reader, name string, size int64, magic uint32) ([]int, []uint8, error) {
+	r, size, err := maybeGunzip(r, name, size)
+	if err != nil {
+		return nil, nil, err
+	}
+	dims, err := readHeader(r, name, magic)
+	if err != nil {
+		return nil, nil, err
+	}
+	want, err := dataSize(dims, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	headerLen := int64(4 + 4*len(dims))
+	if size >= 0 && size-headerLen != want {
+		return nil, nil, sizeError(name, dims, want, size-headerLen)
+	}
+	data, err := readData(r, name, dims, want, size >= 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	return dims, data, expectEOF(r, name)
+}
+
+// maybeGunzip returns a reader of the decompressed stream when r starts
+// with gzip's magic bytes, and r itself otherwise. The returned size is -1
+// for a gzip stream, whose decompressed length is unknown up front.
+func maybeGunzip(r io.Reader, name string, size int64) (io.Reader, int64, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	head, err := br.Peek(2)
+	if len(head) == 0 {
+		if err == nil || err == io.EOF {
+			return nil, 0, errors.Errorf("%s: empty file", name)
+		}
+		return nil, 0, errors.Wrapf(err, "%s", name)
+	}
+	if len(head) < 2 || head[0] != gzipMagic[0] || head[1] != gzipMagic[1] {
+		return br, size, nil
+	}
+	z, err := gzip.NewReader(br)
+	if err != nil {
+		return nil, 0, errors.Errorf("%s: bad gzip header: %v", name, err)
+	}
+	return z, -1, nil
+}
+
+// readHeader reads and checks the magic number, then reads the dimensions
+// the magic announces.
+func readHeader(r io.Reader, name string, magic uint32) ([]int, error) {
+	var word [4]byte
+	if _, err := io.ReadFull(r, word[:]); err != nil {
+		return nil, readError(name, "magic number", err)
+	}
+	if got := binary.BigEndian.Uint32(word[:]); got != magic {
+		return nil, magicError(name, got, magic)
+	}
+	dims := make([]int, magic&0xff)
+	for i := range dims {
+		if _, err := io.ReadFull(r, word[:]); err != nil {
+			return nil, readError(name, fmt.Sprintf("header (dimension %d of %d)", i+1, len(dims)), err)
+		}
+		dims[i] = int(binary.BigEndian.Uint32(word[:]))
+		if dims[i] == 0 {
+			return nil, errors.Errorf("%s: dimension %d (%s) is zero", name, i+1, dimNames(len(dims))[i])
+		}
+	}
+	return dims, nil
+}
+
+// dataSize returns the number of data bytes the dimensions promise,
+// refusing sizes beyond maxIDXBytes before they can overflow.
+func dataSize(dims []int, name string) (int64, error) {
+	total := int64(1)
+	for _, d := range dims {
+		if total > maxIDXBytes/int64(d) {
+			return 0, errors.Errorf("%s: header promises %s, more than the %d-byte limit",
+				name, describe(dims), int64(maxIDXBytes))
+		}
+		total *= int64(d)
+	}
+	return total, nil
+}
+
+// readData reads exactly want bytes. With the size known and already
+// checked it allocates once; otherwise it starts small and doubles, so a
+// header promising gigabytes costs only what the stream really holds.
+func readData(r io.Reader, name string, dims []int, want int64, sizeKnown bool) ([]uint8, error) {
+	capacity := want
+	if !sizeKnown {
+		capacity = min(want, firstChunk)
+	}
+	buf := make([]uint8, 0, capacity)
+	for {
+		n, err := io.ReadFull(r, buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			return nil, sizeError(name, dims, want, int64(len(buf)))
+		}
+		if err != nil {
+			return nil, errors.Errorf("%s: reading data: %v", name, err)
+		}
+		if int64(len(buf)) == want {
+			return buf, nil
+		}
+		grown := make([]uint8, len(buf), min(2*int64(cap(buf)), want))
+		copy(grown, buf)
+		buf = grown
+	}
+}
+
+// expectEOF checks that nothing follows the data. For a gzip stream this
+// read also reaches the trailer, whose checksum gzip verifies only there.
+func expectEOF(r io.Reader, name string) error {
+	var b [1]byte
+	n, err := io.ReadFull(r, b[:])
+	switch {
+	case n > 0:
+		return errors.Errorf("%s: unexpected data after the last item the header describes", name)
+	case err == io.EOF:
+		return nil
+	default:
+		return errors.Errorf("%s: after the data: %v", name, err)
+	}
+}
+
+// readError describes a failure to read part of the header.
+func readError(name, what string, err error) error {
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		return errors.Errorf("%s: truncated: the file ends inside the %s", name, what)
+	}
+	return errors.Errorf("%s: reading the %s: %v", name, what, err)
+}
+
+// magicError explains a wrong magic number, naming the common mix-ups.
+func magicError(name string, got, want uint32) error {
+	kind := map[uint32]string{imagesMagic: "an image file", labelsMagic: "a label file"}
+	switch {
+	case kind[got] != "":
+		return errors.Errorf("%s: is %s, want %s", name, kind[got], kind[want])
+	case got>>16 != 0:
+		return errors.Errorf("%s: magic number 0x%08x is not IDX (want 0x%08x for %s)",
+			name, got, want, kind[want])
+	default:
+		return errors.Errorf("%s: IDX type byte 0x%02x with %d dimensions, want 0x%08x (unsigned bytes, %s)",
+			name, (got>>8)&0xff, got&0xff, want, kind[want])
+	}
+}
+
+// sizeError reports data of the wrong length: truncated or with extra
+// bytes.
+func sizeError(name string, dims []int, want, got int64) error {
+	if got < want {
+		return errors.Errorf("%s: truncated: header promises %s (%d bytes) but only %d bytes of data follow",
+			name, describe(dims), want, max(got, 0))
+	}
+	return errors.Errorf("%s: header promises %s (%d bytes) but %d bytes of data follow",
+		name, describe(dims), want, got)
+}
+
+// describe renders dimensions for error messages, e.g. "60000 images of
+// 28x28".
+func describe(dims []int) string {
+	if len(dims) == 3 {
+		return fmt.Sprintf("%d images of %dx%d", dims[0], dims[1], dims[2])
+	}
+	return fmt.Sprintf("%d labels", dims[0])
+}
+
+// dimNames names the header's dimensions for error messages.
+func dimNames(n int) []string {
+	if n == 3 {
+		return []string{"image count", "rows", "columns"}
+	}
+	return []string{"label count"}
+}
