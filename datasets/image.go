@@ -1,0 +1,101 @@
+package datasets
+
+import (
+	"image"
+	"image/color"
+	"image/draw"
+	"image/png"
+	"os"
+	"path/filepath"
+
+	"github.com/pkg/errors"
+)
+
+// Grid layout, in output pixels: the gap around cells and the label
+// strip's font scale.
+const (
+	gridGap        = 4
+	gridLabelScale = 2
+)
+
+var (
+	gridBackground = color.RGBA{0x30, 0x30, 0x30, 0xff}
+	gridLabel      = color.RGBA{0xff, 0xd0, 0x40, 0xff}
+)
+
+// DigitImage wraps rows x cols pixels as a grayscale image without
+// copying. MNIST's convention carries over: ink is white on black.
+func DigitImage(pixels []uint8, rows, cols int) (*image.Gray, error) {
+	if rows <= 0 || cols <= 0 || len(pixels) != rows*cols {
+		return nil, errors.Errorf("%d pixels for a %dx%d image", len(pixels), rows, cols)
+	}
+	return &image.Gray{Pix: pixels, Stride: cols, Rect: image.Rect(0, 0, cols, rows)}, nil
+}
+
+// Digit returns image i as a grayscale image sharing the Set's memory.
+// Like Pixels it panics when i is out of range.
+func (s *Set) Digit(i int) *image.Gray {
+	img, _ := DigitImage(s.Pixels(i), s.Rows, s.Cols)
+	return img
+}
+
+// Grid draws the examples at idx in rows of cols cells, each image
+// enlarged scale times with its label below it, and returns one picture
+// of them all.
+func (s *Set) Grid(idx []int, cols, scale int) (*image.RGBA, error) {
+	if len(idx) == 0 || cols <= 0 || scale <= 0 {
+		return nil, errors.Errorf("grid of %d images in %d columns at scale %d, want positive numbers",
+			len(idx), cols, scale)
+	}
+	for _, i := range idx {
+		if i < 0 || i >= s.N {
+			return nil, errors.Errorf("grid index %d is outside 0..%d", i, s.N-1)
+		}
+	}
+	cellW := s.Cols*scale + gridGap
+	cellH := s.Rows*scale + glyphH*gridLabelScale + 2*gridGap
+	rows := (len(idx) + cols - 1) / cols
+	grid := image.NewRGBA(image.Rect(0, 0, cols*cellW+gridGap, rows*cellH+gridGap))
+	draw.Draw(grid, grid.Bounds(), image.NewUniform(gridBackground), image.Point{}, draw.Src)
+	for j, i := range idx {
+		at := image.Pt(gridGap+(j%cols)*cellW, gridGap+(j/cols)*cellH)
+		s.drawCell(grid, at, i, scale)
+	}
+	return grid, nil
+}
+
+// drawCell draws image i enlarged with its label underneath.
+func (s *Set) drawCell(dst *image.RGBA, at image.Point, i, scale int) {
+	px := s.Pixels(i)
+	for y := 0; y < s.Rows*scale; y++ {
+		for x := 0; x < s.Cols*scale; x++ {
+			v := px[(y/scale)*s.Cols+x/scale]
+			dst.SetRGBA(at.X+x, at.Y+y, color.RGBA{v, v, v, 0xff})
+		}
+	}
+	label := at.Add(image.Pt(0, s.Rows*scale+gridGap))
+	drawNumber(dst, label, s.Label(i), gridLabelScale, gridLabel)
+}
+
+// WritePNG encodes img as PNG into path. It writes a temporary file in the
+// same directory and renames it, so path never holds half a picture.
+func WritePNG(path string, img image.Image) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*.png")
+	if err != nil {
+		return errors.WithStack(err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := png.Encode(tmp, img); err != nil {
+		tmp.Close()
+		return errors.Wrapf(err, "%s: encoding png", path)
+	}
+	// CreateTemp makes the file private; a picture is for everyone to see.
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return errors.WithStack(err)
+	}
+	if err := tmp.Close(); err != nil {
+		return errors.WithStack(err)
+	}
+	return errors.WithStack(os.Rename(tmp.Name(), path))
+}
