@@ -111,7 +111,7 @@ func withFile(path string, fn func(r io.Reader, size int64) error) error {
 // readIDX reads a whole IDX file of unsigned bytes whose magic must be
 // magic, and returns its dimensions and data.
 func readIDX(r io.Reader, name string, size int64, magic uint32) ([]int, []uint8, error) {
-	r, size, err := maybeGunzip(r, name, size)
+	r, gz, err := maybeGunzip(r, name)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -123,6 +123,10 @@ func readIDX(r io.Reader, name string, size int64, magic uint32) ([]int, []uint8
 	if err != nil {
 		return nil, nil, err
 	}
+	if gz {
+		// The stored size says nothing about the decompressed size.
+		size = -1
+	}
 	headerLen := int64(4 + 4*len(dims))
 	if size >= 0 && size-headerLen != want {
 		return nil, nil, sizeError(name, dims, want, size-headerLen)
@@ -131,29 +135,28 @@ func readIDX(r io.Reader, name string, size int64, magic uint32) ([]int, []uint8
 	if err != nil {
 		return nil, nil, err
 	}
-	return dims, data, expectEOF(r, name)
+	return dims, data, expectEOF(r, name, gz)
 }
 
-// maybeGunzip returns a reader of the decompressed stream when r starts
-// with gzip's magic bytes, and r itself otherwise. The returned size is -1
-// for a gzip stream, whose decompressed length is unknown up front.
-func maybeGunzip(r io.Reader, name string, size int64) (io.Reader, int64, error) {
+// maybeGunzip returns a reader of the decompressed stream and true when r
+// starts with gzip's magic bytes, and r itself and false otherwise.
+func maybeGunzip(r io.Reader, name string) (io.Reader, bool, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	head, err := br.Peek(2)
 	if len(head) == 0 {
 		if err == nil || err == io.EOF {
-			return nil, 0, errors.Errorf("%s: empty file", name)
+			return nil, false, errors.Errorf("%s: empty file", name)
 		}
-		return nil, 0, errors.Wrapf(err, "%s", name)
+		return nil, false, errors.Errorf("%s: %v", name, err)
 	}
 	if len(head) < 2 || head[0] != gzipMagic[0] || head[1] != gzipMagic[1] {
-		return br, size, nil
+		return br, false, nil
 	}
 	z, err := gzip.NewReader(br)
 	if err != nil {
-		return nil, 0, errors.Errorf("%s: bad gzip header: %v", name, err)
+		return nil, false, errors.Errorf("%s: bad gzip header: %v", name, err)
 	}
-	return z, -1, nil
+	return z, true, nil
 }
 
 // readHeader reads and checks the magic number, then reads the dimensions
@@ -171,10 +174,17 @@ func readHeader(r io.Reader, name string, magic uint32) ([]int, error) {
 		if _, err := io.ReadFull(r, word[:]); err != nil {
 			return nil, readError(name, fmt.Sprintf("header (dimension %d of %d)", i+1, len(dims)), err)
 		}
-		dims[i] = int(binary.BigEndian.Uint32(word[:]))
-		if dims[i] == 0 {
+		d := binary.BigEndian.Uint32(word[:])
+		switch {
+		case d == 0:
 			return nil, errors.Errorf("%s: dimension %d (%s) is zero", name, i+1, dimNames(len(dims))[i])
+		case uint64(d) > maxIDXBytes:
+			// Only reachable where int has 32 bits, but it keeps the
+			// conversion below from turning negative there.
+			return nil, errors.Errorf("%s: dimension %d (%s) is %d, more than the %d-byte limit",
+				name, i+1, dimNames(len(dims))[i], d, int64(maxIDXBytes))
 		}
+		dims[i] = int(d)
 	}
 	return dims, nil
 }
@@ -222,7 +232,7 @@ func readData(r io.Reader, name string, dims []int, want int64, sizeKnown bool) 
 
 // expectEOF checks that nothing follows the data. For a gzip stream this
 // read also reaches the trailer, whose checksum gzip verifies only there.
-func expectEOF(r io.Reader, name string) error {
+func expectEOF(r io.Reader, name string, gz bool) error {
 	var b [1]byte
 	n, err := io.ReadFull(r, b[:])
 	switch {
@@ -230,8 +240,10 @@ func expectEOF(r io.Reader, name string) error {
 		return errors.Errorf("%s: unexpected data after the last item the header describes", name)
 	case err == io.EOF:
 		return nil
+	case gz:
+		return errors.Errorf("%s: gzip stream damaged after the data (truncated or corrupt): %v", name, err)
 	default:
-		return errors.Errorf("%s: after the data: %v", name, err)
+		return errors.Errorf("%s: reading past the data: %v", name, err)
 	}
 }
 

@@ -63,10 +63,10 @@ func TestReadIDXMalformed(t *testing.T) {
 		{"label 255", true, idxBytes(labelsMagic, []uint32{1}, []byte{255}), "label 0 is 255"},
 		{"gz truncated data", false, gzipBytes(img[:len(img)-3]), "but only 15 bytes"},
 		{"gz trailing data", false, gzipBytes(append(append([]byte(nil), img...), 1, 2)), "unexpected data after"},
-		{"gz cut short", false, gzImg[:len(gzImg)-4], "after the data"},
+		{"gz cut short", false, gzImg[:len(gzImg)-4], "gzip stream damaged after the data (truncated or corrupt): unexpected EOF"},
 		{"gz bad checksum", false, badCRC, "checksum"},
 		{"gz bad header", false, []byte{0x1f, 0x8b, 0, 0}, "bad gzip header"},
-		{"gz garbage after stream", false, append(append([]byte(nil), gzImg...), "junk"...), "after the data"},
+		{"gz garbage after stream", false, append(append([]byte(nil), gzImg...), "junk"...), "gzip stream damaged after the data"},
 		{"gz lying count", false, gzipBytes(idxBytes(imagesMagic, []uint32{0xffffff, 28, 28}, make([]byte, 100))), "but only 100 bytes"},
 	}
 	for _, c := range cases {
