@@ -8,7 +8,7 @@ import (
 
 // Batch is one mini-batch in float32, ready to copy into a tensor. Its
 // slices have room for a full batch; a partial last batch reslices them to
-// N examples.
+// N examples. Float64 models convert Index with Set.Float64Batch.
 type Batch struct {
 	// X holds N images of pixels in [0, 1], row-major: an (N, 1, Rows,
 	// Cols) tensor.
@@ -168,9 +168,9 @@ func (b *Batcher) fill(dst *Batch, idx []int) {
 	dst.Y = resize(dst.Y[:cap(dst.Y)], b.size)[:n]
 	dst.OneHot = resize(dst.OneHot[:cap(dst.OneHot)], b.size*Classes)[:n*Classes]
 	dst.Index = resize(dst.Index[:cap(dst.Index)], b.size)[:n]
+	b.set.Float32Batch(idx, dst.X)
 	clear(dst.OneHot)
 	for j, i := range idx {
-		PixelsToFloat32(b.set.Pixels(i), dst.X[j*size:(j+1)*size])
 		l := b.set.Labels[i]
 		dst.Labels[j], dst.Y[j], dst.Index[j] = int(l), float32(l), i
 		dst.OneHot[j*Classes+int(l)] = 1

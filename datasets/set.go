@@ -65,6 +65,28 @@ func (s *Set) Float64s(i int, dst []float64) []float64 {
 	return PixelsToFloat64(s.Pixels(i), dst)
 }
 
+// Float32Batch writes the images at idx, one after another and scaled to
+// [0, 1], into dst, reusing it when it is large enough: an (len(idx), 1,
+// Rows, Cols) tensor. It panics, like Pixels, on an index out of range.
+func (s *Set) Float32Batch(idx []int, dst []float32) []float32 {
+	size := s.Size()
+	dst = resize(dst, len(idx)*size)
+	for j, i := range idx {
+		PixelsToFloat32(s.Pixels(i), dst[j*size:(j+1)*size])
+	}
+	return dst
+}
+
+// Float64Batch is Float32Batch for float64 users.
+func (s *Set) Float64Batch(idx []int, dst []float64) []float64 {
+	size := s.Size()
+	dst = resize(dst, len(idx)*size)
+	for j, i := range idx {
+		PixelsToFloat64(s.Pixels(i), dst[j*size:(j+1)*size])
+	}
+	return dst
+}
+
 // Subset returns a new Set holding copies of the examples at idx, in that
 // order; an index may repeat.
 func (s *Set) Subset(idx []int) (*Set, error) {

@@ -44,6 +44,11 @@ func TestSetAccessors(t *testing.T) {
 	if len(f64) != 6 {
 		t.Errorf("Float64s length %d, want 6", len(f64))
 	}
+	b32 := s.Float32Batch([]int{2, 0}, nil)
+	b64 := s.Float64Batch([]int{2, 0}, nil)
+	if len(b32) != 12 || b32[6] != s.Float32s(0, nil)[0] || b64[5] != s.Float64s(2, nil)[5] {
+		t.Errorf("Float32Batch %v Float64Batch %v", b32, b64)
+	}
 	buf := make([]float32, 6)
 	if allocs := testing.AllocsPerRun(10, func() { s.Float32s(2, buf) }); allocs != 0 {
 		t.Errorf("Float32s into a large enough buffer allocates %v times", allocs)
