@@ -1,0 +1,271 @@
+package ops
+
+import (
+	"hash"
+
+	"github.com/chewxy/hm"
+	"github.com/pkg/errors"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Dense returns the fully connected layer x·wᵀ + b for x of shape (N, in),
+// w of shape (out, in), PyTorch's layout, and b of shape (out), or no bias
+// when b is nil. The bias is written into the output before the matrix
+// product accumulates onto it, so no (N, out) copy of b is ever built.
+func Dense(x, w, b *G.Node) (*G.Node, error) {
+	op := denseOp{bias: b != nil}
+	var bs tensor.Shape
+	if b != nil {
+		bs = b.Shape()
+	}
+	if _, err := op.outShape(x.Shape(), w.Shape(), bs); err != nil {
+		return nil, err
+	}
+	if b == nil {
+		return apply(op, x, w)
+	}
+	return apply(op, x, w, b)
+}
+
+// denseOp is Dense with (bias true) or without a bias input.
+type denseOp struct {
+	plainOp
+	bias bool
+}
+
+// outShape checks the shapes of x, w and b (nil without bias) and returns
+// the output shape (N, out).
+func (op denseOp) outShape(x, w, b tensor.Shape) (tensor.Shape, error) {
+	if len(x) != 2 || len(w) != 2 || x[1] != w[1] {
+		return nil, errors.Errorf("dense: x %v and w %v: want x (N, in) and w (out, in)", x, w)
+	}
+	if op.bias && (len(b) != 1 || b[0] != w[0]) {
+		return nil, errors.Errorf("dense: w %v and b %v: want b (out) for w (out, in)", w, b)
+	}
+	return tensor.Shape{x[0], w[0]}, nil
+}
+
+func (op denseOp) Arity() int {
+	if op.bias {
+		return 3
+	}
+	return 2
+}
+
+func (op denseOp) Type() hm.Type {
+	if op.bias {
+		return fnType(2, 2, 1, 2)
+	}
+	return fnType(2, 2, 2)
+}
+
+func (op denseOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
+	shapes, err := inferShapes(ds)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkArity(op.String(), len(shapes), op.Arity()); err != nil {
+		return nil, err
+	}
+	shapes = append(shapes, nil) // b's shape when there is no bias
+	return op.outShape(shapes[0], shapes[1], shapes[2])
+}
+
+func (op denseOp) Do(inputs ...G.Value) (G.Value, error) { return doAlloc(op, inputs) }
+
+func (op denseOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Value, error) {
+	if err := checkArity(op.String(), len(inputs), op.Arity()); err != nil {
+		return nil, err
+	}
+	ds, err := densesOf(inputs)
+	if err != nil {
+		return nil, errors.Wrap(err, op.String())
+	}
+	x, w := ds[0], ds[1]
+	var b *tensor.Dense
+	var bs tensor.Shape
+	if op.bias {
+		b, bs = ds[2], ds[2].Shape()
+	}
+	out, err := op.outShape(x.Shape(), w.Shape(), bs)
+	if err != nil {
+		return nil, err
+	}
+	y := outputFor(prealloc, x.Dtype(), out)
+	if x.Dtype() == tensor.Float32 {
+		denseForward(data[float32](y), data[float32](x), data[float32](w), dataOrNil[float32](b), out[0], x.Shape()[1], out[1])
+	} else {
+		denseForward(data[float64](y), data[float64](x), data[float64](w), dataOrNil[float64](b), out[0], x.Shape()[1], out[1])
+	}
+	return y, nil
+}
+
+// dataOrNil is data for an optional tensor.
+func dataOrNil[T float](d *tensor.Dense) []T {
+	if d == nil {
+		return nil
+	}
+	return data[T](d)
+}
+
+func (op denseOp) WriteHash(h hash.Hash) { writeHash(h, "Dense", op.bias) }
+func (op denseOp) Hashcode() uint32      { return hashOf(op) }
+
+func (op denseOp) String() string {
+	if op.bias {
+		return "Dense"
+	}
+	return "DenseNoBias"
+}
+
+func (op denseOp) DiffWRT(n int) []bool {
+	d := make([]bool, n)
+	for i := range d {
+		d[i] = true
+	}
+	return d
+}
+
+// SymDiff applies one gradient op per input, so G.Grad builds only the
+// products whose results some requested gradient depends on.
+func (op denseOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	dx, err := apply(denseGradOp{wrt: denseWRTx}, inputs[1], grad)
+	if err != nil {
+		return nil, err
+	}
+	dw, err := apply(denseGradOp{wrt: denseWRTw}, inputs[0], grad)
+	if err != nil {
+		return nil, err
+	}
+	if !op.bias {
+		return G.Nodes{dx, dw}, nil
+	}
+	db, err := apply(denseGradOp{wrt: denseWRTb}, grad)
+	if err != nil {
+		return nil, err
+	}
+	return G.Nodes{dx, dw, db}, nil
+}
+
+// denseForward computes y = x·wᵀ + b with x (n, in), w (out, in), y (n, out).
+func denseForward[T float](y, x, w, b []T, n, in, out int) {
+	var beta T
+	if b != nil {
+		for r := range n {
+			copy(y[r*out:(r+1)*out], b)
+		}
+		beta = 1
+	}
+	gemm(false, true, n, out, in, 1, x, in, w, in, beta, y, out)
+}
+
+// denseWRT names the input a denseGradOp differentiates with respect to.
+type denseWRT int
+
+const (
+	denseWRTx denseWRT = iota // dx = dy·w from (w, dy)
+	denseWRTw                 // dw = dyᵀ·x from (x, dy)
+	denseWRTb                 // db = column sums of dy, from (dy)
+)
+
+// denseGradOp computes one of Dense's input gradients.
+type denseGradOp struct {
+	plainOp
+	wrt denseWRT
+}
+
+func (op denseGradOp) Arity() int {
+	if op.wrt == denseWRTb {
+		return 1
+	}
+	return 2
+}
+
+func (op denseGradOp) Type() hm.Type {
+	if op.wrt == denseWRTb {
+		return fnType(2, 1)
+	}
+	return fnType(2, 2, 2)
+}
+
+// gradShape checks the inputs' shapes and returns the gradient's shape:
+// a is w (for dx) or x (for dw) and dy is the output gradient.
+func (op denseGradOp) gradShape(shapes []tensor.Shape) (tensor.Shape, error) {
+	if err := checkArity(op.String(), len(shapes), op.Arity()); err != nil {
+		return nil, err
+	}
+	dy := shapes[len(shapes)-1]
+	if len(dy) != 2 {
+		return nil, errors.Errorf("%v: gradient %v is not (N, out)", op, dy)
+	}
+	switch op.wrt {
+	case denseWRTx:
+		if w := shapes[0]; len(w) != 2 || w[0] != dy[1] {
+			return nil, errors.Errorf("%v: w %v and gradient %v: want w (out, in) and gradient (N, out)", op, w, dy)
+		}
+		return tensor.Shape{dy[0], shapes[0][1]}, nil
+	case denseWRTw:
+		if x := shapes[0]; len(x) != 2 || x[0] != dy[0] {
+			return nil, errors.Errorf("%v: x %v and gradient %v: want x (N, in) and gradient (N, out)", op, x, dy)
+		}
+		return tensor.Shape{dy[1], shapes[0][1]}, nil
+	}
+	return tensor.Shape{dy[1]}, nil
+}
+
+func (op denseGradOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
+	shapes, err := inferShapes(ds)
+	if err != nil {
+		return nil, err
+	}
+	return op.gradShape(shapes)
+}
+
+func (op denseGradOp) Do(inputs ...G.Value) (G.Value, error) { return doAlloc(op, inputs) }
+
+func (op denseGradOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Value, error) {
+	ds, err := densesOf(inputs)
+	if err != nil {
+		return nil, errors.Wrap(err, op.String())
+	}
+	shapes := make([]tensor.Shape, len(ds))
+	for i, d := range ds {
+		shapes[i] = d.Shape()
+	}
+	out, err := op.gradShape(shapes)
+	if err != nil {
+		return nil, err
+	}
+	a, dy := ds[0], ds[len(ds)-1]
+	n, in, outDim := dy.Shape()[0], out[len(out)-1], dy.Shape()[1]
+	g := outputFor(prealloc, a.Dtype(), out)
+	if g.Dtype() == tensor.Float32 {
+		denseBackward(op.wrt, data[float32](g), data[float32](a), data[float32](dy), n, in, outDim)
+	} else {
+		denseBackward(op.wrt, data[float64](g), data[float64](a), data[float64](dy), n, in, outDim)
+	}
+	return g, nil
+}
+
+func (op denseGradOp) WriteHash(h hash.Hash) { writeHash(h, "DenseGrad", op.wrt) }
+func (op denseGradOp) Hashcode() uint32      { return hashOf(op) }
+func (op denseGradOp) String() string        { return "DenseGrad" + "XWB"[op.wrt:op.wrt+1] }
+
+// denseBackward writes into g the gradient wrt names, given dy (n, out)
+// and a, which is w (out, in) for dx, x (n, in) for dw and unused for db.
+func denseBackward[T float](wrt denseWRT, g, a, dy []T, n, in, out int) {
+	switch wrt {
+	case denseWRTx: // (n, in) = (n, out)·(out, in)
+		gemm(false, false, n, in, out, 1, dy, out, a, in, 0, g, in)
+	case denseWRTw: // (out, in) = (n, out)ᵀ·(n, in)
+		gemm(true, false, out, in, n, 1, dy, out, a, in, 0, g, in)
+	case denseWRTb:
+		clear(g)
+		for r := range n {
+			for j, d := range dy[r*out : (r+1)*out] {
+				g[j] += d
+			}
+		}
+	}
+}

@@ -1,0 +1,368 @@
+package ops
+
+import (
+	"fmt"
+	"hash"
+	"math"
+
+	"github.com/chewxy/hm"
+	"github.com/pkg/errors"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// PoolParams describes a 2-D pooling window: its size, the step between
+// windows and the implicit padding added on each side of the input.
+type PoolParams struct {
+	KernelH, KernelW int
+	StrideH, StrideW int
+	PadH, PadW       int
+}
+
+// String prints the parameters compactly; the pool ops hash it, so it
+// must name every field.
+func (p PoolParams) String() string {
+	return fmt.Sprintf("k=%dx%d,s=%dx%d,p=%dx%d", p.KernelH, p.KernelW, p.StrideH, p.StrideW, p.PadH, p.PadW)
+}
+
+// validate rejects windows that are empty, do not advance or are padded by
+// more than half their size. The last rule is PyTorch's: it guarantees that
+// every window overlaps the input, so no output is taken from padding alone.
+func (p PoolParams) validate() error {
+	switch {
+	case p.KernelH < 1 || p.KernelW < 1:
+		return errors.Errorf("maxpool: kernel %dx%d must be at least 1x1", p.KernelH, p.KernelW)
+	case p.StrideH < 1 || p.StrideW < 1:
+		return errors.Errorf("maxpool: stride %dx%d must be at least 1x1", p.StrideH, p.StrideW)
+	case p.PadH < 0 || p.PadW < 0:
+		return errors.Errorf("maxpool: padding %dx%d must not be negative", p.PadH, p.PadW)
+	case 2*p.PadH > p.KernelH || 2*p.PadW > p.KernelW:
+		return errors.Errorf("maxpool: padding %dx%d exceeds half the kernel %dx%d", p.PadH, p.PadW, p.KernelH, p.KernelW)
+	}
+	return nil
+}
+
+// outShape returns the NCHW output shape for an NCHW input shape.
+func (p PoolParams) outShape(s tensor.Shape) (tensor.Shape, error) {
+	if len(s) != 4 {
+		return nil, errors.Errorf("maxpool: input shape %v is not NCHW", s)
+	}
+	h, w := s[2]+2*p.PadH, s[3]+2*p.PadW
+	if h < p.KernelH || w < p.KernelW {
+		return nil, errors.Errorf("maxpool: padded input %dx%d is smaller than the kernel %dx%d", h, w, p.KernelH, p.KernelW)
+	}
+	return tensor.Shape{s[0], s[1], (h-p.KernelH)/p.StrideH + 1, (w-p.KernelW)/p.StrideW + 1}, nil
+}
+
+// MaxPool2D returns the maximum of every pooling window of an NCHW input.
+//
+// Padding never wins: it acts as -Inf, and p must keep it within half the
+// kernel so that every window holds at least one input element. A NaN in a
+// window makes that output NaN, as in PyTorch. Among equal maxima the first
+// in row-major window order wins, and it alone receives the gradient.
+// The gradient op finds the winners again from x and the output rather
+// than storing them, so the op holds nothing but p. The batch size is read
+// from the input value at run time.
+func MaxPool2D(x *G.Node, p PoolParams) (*G.Node, error) {
+	if err := p.validate(); err != nil {
+		return nil, err
+	}
+	if x.Dims() != 4 {
+		return nil, errors.Errorf("maxpool: input shape %v is not NCHW", x.Shape())
+	}
+	return apply(maxPoolOp{p: p}, x)
+}
+
+// maxPoolOp is the forward max pooling over NCHW tensors.
+type maxPoolOp struct {
+	plainOp
+	p PoolParams
+}
+
+func (op maxPoolOp) Arity() int    { return 1 }
+func (op maxPoolOp) Type() hm.Type { return fnType(4, 4) }
+
+func (op maxPoolOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
+	shapes, err := inferShapes(ds)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkArity(op.String(), len(shapes), 1); err != nil {
+		return nil, err
+	}
+	return op.p.outShape(shapes[0])
+}
+
+func (op maxPoolOp) Do(inputs ...G.Value) (G.Value, error) { return doAlloc(op, inputs) }
+
+func (op maxPoolOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Value, error) {
+	if err := checkArity(op.String(), len(inputs), 1); err != nil {
+		return nil, err
+	}
+	x, err := denseOf(inputs[0])
+	if err != nil {
+		return nil, errors.Wrap(err, op.String())
+	}
+	g, err := newPoolGeom(op.p, x.Shape())
+	if err != nil {
+		return nil, err
+	}
+	y := outputFor(prealloc, x.Dtype(), g.out)
+	if x.Dtype() == tensor.Float32 {
+		maxPoolForward(g, data[float32](y), data[float32](x))
+	} else {
+		maxPoolForward(g, data[float64](y), data[float64](x))
+	}
+	return y, nil
+}
+
+func (op maxPoolOp) WriteHash(h hash.Hash) { writeHash(h, "MaxPool2D", op.p) }
+func (op maxPoolOp) Hashcode() uint32      { return hashOf(op) }
+func (op maxPoolOp) String() string        { return "MaxPool2D(" + op.p.String() + ")" }
+
+func (op maxPoolOp) DiffWRT(int) []bool { return []bool{true} }
+
+// SymDiff routes each output gradient to the input that won its window.
+// The winners are found again in the backward op from x and the output y
+// rather than stored, because an op is a hashed value shared by graphs and
+// must stay stateless; y turns the search into an equality test.
+func (op maxPoolOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	dx, err := apply(maxPoolGradOp(op), inputs[0], output, grad)
+	if err != nil {
+		return nil, err
+	}
+	return G.Nodes{dx}, nil
+}
+
+// maxPoolGradOp computes dL/dx of max pooling from x, y and dL/dy.
+type maxPoolGradOp struct {
+	plainOp
+	p PoolParams
+}
+
+func (op maxPoolGradOp) Arity() int    { return 3 }
+func (op maxPoolGradOp) Type() hm.Type { return fnType(4, 4, 4, 4) }
+
+func (op maxPoolGradOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
+	shapes, err := inferShapes(ds)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkArity(op.String(), len(shapes), 3); err != nil {
+		return nil, err
+	}
+	return shapes[0].Clone(), nil
+}
+
+func (op maxPoolGradOp) Do(inputs ...G.Value) (G.Value, error) { return doAlloc(op, inputs) }
+
+func (op maxPoolGradOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Value, error) {
+	if err := checkArity(op.String(), len(inputs), 3); err != nil {
+		return nil, err
+	}
+	ds, err := densesOf(inputs)
+	if err != nil {
+		return nil, errors.Wrap(err, op.String())
+	}
+	x, y, dy := ds[0], ds[1], ds[2]
+	g, err := newPoolGeom(op.p, x.Shape())
+	if err != nil {
+		return nil, err
+	}
+	if !y.Shape().Eq(g.out) || !dy.Shape().Eq(g.out) {
+		return nil, errors.Errorf("%v: output shape %v and gradient shape %v, want %v for input %v",
+			op, y.Shape(), dy.Shape(), g.out, x.Shape())
+	}
+	dx := outputFor(prealloc, x.Dtype(), x.Shape())
+	if x.Dtype() == tensor.Float32 {
+		maxPoolBackward(g, data[float32](dx), data[float32](x), data[float32](y), data[float32](dy))
+	} else {
+		maxPoolBackward(g, data[float64](dx), data[float64](x), data[float64](y), data[float64](dy))
+	}
+	return dx, nil
+}
+
+func (op maxPoolGradOp) WriteHash(h hash.Hash) { writeHash(h, "MaxPool2DGrad", op.p) }
+func (op maxPoolGradOp) Hashcode() uint32      { return hashOf(op) }
+func (op maxPoolGradOp) String() string        { return "MaxPool2DGrad(" + op.p.String() + ")" }
+
+// poolGeom is the geometry of one pooling call. colLo[kx] and colHi[kx]
+// bound the output columns whose kernel column kx falls inside the input
+// rather than in the padding.
+type poolGeom struct {
+	p            PoolParams
+	h, w         int
+	oh, ow       int
+	planes       int
+	out          tensor.Shape
+	colLo, colHi []int
+}
+
+func newPoolGeom(p PoolParams, in tensor.Shape) (*poolGeom, error) {
+	out, err := p.outShape(in)
+	if err != nil {
+		return nil, err
+	}
+	g := &poolGeom{p: p, h: in[2], w: in[3], oh: out[2], ow: out[3], planes: in[0] * in[1], out: out}
+	g.colLo, g.colHi = make([]int, p.KernelW), make([]int, p.KernelW)
+	for kx := range g.colLo {
+		// Output column ox reads input column ox*StrideW - PadW + kx.
+		g.colLo[kx] = min(g.ow, ceilDiv(max(0, p.PadW-kx), p.StrideW))
+		if last := g.w - 1 + p.PadW - kx; last >= 0 {
+			g.colHi[kx] = min(g.ow, last/p.StrideW+1)
+		}
+	}
+	return g, nil
+}
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+// rows clips the rows of output row oy's window to the input: the clipped
+// part is padding, which never wins.
+func (g *poolGeom) rows(oy int) (lo, hi int) {
+	lo = oy*g.p.StrideH - g.p.PadH
+	return max(lo, 0), min(lo+g.p.KernelH, g.h)
+}
+
+// planeChunk is the smallest number of planes worth a goroutine.
+func (g *poolGeom) planeChunk() int { return max(1, 4096/max(1, g.h*g.w)) }
+
+// maxPoolForward writes the window maxima of x into y, plane by plane.
+func maxPoolForward[T float](g *poolGeom, y, x []T) {
+	hw, ohw := g.h*g.w, g.oh*g.ow
+	parallelFor(g.planes, g.planeChunk(), func(lo, hi int) {
+		for pl := lo; pl < hi; pl++ {
+			xp, yp := x[pl*hw:(pl+1)*hw], y[pl*ohw:(pl+1)*ohw]
+			if g.p == pool2x2 {
+				pool2x2Forward(g, xp, yp)
+			} else {
+				poolPlaneForward(g, xp, yp)
+			}
+		}
+	})
+}
+
+// poolPlaneForward computes one plane. It loops over kernel offsets
+// outside and output columns inside, so the inner loop is long and the
+// builtin max, which is branch-free and propagates NaN, replaces the
+// data-dependent branches that random inputs mispredict. Starting from
+// -Inf is safe because every window holds at least one input element.
+func poolPlaneForward[T float](g *poolGeom, xp, yp []T) {
+	inf := T(math.Inf(-1))
+	sw, pw := g.p.StrideW, g.p.PadW
+	for oy := 0; oy < g.oh; oy++ {
+		yr := yp[oy*g.ow : (oy+1)*g.ow]
+		for i := range yr {
+			yr[i] = inf
+		}
+		r0, r1 := g.rows(oy)
+		for r := r0; r < r1; r++ {
+			xr := xp[r*g.w : (r+1)*g.w]
+			for kx, lo := range g.colLo {
+				if lo >= g.colHi[kx] {
+					continue // lo*sw-pw+kx may lie past the row
+				}
+				xs, ys := xr[lo*sw-pw+kx:], yr[lo:g.colHi[kx]]
+				for i, m := range ys {
+					ys[i] = max(m, xs[i*sw])
+				}
+			}
+		}
+	}
+}
+
+// maxPoolBackward writes into dx the gradient dy of every window, added at
+// the window's winner; all other positions get zero.
+func maxPoolBackward[T float](g *poolGeom, dx, x, y, dy []T) {
+	hw, ohw := g.h*g.w, g.oh*g.ow
+	parallelFor(g.planes, g.planeChunk(), func(lo, hi int) {
+		win := make([]int32, g.ow)
+		for pl := lo; pl < hi; pl++ {
+			dxp, xp := dx[pl*hw:(pl+1)*hw], x[pl*hw:(pl+1)*hw]
+			yp, dyp := y[pl*ohw:(pl+1)*ohw], dy[pl*ohw:(pl+1)*ohw]
+			clear(dxp)
+			if g.p == pool2x2 {
+				pool2x2Backward(g, dxp, xp, yp, dyp)
+			} else {
+				poolPlaneBackward(g, dxp, xp, yp, dyp, win)
+			}
+		}
+	})
+}
+
+// poolPlaneBackward computes one plane. The winner of a window is its
+// first element equal to the output (or its first NaN when the output is
+// NaN), which is the forward's first maximum. Offsets are visited last to
+// first, so the final assignment is the first match; the select compiles to
+// a conditional move instead of a mispredicted branch. win holds the
+// winners of one output row.
+func poolPlaneBackward[T float](g *poolGeom, dxp, xp, yp, dyp []T, win []int32) {
+	sw, pw := g.p.StrideW, g.p.PadW
+	for oy := 0; oy < g.oh; oy++ {
+		yr, dyr := yp[oy*g.ow:(oy+1)*g.ow], dyp[oy*g.ow:(oy+1)*g.ow]
+		r0, r1 := g.rows(oy)
+		for r := r1 - 1; r >= r0; r-- {
+			xr := xp[r*g.w : (r+1)*g.w]
+			for kx := len(g.colLo) - 1; kx >= 0; kx-- {
+				lo, hi := g.colLo[kx], g.colHi[kx]
+				if lo >= hi {
+					continue // first may lie past the row
+				}
+				first := lo*sw - pw + kx // input column of output column lo
+				xs, ws, base := xr[first:], win[lo:hi], int32(r*g.w+first)
+				for i, m := range yr[lo:hi] {
+					v, best := xs[i*sw], ws[i]
+					// eq and nan exclude each other; != keeps both
+					// comparisons unconditional, unlike ||.
+					if eq, nan := v == m, v != v; eq != nan {
+						best = base + int32(i*sw)
+					}
+					ws[i] = best
+				}
+			}
+		}
+		for ox, d := range dyr {
+			dxp[win[ox]] += d
+		}
+	}
+}
+
+// pool2x2 is the usual pooling of CNNs; it gets its own kernels, unrolled
+// over the window, which run 2-3 times faster than the general ones.
+var pool2x2 = PoolParams{2, 2, 2, 2, 0, 0}
+
+// pool2x2Forward is poolPlaneForward for pool2x2.
+func pool2x2Forward[T float](g *poolGeom, xp, yp []T) {
+	w := g.w
+	for oy := 0; oy < g.oh; oy++ {
+		r0, r1 := xp[2*oy*w:(2*oy+1)*w], xp[(2*oy+1)*w:(2*oy+2)*w]
+		yr := yp[oy*g.ow : (oy+1)*g.ow]
+		for i := range yr {
+			yr[i] = max(r0[2*i], r0[2*i+1], r1[2*i], r1[2*i+1])
+		}
+	}
+}
+
+// pool2x2Backward is poolPlaneBackward for pool2x2.
+func pool2x2Backward[T float](g *poolGeom, dxp, xp, yp, dyp []T) {
+	w := g.w
+	for oy := 0; oy < g.oh; oy++ {
+		top := 2 * oy * w
+		r0, r1 := xp[top:top+w], xp[top+w:top+2*w]
+		yr, dyr := yp[oy*g.ow:(oy+1)*g.ow], dyp[oy*g.ow:(oy+1)*g.ow]
+		for i, m := range yr {
+			c := 2 * i
+			k := top + w + c + 1
+			if eq, nan := r1[c] == m, r1[c] != r1[c]; eq != nan {
+				k = top + w + c
+			}
+			if eq, nan := r0[c+1] == m, r0[c+1] != r0[c+1]; eq != nan {
+				k = top + c + 1
+			}
+			if eq, nan := r0[c] == m, r0[c] != r0[c]; eq != nan {
+				k = top + c
+			}
+			dxp[k] += dyr[i]
+		}
+	}
+}
