@@ -1,0 +1,183 @@
+package graph
+
+import (
+	"math"
+
+	"github.com/pkg/errors"
+	"gorgonia.org/tensor"
+)
+
+// Optimizer updates parameters in place from their gradients.
+type Optimizer interface {
+	// Step applies one update; grads[i] is the gradient of params[i].
+	Step(params []*Param, grads []*tensor.Dense) error
+	// State returns the optimizer's internal tensors by name (for checkpoints).
+	State() map[string][]float64
+	// SetState restores what State returned.
+	SetState(map[string][]float64) error
+}
+
+// SGD is stochastic gradient descent with optional momentum and weight
+// decay, with PyTorch's semantics: g ← g + λw (weights only), v ← μv + g,
+// w ← w - lr·v (or lr·(g + μv) with Nesterov).
+type SGD struct {
+	LR, Momentum, WeightDecay float64
+	Nesterov                  bool
+	slots                     slots
+}
+
+// Step applies one SGD update.
+func (o *SGD) Step(params []*Param, grads []*tensor.Dense) error {
+	if err := checkStep(params, grads); err != nil {
+		return err
+	}
+	var velocity []*tensor.Dense
+	if o.Momentum != 0 {
+		var err error
+		if velocity, err = o.slots.get("velocity", params); err != nil {
+			return err
+		}
+	}
+	for i, p := range params {
+		wd := 0.0
+		if p.Decay {
+			wd = o.WeightDecay
+		}
+		var v *tensor.Dense
+		if velocity != nil {
+			v = velocity[i]
+		}
+		switch w := p.value.Data().(type) {
+		case []float32:
+			sgdUpdate(w, grads[i].Data().([]float32), slotOf[float32](v), float32(o.LR), float32(o.Momentum), float32(wd), o.Nesterov)
+		case []float64:
+			sgdUpdate(w, grads[i].Data().([]float64), slotOf[float64](v), o.LR, o.Momentum, wd, o.Nesterov)
+		}
+	}
+	return nil
+}
+
+// State returns the velocities, keyed "velocity/<param name>".
+func (o *SGD) State() map[string][]float64 { return o.slots.state() }
+
+// SetState restores what State returned; it takes effect at the next Step.
+func (o *SGD) SetState(s map[string][]float64) error { return o.slots.setState(s) }
+
+func sgdUpdate[T float32 | float64](w, g, v []T, lr, mom, wd T, nesterov bool) {
+	g = g[:len(w)]
+	for j := range w {
+		d := g[j] + wd*w[j]
+		if v != nil {
+			v[j] = mom*v[j] + d
+			if nesterov {
+				d += mom * v[j]
+			} else {
+				d = v[j]
+			}
+		}
+		w[j] -= lr * d
+	}
+}
+
+// Adam is Kingma and Ba's optimizer with PyTorch's defaults when fields are
+// zero (betas 0.9 and 0.999, eps 1e-8); weight decay is added to the
+// gradient of weights as in PyTorch's Adam.
+type Adam struct {
+	LR, Beta1, Beta2, Eps, WeightDecay float64
+	t                                  int
+	slots                              slots
+}
+
+// Step applies one Adam update.
+func (o *Adam) Step(params []*Param, grads []*tensor.Dense) error {
+	if err := checkStep(params, grads); err != nil {
+		return err
+	}
+	b1, b2, eps := orDefault(o.Beta1, 0.9), orDefault(o.Beta2, 0.999), orDefault(o.Eps, 1e-8)
+	m, err := o.slots.get("m", params)
+	if err != nil {
+		return err
+	}
+	v, err := o.slots.get("v", params)
+	if err != nil {
+		return err
+	}
+	o.t++
+	c1, c2 := 1-math.Pow(b1, float64(o.t)), 1-math.Pow(b2, float64(o.t))
+	for i, p := range params {
+		wd := 0.0
+		if p.Decay {
+			wd = o.WeightDecay
+		}
+		h := adamHyper{lr: o.LR / c1, b1: b1, b2: b2, c2: c2, eps: eps, wd: wd}
+		switch w := p.value.Data().(type) {
+		case []float32:
+			adamUpdate(w, grads[i].Data().([]float32), slotOf[float32](m[i]), slotOf[float32](v[i]), h)
+		case []float64:
+			adamUpdate(w, grads[i].Data().([]float64), slotOf[float64](m[i]), slotOf[float64](v[i]), h)
+		}
+	}
+	return nil
+}
+
+// State returns the moments and the step count.
+func (o *Adam) State() map[string][]float64 {
+	s := o.slots.state()
+	s["t"] = []float64{float64(o.t)}
+	return s
+}
+
+// SetState restores the moments and the step count.
+func (o *Adam) SetState(s map[string][]float64) error {
+	t, ok := s["t"]
+	if !ok || len(t) != 1 {
+		return errors.New("adam state: missing step count t")
+	}
+	o.t = int(t[0])
+	rest := make(map[string][]float64, len(s))
+	for k, v := range s {
+		if k != "t" {
+			rest[k] = v
+		}
+	}
+	return o.slots.setState(rest)
+}
+
+type adamHyper struct{ lr, b1, b2, c2, eps, wd float64 }
+
+func adamUpdate[T float32 | float64](w, g, m, v []T, h adamHyper) {
+	g = g[:len(w)]
+	b1, b2, wd := T(h.b1), T(h.b2), T(h.wd)
+	for j := range w {
+		d := g[j] + wd*w[j]
+		m[j] = b1*m[j] + (1-b1)*d
+		v[j] = b2*v[j] + (1-b2)*d*d
+		w[j] -= T(h.lr * float64(m[j]) / (math.Sqrt(float64(v[j])/h.c2) + h.eps))
+	}
+}
+
+func orDefault(v, def float64) float64 {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
+func checkStep(params []*Param, grads []*tensor.Dense) error {
+	if len(params) != len(grads) {
+		return errors.Errorf("optimizer: %d params, %d gradients", len(params), len(grads))
+	}
+	for i, p := range params {
+		if grads[i].Size() != p.Size() || grads[i].Dtype() != p.value.Dtype() {
+			return errors.Errorf("optimizer: gradient of %s is %v %v, param is %v %v", p.Name, grads[i].Dtype(), grads[i].Shape(), p.value.Dtype(), p.value.Shape())
+		}
+	}
+	return nil
+}
+
+func slotOf[T float32 | float64](d *tensor.Dense) []T {
+	if d == nil {
+		return nil
+	}
+	return d.Data().([]T)
+}
