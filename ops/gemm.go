@@ -47,3 +47,11 @@ func gemmRows[T float](transA, transB bool, lo, hi, n, k int, alpha T, a []T, ld
 		}
 	}
 }
+
+// Sgemm computes C = alpha·op(A)·op(B) + beta·C in float32 for row-major
+// matrices with the package's matrix-multiply kernel, for code outside the
+// graph (nearest-neighbour distances, for example) that needs it directly.
+// op(A) is m×k, op(B) is k×n, C is m×n; lda, ldb and ldc are row strides.
+func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
