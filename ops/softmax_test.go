@@ -170,3 +170,23 @@ func TestSoftmaxCrossEntropyLabelsNotDifferentiable(t *testing.T) {
 		t.Error("gradient with respect to the labels: no error")
 	}
 }
+
+// TestSoftmaxCrossEntropyGradScalarForms: the upstream gradient may come
+// as a gorgonia scalar of either width or as a one-element tensor.
+func TestSoftmaxCrossEntropyGradScalarForms(t *testing.T) {
+	x, l := randT(1, 2, 3), t64([]float64{1, 2}, 2)
+	want, err := (xentGradOp{labelDims: 1}).Do(x, l, G.NewF64(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range []G.Value{G.NewF32(2), t64([]float64{2}, 1)} {
+		got, err := (xentGradOp{labelDims: 1}).Do(x, l, g)
+		if err != nil {
+			t.Fatalf("%T: %v", g, err)
+		}
+		assertClose(t, "dx", toF64(t, got), toF64(t, want), want.Shape(), got.Shape(), 1e-15)
+	}
+	if _, err := (xentGradOp{labelDims: 1}).Do(x, l, randT(1, 2)); err == nil {
+		t.Error("two-element upstream gradient: no error")
+	}
+}
