@@ -1,0 +1,50 @@
+// Package mnistdata adapts datasets.Set, the engine-free MNIST container,
+// to graph.Dataset, so that graph.Trainer and graph.Evaluate can read MNIST
+// directly. Every MNIST model package shares it.
+package mnistdata
+
+import (
+	"github.com/pkg/errors"
+
+	"github.com/featlearn/featlearn/datasets"
+	"github.com/featlearn/featlearn/graph"
+)
+
+// set is a datasets.Set seen as a graph.Dataset.
+type set struct {
+	s *datasets.Set
+}
+
+// Dataset returns s as a graph.Dataset whose inputs are the pixels scaled
+// to [0, 1] (pixel/255, Rows*Cols float32s per example) and whose target is
+// the class index as one float32, the target graph.CrossEntropy expects.
+// The Set is not copied.
+func Dataset(s *datasets.Set) graph.Dataset { return set{s} }
+
+// Len returns the number of examples.
+func (d set) Len() int {
+	if d.s == nil {
+		return 0
+	}
+	return d.s.N
+}
+
+// Gather writes the pixels of the examples idx into x and their labels into y.
+func (d set) Gather(idx []int, x, y []float32) error {
+	if d.s == nil {
+		return errors.New("mnistdata: nil set")
+	}
+	size := d.s.Size()
+	if len(x) < len(idx)*size || len(y) < len(idx) {
+		return errors.Errorf("mnistdata: buffers of %d inputs and %d targets for %d examples of %d pixels",
+			len(x), len(y), len(idx), size)
+	}
+	for j, i := range idx {
+		if i < 0 || i >= d.s.N {
+			return errors.Errorf("mnistdata: example %d of %d", i, d.s.N)
+		}
+		d.s.Float32s(i, x[j*size:(j+1)*size])
+		y[j] = float32(d.s.Labels[i])
+	}
+	return nil
+}

@@ -1,0 +1,40 @@
+package mnistdata
+
+import (
+	"testing"
+
+	"github.com/featlearn/featlearn/datasets"
+)
+
+func TestGather(t *testing.T) {
+	s, err := datasets.NewSet([]uint8{0, 255, 51, 102, 255, 0, 0, 0}, []uint8{3, 7}, 2, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := Dataset(s)
+	if d.Len() != 2 {
+		t.Fatalf("Len = %d", d.Len())
+	}
+	x, y := make([]float32, 8), make([]float32, 2)
+	if err := d.Gather([]int{1, 0}, x, y); err != nil {
+		t.Fatal(err)
+	}
+	want := []float32{1, 0, 0, 0, 0, 1, 0.2, 0.4}
+	for i := range want {
+		if d := x[i] - want[i]; d > 1e-6 || d < -1e-6 {
+			t.Errorf("x[%d] = %v, want %v", i, x[i], want[i])
+		}
+	}
+	if y[0] != 7 || y[1] != 3 {
+		t.Errorf("y = %v, want [7 3]", y)
+	}
+	if err := d.Gather([]int{2}, x, y); err == nil {
+		t.Error("index out of range: no error")
+	}
+	if err := d.Gather([]int{0, 1}, x[:5], y); err == nil {
+		t.Error("short buffer: no error")
+	}
+	if err := Dataset(nil).Gather([]int{0}, x, y); err == nil || Dataset(nil).Len() != 0 {
+		t.Error("nil set: want Len 0 and an error")
+	}
+}
