@@ -277,3 +277,33 @@ func TestUnneededGradientsNotComputed(t *testing.T) {
 		t.Fatal("G.Grad built no input gradient: the test no longer tests anything")
 	}
 }
+
+// TestRunsLeaveWeightsAlone checks that no program writes into a weight:
+// register reuse inside the machine must never hand a parameter's tensor to
+// another node as its output buffer.
+func TestRunsLeaveWeightsAlone(t *testing.T) {
+	net := Sequential("c", Conv2D("conv", 3, 3, Pad(1)), ReLU(), MaxPool2D("pool", 2), Flatten(), Dense("fc", 4), Sigmoid(), Dense("out", 2))
+	m, err := NewModel(net, []int{2, 6, 6}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := snapshot(m)
+	x := make([]float32, 5*72)
+	for i := range x {
+		x[i] = float32(i%7) - 3
+	}
+	data, _ := NewArrays(x, 72, []float32{0, 1, 1, 0, 1}, 1)
+	for run := 0; run < 3; run++ {
+		if _, err := m.Predict(x, 5, 2); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Evaluate(m, CrossEntropy{}, data, 5); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, p := range m.Params() {
+		if !equal(before[i], p.Float64s()) {
+			t.Fatalf("%s changed by running the model", p.Name)
+		}
+	}
+}

@@ -24,13 +24,15 @@ func (a activation) String() string {
 }
 
 // ReLU returns max(x, 0) elementwise.
-func ReLU(x *G.Node) (*G.Node, error) { return apply(activationOp{act: reluAct}, x) }
+func ReLU(x *G.Node) (*G.Node, error) { return apply(activationOp{plainOp: fresh(), act: reluAct}, x) }
 
 // Sigmoid returns 1/(1+exp(-x)) elementwise.
-func Sigmoid(x *G.Node) (*G.Node, error) { return apply(activationOp{act: sigmoidAct}, x) }
+func Sigmoid(x *G.Node) (*G.Node, error) {
+	return apply(activationOp{plainOp: fresh(), act: sigmoidAct}, x)
+}
 
 // Tanh returns tanh(x) elementwise.
-func Tanh(x *G.Node) (*G.Node, error) { return apply(activationOp{act: tanhAct}, x) }
+func Tanh(x *G.Node) (*G.Node, error) { return apply(activationOp{plainOp: fresh(), act: tanhAct}, x) }
 
 // activationOp applies one elementwise nonlinearity to a tensor of any shape.
 type activationOp struct {
@@ -63,7 +65,7 @@ func (op activationOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Val
 	if err != nil {
 		return nil, errors.Wrap(err, op.String())
 	}
-	y := outputFor(prealloc, x.Dtype(), x.Shape())
+	y := op.output(prealloc, x.Dtype(), x.Shape())
 	if x.Dtype() == tensor.Float32 {
 		activate(op.act, data[float32](y), data[float32](x))
 	} else {
@@ -81,7 +83,7 @@ func (op activationOp) DiffWRT(int) []bool { return []bool{true} }
 // SymDiff expresses the gradient through the output y alone: ReLU' is
 // [y > 0], sigmoid' is y(1-y) and tanh' is 1-y².
 func (op activationOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	dx, err := apply(activationGradOp{act: op.act}, output, grad)
+	dx, err := apply(activationGradOp{plainOp: fresh(), act: op.act}, output, grad)
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +125,7 @@ func (op activationGradOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G
 		return nil, errors.Wrap(err, op.String())
 	}
 	y, dy := ds[0], ds[1]
-	dx := outputFor(prealloc, y.Dtype(), y.Shape())
+	dx := op.output(prealloc, y.Dtype(), y.Shape())
 	if y.Dtype() == tensor.Float32 {
 		activateGrad(op.act, data[float32](dx), data[float32](y), data[float32](dy))
 	} else {

@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -54,7 +55,7 @@ func compile(t *testing.T, f builder, dt tensor.Dtype, inputs ...*tensor.Dense) 
 	g := G.NewGraph()
 	nodes := make([]*G.Node, len(inputs))
 	for i, x := range inputs {
-		nodes[i] = G.NewTensor(g, dt, x.Dims(), G.WithShape(x.Shape().Clone()...), G.WithValue(as(x, dt)))
+		nodes[i] = G.NewTensor(g, dt, x.Dims(), G.WithShape(x.Shape().Clone()...), G.WithValue(as(x, dt)), G.WithName(fmt.Sprintf("x%d", i)))
 	}
 	out, err := f(nodes...)
 	if err != nil {

@@ -75,7 +75,7 @@ func newConv(kind convKind, x, w, b *G.Node, p ConvParams) (*G.Node, error) {
 	if err != nil {
 		return nil, errors.Wrap(err, kind.String())
 	}
-	op := convOp{kind: kind, p: p, bias: b != nil}
+	op := convOp{plainOp: fresh(), kind: kind, p: p, bias: b != nil}
 	nodes := []*G.Node{x, w}
 	if b != nil {
 		nodes = append(nodes, b)
@@ -238,7 +238,7 @@ func (op convOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Value, er
 	if err != nil {
 		return nil, err
 	}
-	y := outputFor(prealloc, ds[0].Dtype(), g.outShape())
+	y := op.output(prealloc, ds[0].Dtype(), g.outShape())
 	if y.Dtype() == tensor.Float32 {
 		convForward(op.kind, &g, data[float32](y), ds[0], ds[1], convBiasData[float32](ds))
 	} else {
@@ -275,7 +275,7 @@ func (op convOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) 
 	}
 	grads := make(G.Nodes, len(inputs))
 	for i := range inputs {
-		d, err := apply(convGradOp{kind: op.kind, p: op.p, wrt: convWRT(i)}, inputs[0], inputs[1], grad)
+		d, err := apply(convGradOp{plainOp: fresh(), kind: op.kind, p: op.p, wrt: convWRT(i)}, inputs[0], inputs[1], grad)
 		if err != nil {
 			return nil, err
 		}
@@ -349,7 +349,7 @@ func (op convGradOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Value
 	if err != nil {
 		return nil, err
 	}
-	d := outputFor(prealloc, ds[0].Dtype(), op.outShape(&g, ds[0].Shape(), ds[1].Shape()))
+	d := op.output(prealloc, ds[0].Dtype(), op.outShape(&g, ds[0].Shape(), ds[1].Shape()))
 	if d.Dtype() == tensor.Float32 {
 		convBackward(op, &g, data[float32](d), ds)
 	} else {

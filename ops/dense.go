@@ -14,7 +14,7 @@ import (
 // when b is nil. The bias is written into the output before the matrix
 // product accumulates onto it, so no (N, out) copy of b is ever built.
 func Dense(x, w, b *G.Node) (*G.Node, error) {
-	op := denseOp{bias: b != nil}
+	op := denseOp{plainOp: fresh(), bias: b != nil}
 	var bs tensor.Shape
 	if b != nil {
 		bs = b.Shape()
@@ -92,7 +92,7 @@ func (op denseOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Value, e
 	if err != nil {
 		return nil, err
 	}
-	y := outputFor(prealloc, x.Dtype(), out)
+	y := op.output(prealloc, x.Dtype(), out)
 	if x.Dtype() == tensor.Float32 {
 		denseForward(data[float32](y), data[float32](x), data[float32](w), dataOrNil[float32](b), out[0], x.Shape()[1], out[1])
 	} else {
@@ -130,18 +130,18 @@ func (op denseOp) DiffWRT(n int) []bool {
 // SymDiff applies one gradient op per input, so G.Grad builds only the
 // products whose results some requested gradient depends on.
 func (op denseOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	dx, err := apply(denseGradOp{wrt: denseWRTx}, inputs[1], grad)
+	dx, err := apply(denseGradOp{plainOp: fresh(), wrt: denseWRTx}, inputs[1], grad)
 	if err != nil {
 		return nil, err
 	}
-	dw, err := apply(denseGradOp{wrt: denseWRTw}, inputs[0], grad)
+	dw, err := apply(denseGradOp{plainOp: fresh(), wrt: denseWRTw}, inputs[0], grad)
 	if err != nil {
 		return nil, err
 	}
 	if !op.bias {
 		return G.Nodes{dx, dw}, nil
 	}
-	db, err := apply(denseGradOp{wrt: denseWRTb}, grad)
+	db, err := apply(denseGradOp{plainOp: fresh(), wrt: denseWRTb}, grad)
 	if err != nil {
 		return nil, err
 	}
@@ -239,7 +239,7 @@ func (op denseGradOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Valu
 	}
 	a, dy := ds[0], ds[len(ds)-1]
 	n, in, outDim := dy.Shape()[0], out[len(out)-1], dy.Shape()[1]
-	g := outputFor(prealloc, a.Dtype(), out)
+	g := op.output(prealloc, a.Dtype(), out)
 	if g.Dtype() == tensor.Float32 {
 		denseBackward(op.wrt, data[float32](g), data[float32](a), data[float32](dy), n, in, outDim)
 	} else {

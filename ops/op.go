@@ -26,7 +26,21 @@ type float interface{ ~float32 | ~float64 }
 
 // plainOp supplies the Op methods that are the same for every op here:
 // none of them returns a pointer into an input, calls cgo or works in place.
-type plainOp struct{}
+// It also carries the op's output buffer from one run to the next: the
+// TapeMachine's Reset drops every register, so without it each step would
+// allocate every output afresh. Hashes and equality ignore it.
+type plainOp struct {
+	out *outputCache
+}
+
+// outputCache holds the output an op returned last time.
+type outputCache struct {
+	last *tensor.Dense
+}
+
+// fresh returns a plainOp with an empty output cache of its own. Every op
+// value applied to the graph needs one, so no two nodes share a buffer.
+func fresh() plainOp { return plainOp{out: &outputCache{}} }
 
 func (plainOp) ReturnsPtr() bool     { return false }
 func (plainOp) CallsExtern() bool    { return false }
@@ -117,28 +131,49 @@ func densesOf(vs []G.Value) ([]*tensor.Dense, error) {
 	return ds, nil
 }
 
-// outputFor returns prealloc as a dense tensor when it has the wanted
-// dtype and shape, and a new tensor otherwise.
-func outputFor(prealloc G.Value, dt tensor.Dtype, shape tensor.Shape) *tensor.Dense {
-	if d, ok := prealloc.(*tensor.Dense); ok && d.Dtype() == dt && d.Shape().Eq(shape) {
-		return d
-	}
-	return tensor.New(tensor.Of(dt), tensor.WithShape(shape.Clone()...))
-}
-
 // data returns the backing slice of a float tensor as []T.
 func data[T float](d *tensor.Dense) []T {
 	return d.Data().([]T)
 }
 
-// prealloc is implemented by every op; Do allocates and delegates to it.
+// preallocer is implemented by every op; Do delegates to it.
 type preallocer interface {
 	UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Value, error)
 }
 
-// doAlloc runs an op's UsePreallocDo into a freshly allocated output.
+// doAlloc runs an op's UsePreallocDo without a buffer from the machine; the
+// op then writes into its own cached output.
 func doAlloc(op preallocer, inputs []G.Value) (G.Value, error) {
 	return op.UsePreallocDo(nil, inputs...)
+}
+
+// output returns the buffer an op writes its result into: the machine's
+// prealloc when it fits, else the op's buffer from the last run when that
+// fits, else a new one, which the op keeps for the next run. Preferring
+// prealloc lets the machine share memory between nodes; falling back to the
+// cache keeps a misfitting prealloc from costing an allocation every step.
+func (p plainOp) output(prealloc G.Value, dt tensor.Dtype, shape tensor.Shape) *tensor.Dense {
+	if d := fitting(prealloc, dt, shape); d != nil {
+		return d
+	}
+	if p.out != nil && p.out.last != nil {
+		if d := fitting(p.out.last, dt, shape); d != nil {
+			return d
+		}
+	}
+	d := tensor.New(tensor.Of(dt), tensor.WithShape(shape.Clone()...))
+	if p.out != nil {
+		p.out.last = d
+	}
+	return d
+}
+
+// fitting returns v as a dense tensor if it has the dtype and shape wanted.
+func fitting(v G.Value, dt tensor.Dtype, shape tensor.Shape) *tensor.Dense {
+	if d, ok := v.(*tensor.Dense); ok && d != nil && d.Dtype() == dt && d.Shape().Eq(shape) {
+		return d
+	}
+	return nil
 }
 
 // checkArity returns an error unless n inputs were given to an op of arity want.

@@ -70,7 +70,7 @@ func MaxPool2D(x *G.Node, p PoolParams) (*G.Node, error) {
 	if x.Dims() != 4 {
 		return nil, errors.Errorf("maxpool: input shape %v is not NCHW", x.Shape())
 	}
-	return apply(maxPoolOp{p: p}, x)
+	return apply(maxPoolOp{plainOp: fresh(), p: p}, x)
 }
 
 // maxPoolOp is the forward max pooling over NCHW tensors.
@@ -107,7 +107,7 @@ func (op maxPoolOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Value,
 	if err != nil {
 		return nil, err
 	}
-	y := outputFor(prealloc, x.Dtype(), g.out)
+	y := op.output(prealloc, x.Dtype(), g.out)
 	if x.Dtype() == tensor.Float32 {
 		maxPoolForward(g, data[float32](y), data[float32](x))
 	} else {
@@ -127,7 +127,9 @@ func (op maxPoolOp) DiffWRT(int) []bool { return []bool{true} }
 // rather than stored, because an op is a hashed value shared by graphs and
 // must stay stateless; y turns the search into an equality test.
 func (op maxPoolOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	dx, err := apply(maxPoolGradOp(op), inputs[0], output, grad)
+	gradOp := maxPoolGradOp(op)
+	gradOp.plainOp = fresh() // its own output buffer, not the forward op's
+	dx, err := apply(gradOp, inputs[0], output, grad)
 	if err != nil {
 		return nil, err
 	}
@@ -173,7 +175,7 @@ func (op maxPoolGradOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Va
 		return nil, errors.Errorf("%v: output shape %v and gradient shape %v, want %v for input %v",
 			op, y.Shape(), dy.Shape(), g.out, x.Shape())
 	}
-	dx := outputFor(prealloc, x.Dtype(), x.Shape())
+	dx := op.output(prealloc, x.Dtype(), x.Shape())
 	if x.Dtype() == tensor.Float32 {
 		maxPoolBackward(g, data[float32](dx), data[float32](x), data[float32](y), data[float32](dy))
 	} else {

@@ -22,7 +22,7 @@ func Softmax(x *G.Node) (*G.Node, error) { return softmaxOf(x, false) }
 func LogSoftmax(x *G.Node) (*G.Node, error) { return softmaxOf(x, true) }
 
 func softmaxOf(x *G.Node, log bool) (*G.Node, error) {
-	op := softmaxOp{log: log}
+	op := softmaxOp{plainOp: fresh(), log: log}
 	if x.Dims() < 1 {
 		return nil, errors.Errorf("%v: input must have at least one axis, got shape %v", op, x.Shape())
 	}
@@ -71,7 +71,7 @@ func (op softmaxOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Value,
 	if err != nil {
 		return nil, err
 	}
-	y := outputFor(prealloc, x.Dtype(), x.Shape())
+	y := op.output(prealloc, x.Dtype(), x.Shape())
 	if x.Dtype() == tensor.Float32 {
 		softmaxForward(op.log, data[float32](y), data[float32](x), n)
 	} else {
@@ -95,7 +95,9 @@ func (op softmaxOp) DiffWRT(int) []bool { return []bool{true} }
 // SymDiff expresses the gradient through the output y alone:
 // dx = y·(dy - Σ dy·y) for Softmax and dx = dy - exp(y)·Σ dy for LogSoftmax.
 func (op softmaxOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	dx, err := apply(softmaxGradOp(op), output, grad)
+	gradOp := softmaxGradOp(op)
+	gradOp.plainOp = fresh() // its own output buffer, not the forward op's
+	dx, err := apply(gradOp, output, grad)
 	if err != nil {
 		return nil, err
 	}
@@ -152,7 +154,7 @@ func (op softmaxGradOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Va
 	if err != nil {
 		return nil, err
 	}
-	dx := outputFor(prealloc, y.Dtype(), y.Shape())
+	dx := op.output(prealloc, y.Dtype(), y.Shape())
 	if y.Dtype() == tensor.Float32 {
 		softmaxBackward(op.log, data[float32](dx), data[float32](y), data[float32](dy), n)
 	} else {
@@ -262,7 +264,7 @@ func softmaxGradRow[T float](log bool, dx, y, dy []T) {
 // upstream gradient, is exact for any targets and is (softmax - t)/N for
 // targets that sum to 1. labels receive no gradient.
 func SoftmaxCrossEntropy(logits, labels *G.Node) (*G.Node, error) {
-	op := xentOp{labelDims: labels.Dims()}
+	op := xentOp{plainOp: fresh(), labelDims: labels.Dims()}
 	if _, err := op.check(logits.Shape(), labels.Shape()); err != nil {
 		return nil, err
 	}
@@ -370,7 +372,9 @@ func (op xentOp) String() string        { return "SoftmaxCrossEntropy" }
 func (op xentOp) DiffWRT(int) []bool { return []bool{true, false} }
 
 func (op xentOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	dx, err := apply(xentGradOp(op), inputs[0], inputs[1], grad)
+	gradOp := xentGradOp(op)
+	gradOp.plainOp = fresh() // its own output buffer, not the forward op's
+	dx, err := apply(gradOp, inputs[0], inputs[1], grad)
 	if err != nil {
 		return nil, err
 	}
@@ -436,7 +440,7 @@ func (op xentGradOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Value
 	if err != nil {
 		return nil, errors.Wrap(err, op.String())
 	}
-	dx := outputFor(prealloc, x.Dtype(), x.Shape())
+	dx := op.output(prealloc, x.Dtype(), x.Shape())
 	scale := g / float64(x.Shape()[0])
 	if x.Dtype() == tensor.Float32 {
 		xentBackward(data[float32](dx), data[float32](x), data[float32](t), c, op.labelDims == 1, scale)

@@ -1,0 +1,50 @@
+package graph
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// BenchmarkTrainStepLeNet times one LeNet-5 training step at batch 64.
+func BenchmarkTrainStepLeNet(b *testing.B) {
+	net := Sequential("lenet",
+		Conv2D("conv1", 6, 5, Pad(2)), ReLU(), MaxPool2D("pool1", 2),
+		Conv2D("conv2", 16, 5), ReLU(), MaxPool2D("pool2", 2),
+		Flatten(), Dense("fc1", 120), ReLU(), Dense("fc2", 84), ReLU(), Dense("fc3", 10))
+	benchStep(b, net, []int{1, 28, 28})
+}
+
+// BenchmarkTrainStepMLP times one 784-300-100-10 training step at batch 64.
+func BenchmarkTrainStepMLP(b *testing.B) {
+	net := Sequential("mlp", Dense("fc1", 300), ReLU(), Dense("fc2", 100), ReLU(), Dense("fc3", 10))
+	benchStep(b, net, []int{784})
+}
+
+func benchStep(b *testing.B, net Layer, input []int) {
+	m, err := NewModel(net, input, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	tr, _ := NewTrainer(m, CrossEntropy{}, &SGD{LR: 0.01, Momentum: 0.9})
+	const batch = 64
+	rng := rand.New(rand.NewPCG(1, 2))
+	x := make([]float32, batch*m.InputShape().Size())
+	y := make([]float32, batch)
+	for i := range x {
+		x[i] = rng.Float32()
+	}
+	for i := range y {
+		y[i] = float32(rng.IntN(10))
+	}
+	if _, err := tr.TrainBatch(x, y, batch); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := tr.TrainBatch(x, y, batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "img/s")
+}
