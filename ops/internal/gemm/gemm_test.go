@@ -1,0 +1,339 @@
+package gemm
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"testing"
+)
+
+// testCase is one gemm call with its inputs.
+type testCase struct {
+	transA, transB bool
+	m, n, k        int
+	lda, ldb, ldc  int
+	alpha, beta    float64
+	a, b, c        []float64
+	nanC           bool // C holds NaN garbage (only with beta == 0)
+	name           string
+}
+
+// newCase builds random operands; pad widens the leading dimensions past
+// the row length and puts slack after each matrix.
+func newCase(rng *rand.Rand, tA, tB bool, m, n, k, pad int, alpha, beta float64) *testCase {
+	tc := &testCase{transA: tA, transB: tB, m: m, n: n, k: k, alpha: alpha, beta: beta}
+	ar, ac := m, k
+	if tA {
+		ar, ac = k, m
+	}
+	br, bc := k, n
+	if tB {
+		br, bc = n, k
+	}
+	tc.lda, tc.ldb, tc.ldc = max(1, ac+pad), max(1, bc+pad), max(1, n+pad)
+	fill := func(rows, ld int) []float64 {
+		s := make([]float64, rows*ld)
+		for i := range s {
+			s[i] = rng.Float64()*2 - 1
+		}
+		return s
+	}
+	tc.a, tc.b, tc.c = fill(ar, tc.lda), fill(br, tc.ldb), fill(m, tc.ldc)
+	tc.name = fmt.Sprintf("tA=%v,tB=%v,m=%d,n=%d,k=%d,pad=%d,alpha=%g,beta=%g", tA, tB, m, n, k, pad, alpha, beta)
+	return tc
+}
+
+// want returns the float64 reference of C and, per element, the sum of the
+// magnitudes that went into it, which bounds the rounding error.
+func (tc *testCase) want() (c, mag []float64) {
+	c = make([]float64, len(tc.c))
+	copy(c, tc.c)
+	mag = make([]float64, len(tc.c))
+	for i := 0; i < tc.m; i++ {
+		for j := 0; j < tc.n; j++ {
+			var s, abs float64
+			for p := 0; p < tc.k; p++ {
+				var av, bv float64
+				if tc.transA {
+					av = tc.a[p*tc.lda+i]
+				} else {
+					av = tc.a[i*tc.lda+p]
+				}
+				if tc.transB {
+					bv = tc.b[j*tc.ldb+p]
+				} else {
+					bv = tc.b[p*tc.ldb+j]
+				}
+				s += av * bv
+				abs += math.Abs(av * bv)
+			}
+			o := i*tc.ldc + j
+			v := tc.alpha * s
+			mag[o] = math.Abs(tc.alpha) * abs
+			if tc.beta != 0 {
+				v += tc.beta * tc.c[o]
+				mag[o] += math.Abs(tc.beta * tc.c[o])
+			}
+			c[o] = v
+		}
+	}
+	return c, mag
+}
+
+func to32(s []float64) []float32 {
+	r := make([]float32, len(s))
+	for i, v := range s {
+		r[i] = float32(v)
+	}
+	return r
+}
+
+// check runs the case through Sgemm and Dgemm and compares every element of
+// C, padding included (which must be left untouched).
+func (tc *testCase) check(t *testing.T, call32 func(*testCase, []float32, []float32, []float32), call64 func(*testCase, []float64, []float64, []float64)) {
+	t.Helper()
+	want, mag := tc.want()
+	a32, b32, c32 := to32(tc.a), to32(tc.b), to32(tc.c)
+	c64 := append([]float64(nil), tc.c...)
+	if tc.nanC {
+		for i := 0; i < tc.m; i++ {
+			for j := 0; j < tc.n; j++ {
+				c32[i*tc.ldc+j] = float32(math.NaN())
+				c64[i*tc.ldc+j] = math.NaN()
+			}
+		}
+	}
+	call32(tc, a32, b32, c32)
+	call64(tc, tc.a, tc.b, c64)
+	for i := range want {
+		in := i/tc.ldc < tc.m && i%tc.ldc < tc.n
+		if !in {
+			if c32[i] != float32(tc.c[i]) || c64[i] != tc.c[i] {
+				t.Fatalf("%s: element %d outside C changed", tc.name, i)
+			}
+			continue
+		}
+		// Each of the k+2 roundings errs by at most eps times the
+		// magnitudes summed so far.
+		bound := float64(tc.k+4) * mag[i]
+		if d := math.Abs(float64(c32[i]) - want[i]); !(d <= 2*bound*0x1p-24+1e-30) {
+			t.Fatalf("%s: float32 C[%d,%d] = %g, want %g (error %g, bound %g)", tc.name, i/tc.ldc, i%tc.ldc, c32[i], want[i], d, 2*bound*0x1p-24)
+		}
+		if d := math.Abs(c64[i] - want[i]); !(d <= 2*bound*0x1p-53+1e-300) {
+			t.Fatalf("%s: float64 C[%d,%d] = %g, want %g (error %g)", tc.name, i/tc.ldc, i%tc.ldc, c64[i], want[i], d)
+		}
+	}
+}
+
+func callPublic32(tc *testCase, a, b, c []float32) {
+	Sgemm(tc.transA, tc.transB, tc.m, tc.n, tc.k, float32(tc.alpha), a, tc.lda, b, tc.ldb, float32(tc.beta), c, tc.ldc)
+}
+
+func callPublic64(tc *testCase, a, b, c []float64) {
+	Dgemm(tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, a, tc.lda, b, tc.ldb, tc.beta, c, tc.ldc)
+}
+
+// eachPath runs f once with the assembly kernels (when the CPU has them)
+// and once with the pure-Go fallback.
+func eachPath(t *testing.T, f func(t *testing.T)) {
+	for _, generic := range []bool{false, true} {
+		name := "asm"
+		if generic {
+			name = "generic"
+		} else if asm32 == nil {
+			t.Log("no AVX2+FMA: the assembly kernels are not tested")
+			continue
+		}
+		t.Run(name, func(t *testing.T) {
+			forceGeneric = generic
+			defer func() { forceGeneric = false }()
+			f(t)
+		})
+	}
+}
+
+var dims = []int{1, 2, 3, 5, 6, 7, 8, 9, 11, 12, 13, 16, 17, 23, 31, 37, 64, 97}
+
+func TestRandomShapes(t *testing.T) {
+	eachPath(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(1, 2))
+		for it := 0; it < 400; it++ {
+			m, n, k := dims[rng.IntN(len(dims))], dims[rng.IntN(len(dims))], dims[rng.IntN(len(dims))]
+			pad := []int{0, 0, 1, 7}[rng.IntN(4)]
+			alpha := []float64{1, -1, 0.5, 2.5}[rng.IntN(4)]
+			beta := []float64{0, 1, -0.75, 2}[rng.IntN(4)]
+			tc := newCase(rng, it&1 != 0, it&2 != 0, m, n, k, pad, alpha, beta)
+			tc.nanC = beta == 0
+			tc.check(t, callPublic32, callPublic64)
+		}
+	})
+}
+
+// TestLargeShapes covers the blocked loop nests: several k blocks, several
+// B blocks, long k, and the shapes of the networks this package serves.
+func TestLargeShapes(t *testing.T) {
+	shapes := [][3]int{
+		{300, 700, 600}, {6, 784, 25}, {16, 100, 150}, {25, 784, 6}, {6, 25, 784},
+		{64, 120, 400}, {64, 300, 784}, {25, 6, 5000}, {1000, 6, 25}, {500, 16, 150},
+		{13, 1030, 300}, {150, 16, 3000}, {37, 3, 2100},
+	}
+	eachPath(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(3, 4))
+		for _, s := range shapes {
+			for tr := 0; tr < 4; tr++ {
+				beta := []float64{0, 1, 0.5}[rng.IntN(3)]
+				tc := newCase(rng, tr&1 != 0, tr&2 != 0, s[0], s[1], s[2], rng.IntN(3), 1.5, beta)
+				tc.nanC = beta == 0
+				tc.check(t, callPublic32, callPublic64)
+			}
+		}
+	})
+}
+
+// TestSplits forces every way of splitting a problem across parts, on
+// shapes where the parts are uneven.
+func TestSplits(t *testing.T) {
+	eachPath(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(5, 6))
+		for _, s := range [][3]int{{97, 131, 300}, {20, 45, 700}, {7, 5, 1000}, {200, 9, 260}} {
+			for split := splitNone; split <= splitK; split++ {
+				for _, parts := range []int{2, 3} {
+					for tr := 0; tr < 4; tr++ {
+						tc := newCase(rng, tr&1 != 0, tr&2 != 0, s[0], s[1], s[2], 1, -0.5, 0.25)
+						call32 := func(tc *testCase, a, b, c []float32) {
+							pr := problem[float32]{tc.transA, tc.transB, tc.m, tc.n, tc.k, float32(tc.alpha), a, tc.lda, b, tc.ldb, float32(tc.beta), c, tc.ldc, false}
+							runSplit(&pr, prepare(kernels32(), &pr), split, parts)
+						}
+						call64 := func(tc *testCase, a, b, c []float64) {
+							pr := problem[float64]{tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, a, tc.lda, b, tc.ldb, tc.beta, c, tc.ldc, false}
+							runSplit(&pr, prepare(kernels64(), &pr), split, parts)
+						}
+						tc.name += fmt.Sprintf(",split=%d,parts=%d", split, parts)
+						tc.check(t, call32, call64)
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestNaNPropagates checks that a NaN or Inf in A reaches C, as in ops'
+// generic gemm: nothing may skip zero elements of B.
+func TestNaNPropagates(t *testing.T) {
+	eachPath(t, func(t *testing.T) {
+		for _, m := range []int{3, 40} {
+			n, k := 33, 20
+			a := make([]float32, m*k)
+			b := make([]float32, k*n)
+			c := make([]float32, m*n)
+			a[2*k+5] = float32(math.Inf(1))
+			Sgemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n)
+			for j := 0; j < n; j++ {
+				if !math.IsNaN(float64(c[2*n+j])) {
+					t.Fatalf("m=%d: C[2,%d] = %g, want NaN (Inf·0)", m, j, c[2*n+j])
+				}
+				if c[n+j] != 0 {
+					t.Fatalf("m=%d: C[1,%d] = %g, want 0", m, j, c[n+j])
+				}
+			}
+		}
+	})
+}
+
+func TestSpecialScalars(t *testing.T) {
+	eachPath(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(7, 8))
+		for _, s := range [][3]int{{5, 7, 0}, {5, 7, 3}, {70, 90, 80}} {
+			for _, ab := range [][2]float64{{0, 0}, {0, 1}, {0, -2}, {1, 0}, {1, 1}, {-3, 0.5}} {
+				tc := newCase(rng, false, true, s[0], s[1], s[2], 2, ab[0], ab[1])
+				tc.nanC = ab[1] == 0
+				tc.check(t, callPublic32, callPublic64)
+			}
+		}
+	})
+}
+
+func TestEmpty(t *testing.T) {
+	// Nothing may be touched, not even a nil C.
+	Sgemm(false, false, 0, 5, 3, 1, make([]float32, 15), 3, make([]float32, 15), 5, 0, nil, 5)
+	Sgemm(false, false, 5, 0, 3, 1, make([]float32, 15), 3, nil, 1, 0, nil, 1)
+	Dgemm(true, true, 0, 0, 0, 1, nil, 1, nil, 1, 0, nil, 1)
+}
+
+func TestPanics(t *testing.T) {
+	a, b, c := make([]float32, 12), make([]float32, 12), make([]float32, 9)
+	for _, tt := range []struct {
+		want string
+		f    func()
+	}{
+		{errM, func() { Sgemm(false, false, -1, 3, 4, 1, a, 4, b, 3, 0, c, 3) }},
+		{errN, func() { Sgemm(false, false, 3, -1, 4, 1, a, 4, b, 3, 0, c, 3) }},
+		{errK, func() { Sgemm(false, false, 3, 3, -1, 1, a, 4, b, 3, 0, c, 3) }},
+		{errLdA, func() { Sgemm(false, false, 3, 3, 4, 1, a, 3, b, 3, 0, c, 3) }},
+		{errLdA, func() { Sgemm(true, false, 3, 3, 4, 1, a, 2, b, 3, 0, c, 3) }},
+		{errLdB, func() { Sgemm(false, false, 3, 3, 4, 1, a, 4, b, 2, 0, c, 3) }},
+		{errLdB, func() { Sgemm(false, true, 3, 3, 4, 1, a, 4, b, 3, 0, c, 3) }},
+		{errLdC, func() { Sgemm(false, false, 3, 3, 4, 1, a, 4, b, 3, 0, c, 2) }},
+		{errShortA, func() { Sgemm(false, false, 3, 3, 4, 1, a[:11], 4, b, 3, 0, c, 3) }},
+		{errShortB, func() { Sgemm(false, false, 3, 3, 4, 1, a, 4, b[:11], 3, 0, c, 3) }},
+		{errShortC, func() { Sgemm(false, false, 3, 3, 4, 1, a, 4, b, 3, 0, c[:8], 3) }},
+	} {
+		func() {
+			defer func() {
+				if r := recover(); r != tt.want {
+					t.Errorf("panic %v, want %q", r, tt.want)
+				}
+			}()
+			tt.f()
+		}()
+	}
+}
+
+// TestPlan checks the split chosen for the shapes this package was tuned
+// for, so that a change to the cost model that serialises them shows up.
+func TestPlan(t *testing.T) {
+	if asm32 == nil {
+		t.Skip("the plans below are for the AVX2 kernels")
+	}
+	for _, tt := range []struct {
+		tA, tB  bool
+		m, n, k int
+		split   int
+	}{
+		{false, false, 1024, 1024, 1024, splitM},
+		{false, false, 64 * 28 * 28, 6, 25, splitM},
+		{false, false, 64 * 100, 16, 150, splitM},
+		{false, true, 64 * 28 * 28, 25, 6, splitM},
+		{true, false, 25, 6, 64 * 28 * 28, splitK},
+		{false, true, 64, 784, 300, splitN},
+		{false, false, 6, 28 * 28, 25, splitNone},
+		{false, false, 4, 4, 4, splitNone},
+	} {
+		pr := problem[float32]{transA: tt.tA, transB: tt.tB, m: tt.m, n: tt.n, k: tt.k, lda: tt.k, ldb: tt.n}
+		if tt.tA {
+			pr.lda = tt.m
+		}
+		if tt.tB {
+			pr.ldb = tt.k
+		}
+		tl := prepare(kernels32(), &pr)
+		if split, _ := plan(&pr, &tl, 2); split != tt.split {
+			t.Errorf("%dx%dx%d: split %d, want %d", tt.m, tt.n, tt.k, split, tt.split)
+		}
+	}
+}
+
+// TestNoAllocs checks that warm calls do not allocate, split or not.
+func TestNoAllocs(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	for _, s := range [][3]int{{64, 120, 400}, {6, 784, 25}, {256, 256, 256}, {25, 6, 5000}} {
+		m, n, k := s[0], s[1], s[2]
+		a, b, c := make([]float32, m*k), make([]float32, k*n), make([]float32, m*n)
+		f := func() { Sgemm(true, false, m, n, k, 1, a, m, b, n, 0, c, n) }
+		f()
+		if allocs := testing.AllocsPerRun(20, f); allocs != 0 {
+			t.Errorf("%v: %v allocations per call", s, allocs)
+		}
+	}
+}

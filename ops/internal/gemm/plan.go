@@ -1,0 +1,291 @@
+package gemm
+
+import (
+	"runtime"
+	"sync"
+	"unsafe"
+)
+
+// The cost model that chooses how to split a problem across cores counts
+// everything in flops.
+const (
+	// copyCost and gatherCost are the costs of packing one element,
+	// against the 32 flops a Zen core does per cycle: about an eighth of a
+	// cycle when packing copies rows of 16 (B, or a transposed A), and half
+	// a cycle when it gathers across rows (a transposed B, or A).
+	copyCost   = 4
+	gatherCost = 16
+	// syncCost is the cost of handing parts to workers and waiting for
+	// them: a few microseconds.
+	syncCost = 200_000
+	// minKPart is the smallest k a part of a K split gets.
+	minKPart = 128
+	// maxKSplitMN bounds the C of a K split, whose private copies are
+	// kept with the pooled job.
+	maxKSplitMN = 64 << 10
+)
+
+// How a problem is split.
+const (
+	splitNone = iota
+	splitM
+	splitN
+	splitK
+)
+
+// partCost estimates the cost of an mp×np×kp part, with the loop nest
+// runPart would choose for it: the padded flops plus packing.
+func partCost[T float](pr *problem[T], t *tiles[T], mp, np, kp int) int {
+	if useDot(pr, t, mp) {
+		return 2 * kp * ((mp + 2) / 3 * 3) * ((np + 3) / 4 * 4)
+	}
+	mr, nr := t.main.mr, t.main.nr
+	cols := np / nr * nr
+	if rem := np - cols; rem > 0 {
+		cols += t.pick(rem).nr
+	}
+	flops := 2 * kp * ((mp + mr - 1) / mr * mr) * cols
+	aCost, bCost := gatherCost, copyCost
+	if pr.transA {
+		aCost = copyCost
+	}
+	if pr.transB {
+		bCost = gatherCost
+	}
+	reused := np > nr
+	var cost int
+	switch {
+	case mp <= smallPanels*mr:
+		if reused && (pr.transA || !pr.directA) {
+			cost += aCost * mp * kp
+		}
+		if pr.transB {
+			cost += bCost * kp * np
+		}
+	case !reused || pr.directA:
+		cost += bCost * kp * np
+	default:
+		cost += bCost*kp*np + aCost*mp*kp
+	}
+	return flops + cost
+}
+
+// plan chooses the split of pr over at most threads parts.
+func plan[T float](pr *problem[T], t *tiles[T], threads int) (split, parts int) {
+	m, n, k := pr.m, pr.n, pr.k
+	split, parts = splitNone, 1
+	best := partCost(pr, t, m, n, k)
+	if threads <= 1 || best < 2*syncCost {
+		return split, parts
+	}
+	// A later candidate must be better by 3%, beyond the model's error.
+	try := func(s, p, cost int) {
+		if p > 1 && cost+syncCost < best-best/32 {
+			split, parts, best = s, p, cost+syncCost
+		}
+	}
+	// M first: on a tie it wins, because its parts write whole rows of C
+	// and share no cache lines but at one boundary.
+	mr, nr := t.main.mr, t.main.nr
+	if tilesM := (m + mr - 1) / mr; tilesM > 1 {
+		p := min(threads, tilesM)
+		try(splitM, p, partCost(pr, t, min(m, (tilesM+p-1)/p*mr), n, k))
+	}
+	if tilesN := (n + nr - 1) / nr; tilesN > 1 {
+		p := min(threads, tilesN)
+		try(splitN, p, partCost(pr, t, m, min(n, (tilesN+p-1)/p*nr), k))
+	}
+	if p := min(threads, k/minKPart); p > 1 && m*n <= maxKSplitMN {
+		// Each extra part writes a private m×n product that the caller
+		// then adds into C on its own. A K split must also win by 10%:
+		// it needs the extra memory and the serial reduction, which suffer
+		// most when the other cores are busy.
+		cost := partCost(pr, t, m, n, (k+p-1)/p) + 2*gatherCost*m*n*(p-1)
+		try(splitK, p, cost+cost/10)
+	}
+	return split, parts
+}
+
+// run computes a validated problem.
+func run[T float](ks *kernelSet[T], pr *problem[T]) {
+	t := prepare(ks, pr)
+	split, parts := plan(pr, &t, runtime.GOMAXPROCS(0))
+	runSplit(pr, t, split, parts)
+}
+
+// prepare chooses the kernels for pr and sets pr.directA.
+func prepare[T float](ks *kernelSet[T], pr *problem[T]) tiles[T] {
+	t := chooseTiles(ks, pr.n)
+	// directA matters only where an A micro-panel is reused, which needs
+	// N wider than a tile.
+	var z T
+	pr.directA = !pr.transA && (pr.n <= t.main.nr || aliasFree(pr.lda, int(unsafe.Sizeof(z)), t.main.mr, pr.k))
+	return t
+}
+
+// runSplit computes a prepared problem split in parts as plan says.
+func runSplit[T float](pr *problem[T], t tiles[T], split, parts int) {
+	if parts == 1 || split == splitNone {
+		ws := getWorkspaces()
+		pt := part[T]{0, pr.m, 0, pr.n, 0, pr.k, pr.c, pr.ldc, pr.beta}
+		runPart(wsOf[T](ws), pr, &t, &pt)
+		putWorkspaces(ws)
+		return
+	}
+
+	jobs := jobsOf[T]()
+	j := jobs.get()
+	j.pr, j.t = *pr, t
+	j.parts = j.parts[:0]
+	mr, nr := t.main.mr, t.main.nr
+	for i := 0; i < parts; i++ {
+		pt := part[T]{0, pr.m, 0, pr.n, 0, pr.k, pr.c, pr.ldc, pr.beta}
+		switch split {
+		case splitM:
+			tl := (pr.m + mr - 1) / mr
+			pt.i0, pt.i1 = tl*i/parts*mr, min(pr.m, tl*(i+1)/parts*mr)
+		case splitN:
+			tl := (pr.n + nr - 1) / nr
+			pt.j0, pt.j1 = tl*i/parts*nr, min(pr.n, tl*(i+1)/parts*nr)
+		case splitK:
+			pt.p0, pt.p1 = pr.k*i/parts, pr.k*(i+1)/parts
+			if i > 0 {
+				// Extra parts compute alpha·A·B alone; part 0 applies
+				// beta to C.
+				mn := pr.m * pr.n
+				buf := grow(&j.partial, (parts-1)*mn)
+				pt.c, pt.ldc, pt.beta = buf[(i-1)*mn:i*mn], pr.n, 0
+			}
+		}
+		j.parts = append(j.parts, pt)
+	}
+
+	startWorkers(parts - 1)
+	j.wg.Add(parts - 1)
+	for i := 1; i < parts; i++ {
+		tasks <- task{j, i}
+	}
+	ws := getWorkspaces()
+	runPart(wsOf[T](ws), &j.pr, &j.t, &j.parts[0])
+	putWorkspaces(ws)
+	j.wg.Wait()
+
+	if split == splitK {
+		mn := pr.m * pr.n
+		for i := 0; i < pr.m; i++ {
+			row := pr.c[i*pr.ldc : i*pr.ldc+pr.n]
+			for q := 0; q < parts-1; q++ {
+				src := j.partial[q*mn+i*pr.n:][:pr.n]
+				for jj, v := range src {
+					row[jj] += v
+				}
+			}
+		}
+	}
+	// Drop the references to the caller's matrices before pooling the job.
+	j.pr = problem[T]{}
+	clear(j.parts)
+	jobs.put(j)
+}
+
+// job is a split problem shared by the threads working on it.
+type job[T float] struct {
+	pr      problem[T]
+	t       tiles[T]
+	parts   []part[T]
+	partial []T // K split: the private products of parts 1 and up
+	wg      sync.WaitGroup
+}
+
+func (j *job[T]) runTask(ws *workspaces, i int) {
+	runPart(wsOf[T](ws), &j.pr, &j.t, &j.parts[i])
+	j.wg.Done()
+}
+
+// task is one part of a job, sent to a worker.
+type task struct {
+	j interface{ runTask(ws *workspaces, i int) }
+	i int
+}
+
+// tasks feeds the persistent workers. Workers live as long as the program:
+// starting goroutines per call would allocate and lose the warm pack
+// buffers.
+var tasks = make(chan task, 256)
+
+var workers struct {
+	sync.Mutex
+	n int
+}
+
+// startWorkers makes sure that at least n workers exist.
+func startWorkers(n int) {
+	workers.Lock()
+	for ; workers.n < n; workers.n++ {
+		go func() {
+			var ws workspaces
+			for t := range tasks {
+				t.j.runTask(&ws, t.i)
+			}
+		}()
+	}
+	workers.Unlock()
+}
+
+// workspace holds one thread's pack buffers.
+type workspace[T float] struct {
+	a, b []T
+}
+
+// workspaces holds a thread's buffers for both element types.
+type workspaces struct {
+	f32 workspace[float32]
+	f64 workspace[float64]
+}
+
+func wsOf[T float](ws *workspaces) *workspace[T] {
+	if w, ok := any(&ws.f32).(*workspace[T]); ok {
+		return w
+	}
+	return any(&ws.f64).(*workspace[T])
+}
+
+// freeList is a pool that, unlike sync.Pool, is not emptied by the garbage
+// collector, so that warm buffers are not reallocated after every GC.
+type freeList[E any] struct {
+	mu    sync.Mutex
+	items []*E
+}
+
+func (f *freeList[E]) get() *E {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if n := len(f.items); n > 0 {
+		e := f.items[n-1]
+		f.items = f.items[:n-1]
+		return e
+	}
+	return new(E)
+}
+
+func (f *freeList[E]) put(e *E) {
+	f.mu.Lock()
+	f.items = append(f.items, e)
+	f.mu.Unlock()
+}
+
+var (
+	callerWS freeList[workspaces]
+	jobs32   freeList[job[float32]]
+	jobs64   freeList[job[float64]]
+)
+
+func getWorkspaces() *workspaces   { return callerWS.get() }
+func putWorkspaces(ws *workspaces) { callerWS.put(ws) }
+
+func jobsOf[T float]() *freeList[job[T]] {
+	if f, ok := any(&jobs32).(*freeList[job[T]]); ok {
+		return f
+	}
+	return any(&jobs64).(*freeList[job[T]])
+}
