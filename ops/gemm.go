@@ -1,52 +1,24 @@
 package ops
 
-import "github.com/pkg/errors"
+import (
+	"github.com/pkg/errors"
+
+	kern "github.com/featlearn/featlearn/ops/internal/gemm"
+)
 
 // gemm computes C = alpha·op(A)·op(B) + beta·C for row-major matrices, where
 // op(A) is m×k, op(B) is k×n and C is m×n; transA and transB say whether A
 // and B are stored transposed. lda, ldb and ldc are the row strides.
 //
-// It is the one matrix-multiply entry point of the package's kernels, so a
-// faster implementation plugs in here for every op at once.
+// It is the one matrix-multiply entry point of the package's kernels. It
+// hands the work to ops/internal/gemm, whose AVX2+FMA micro-kernels (with a
+// pure-Go fallback elsewhere) split large problems over the cores.
 func gemm[T float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
-	if m == 0 || n == 0 {
-		return
-	}
-	parallelFor(m, max(1, 4096/max(1, n*k)), func(lo, hi int) {
-		gemmRows(transA, transB, lo, hi, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-	})
-}
-
-// gemmRows computes rows [lo, hi) of C for gemm.
-func gemmRows[T float](transA, transB bool, lo, hi, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
-	for i := lo; i < hi; i++ {
-		ci := c[i*ldc : i*ldc+n]
-		if beta == 0 {
-			clear(ci)
-		} else if beta != 1 {
-			for j := range ci {
-				ci[j] *= beta
-			}
-		}
-		for p := 0; p < k; p++ {
-			var av T
-			if transA {
-				av = a[p*lda+i]
-			} else {
-				av = a[i*lda+p]
-			}
-			av *= alpha
-			if transB {
-				for j := range ci {
-					ci[j] += av * b[j*ldb+p]
-				}
-			} else {
-				bp := b[p*ldb : p*ldb+n]
-				for j, bv := range bp {
-					ci[j] += av * bv
-				}
-			}
-		}
+	switch a := any(a).(type) {
+	case []float32:
+		kern.Sgemm(transA, transB, m, n, k, float32(alpha), a, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
+	case []float64:
+		kern.Dgemm(transA, transB, m, n, k, float64(alpha), a, lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
 	}
 }
 
