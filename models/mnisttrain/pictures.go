@@ -1,0 +1,141 @@
+package mnisttrain
+
+import (
+	"fmt"
+	"image"
+
+	"github.com/pkg/errors"
+
+	"github.com/featlearn/featlearn/datasets"
+	"github.com/featlearn/featlearn/graph"
+	"github.com/featlearn/featlearn/viz"
+)
+
+// Picture is a named image, such as the feature maps of conv1.
+type Picture struct {
+	Name  string
+	Image image.Image
+}
+
+// Filters draws the model's first weight layer as a grid of its learned
+// filters, one tile per output unit: each 5x5 filter of a convolution,
+// or, for a fully connected first layer, each unit's weights over the
+// input image. Mid grey is zero, white positive and black negative, each
+// tile scaled on its own.
+func Filters(m *graph.Model, cols int) (image.Image, error) {
+	p, err := firstWeight(m)
+	if err != nil {
+		return nil, err
+	}
+	shape, in := p.Shape(), m.InputShape()
+	var out, ch, kh, kw int
+	switch {
+	case len(shape) == 4:
+		out, ch, kh, kw = shape[0], shape[1], shape[2], shape[3]
+	case len(shape) == 2 && len(in) == 3 && shape[1] == in.Size():
+		out, ch, kh, kw = shape[0], in[0], in[1], in[2]
+	default:
+		return nil, errors.Errorf("filters: %s has shape %v, want (out, in, kh, kw) or (out, %d)", p.Name, shape, in.Size())
+	}
+	w, n := p.Float64s(), ch*kh*kw
+	cell := max(1, 60/kh)
+	tiles := make([]image.Image, out)
+	labels := make([]string, out)
+	for o := range tiles {
+		if tiles[o], err = viz.Filters(w[o*n:(o+1)*n], 1, ch, kh, kw, cell); err != nil {
+			return nil, errors.Wrapf(err, "%s filter %d", p.Name, o+1)
+		}
+		labels[o] = fmt.Sprint(o + 1)
+	}
+	if out > 30 {
+		labels = nil // numbers under hundreds of tiny tiles only add noise
+	}
+	return viz.Grid(tiles, max(cols, 1), 4, labels)
+}
+
+// firstWeight returns the first parameter with weight decay: the first
+// layer's weights.
+func firstWeight(m *graph.Model) (*graph.Param, error) {
+	for _, p := range m.Params() {
+		if p.Decay {
+			return p, nil
+		}
+	}
+	return nil, errors.New("filters: the model has no weights")
+}
+
+// FeatureMaps runs the model on one image of pixels (0 background, 255
+// ink) and draws, for every convolution, its feature maps after the ReLU
+// that follows it: LeNet-5's 6 maps of 28x28, then 16 of 10x10. A model
+// without convolutions gives no pictures.
+func FeatureMaps(m *graph.Model, pixels []uint8) ([]Picture, error) {
+	if err := checkInput(m, len(pixels)); err != nil {
+		return nil, err
+	}
+	acts, err := m.Activations(datasets.PixelsToFloat32(pixels, nil), 1)
+	if err != nil {
+		return nil, err
+	}
+	var pics []Picture
+	for i, a := range acts {
+		if len(a.Output) != 3 || a.Params == 0 {
+			continue
+		}
+		name := a.Name
+		if i+1 < len(acts) && acts[i+1].Params == 0 && acts[i+1].Output.String() == a.Output.String() {
+			a, name = acts[i+1], a.Name+"+"+acts[i+1].Name // the map after the nonlinearity
+		}
+		c, h, w := a.Output[0], a.Output[1], a.Output[2]
+		img, err := viz.Activations(a.Values, c, h, w, max(1, 84/h), min(c, 8))
+		if err != nil {
+			return nil, errors.Wrap(err, name)
+		}
+		pics = append(pics, Picture{Name: name, Image: img})
+	}
+	return pics, nil
+}
+
+// Digit draws an image of pixels, rows x cols, enlarged cell times.
+func Digit(pixels []uint8, rows, cols, cell int) (image.Image, error) {
+	return viz.Gray(datasets.PixelsToFloat64(pixels, nil), rows, cols, cell)
+}
+
+// Curves draws a history as two plots side by side: the training and
+// validation loss, and the training and validation accuracy, per epoch.
+// Partial epochs are left out.
+func Curves(title string, h []Epoch) (image.Image, error) {
+	var x, tl, vl, ta, va []float64
+	for _, e := range h {
+		if e.Partial {
+			continue
+		}
+		x = append(x, float64(e.Epoch))
+		tl, ta = append(tl, e.TrainLoss), append(ta, 100*e.TrainAccuracy)
+		if e.ValN > 0 {
+			vl, va = append(vl, e.ValLoss), append(va, 100*e.ValAccuracy)
+		}
+	}
+	if len(x) == 0 {
+		return nil, errors.New("curves: no complete epoch in the history")
+	}
+	loss := []viz.Series{{Name: "training", X: x, Y: tl}}
+	acc := []viz.Series{{Name: "training", X: x, Y: ta}}
+	if len(vl) == len(x) {
+		loss = append(loss, viz.Series{Name: "validation", X: x, Y: vl})
+		acc = append(acc, viz.Series{Name: "validation", X: x, Y: va})
+	}
+	left, err := viz.Curves(title+": loss", "epoch", "cross-entropy", 480, 360, loss...)
+	if err != nil {
+		return nil, err
+	}
+	right, err := viz.Curves(title+": accuracy", "epoch", "accuracy (%)", 480, 360, acc...)
+	if err != nil {
+		return nil, err
+	}
+	return viz.Grid([]image.Image{left, right}, 2, 0, nil)
+}
+
+// ConfusionImage draws an evaluation's confusion matrix.
+func (e *Evaluation) ConfusionImage() (image.Image, error) {
+	return viz.ConfusionMatrix(e.Confusion, nil, 36)
+}
