@@ -29,13 +29,44 @@ func Filters(w []float64, out, in, kh, kw, cell int) (image.Image, error) {
 	if err := finite("filters", w); err != nil {
 		return nil, err
 	}
-	if err := checkTiles("filters", out*in, in, kh, kw, cell); err != nil {
+	img, err := filterGrid(w, out*in, kh, kw, cell, in)
+	if err != nil {
+		return nil, errors.Wrap(err, "filters")
+	}
+	return img, nil
+}
+
+// FilterGrid draws n kh×kw filters stored one after the other, cols to a
+// row, each normalised symmetrically on its own as in Filters. It suits
+// single-channel filters, such as LeNet's first six, which Filters would
+// stack in one tall column; Filters(w, out, in, ...) is FilterGrid(w,
+// out*in, ..., in).
+func FilterGrid(w []float64, n, kh, kw, cell, cols int) (image.Image, error) {
+	if err := positive([]string{"n", "kh", "kw", "cell", "cols"}, n, kh, kw, cell, cols); err != nil {
+		return nil, errors.Wrap(err, "filter grid")
+	}
+	if err := checkLen("filter grid", len(w), n, kh, kw); err != nil {
 		return nil, err
 	}
-	n := kh * kw
-	tiles := make([]image.Image, 0, out*in)
-	for t := 0; t < out*in; t++ {
-		k := w[t*n : (t+1)*n]
+	if err := finite("filter grid", w); err != nil {
+		return nil, err
+	}
+	img, err := filterGrid(w, n, kh, kw, cell, cols)
+	if err != nil {
+		return nil, errors.Wrap(err, "filter grid")
+	}
+	return img, nil
+}
+
+// filterGrid draws validated filters; see FilterGrid.
+func filterGrid(w []float64, n, kh, kw, cell, cols int) (*image.RGBA, error) {
+	if err := checkTiles("picture", n, cols, kh, kw, cell); err != nil {
+		return nil, err
+	}
+	size := kh * kw
+	tiles := make([]image.Image, n)
+	for t := range tiles {
+		k := w[t*size : (t+1)*size]
 		s := maxAbs(k)
 		tile, err := grayTile(k, kh, kw, cell, func(v float64) float64 {
 			if s == 0 {
@@ -44,15 +75,11 @@ func Filters(w []float64, out, in, kh, kw, cell int) (image.Image, error) {
 			return 0.5 + 0.5*v/s
 		})
 		if err != nil {
-			return nil, errors.Wrap(err, "filters")
+			return nil, err
 		}
-		tiles = append(tiles, tile)
+		tiles[t] = tile
 	}
-	img, err := grid(tiles, in, tilePad, nil, tileFrame)
-	if err != nil {
-		return nil, errors.Wrap(err, "filters")
-	}
-	return img, nil
+	return grid(tiles, cols, tilePad, nil, tileFrame)
 }
 
 // Activations draws the feature maps of one example, channels×h×w

@@ -117,3 +117,36 @@ func TestCheckTilesMatchesGrid(t *testing.T) {
 	}
 	checkSize(t, img, 2*(5+tilePad)+tilePad, 2*(2+tilePad)+tilePad)
 }
+
+func TestFilterGridIsFiltersReshaped(t *testing.T) {
+	w := noise(6*5*5, 9)
+	row, err := FilterGrid(w, 6, 5, 5, 3, 6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSize(t, row, 6*15+7*tilePad, 15+2*tilePad)
+	// Six single-channel filters laid out three to a row are the same
+	// picture as Filters with two outputs of three channels.
+	a, err := FilterGrid(w, 6, 5, 5, 3, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Filters(w, 2, 3, 5, 5, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pa, pb := a.(*image.RGBA), b.(*image.RGBA)
+	if pa.Bounds() != pb.Bounds() || string(pa.Pix) != string(pb.Pix) {
+		t.Error("FilterGrid(w, 6, ..., 3) differs from Filters(w, 2, 3, ...)")
+	}
+	for name, f := range map[string]func() (image.Image, error){
+		"short": func() (image.Image, error) { return FilterGrid(w[1:], 6, 5, 5, 3, 3) },
+		"cols":  func() (image.Image, error) { return FilterGrid(w, 6, 5, 5, 3, 0) },
+		"NaN":   func() (image.Image, error) { return FilterGrid([]float64{math.NaN()}, 1, 1, 1, 1, 1) },
+		"huge":  func() (image.Image, error) { return FilterGrid(w, 6, 5, 5, MaxSide/20, 6) },
+	} {
+		if img, err := f(); err == nil || img != nil {
+			t.Errorf("%s: got image %v and error %v, want only an error", name, img != nil, err)
+		}
+	}
+}

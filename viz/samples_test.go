@@ -36,7 +36,7 @@ func samples() map[string]func() (image.Image, error) {
 		"heatmap":     func() (image.Image, error) { return Heatmap(template(3), 28, 28, 8, 0) },
 		"weightmaps":  func() (image.Image, error) { return tenMaps(true) },
 		"weightheat":  func() (image.Image, error) { return tenMaps(false) },
-		"filters1":    func() (image.Image, error) { return Filters(noise(6*25, 1), 6, 1, 5, 5, 10) },
+		"filters1":    func() (image.Image, error) { return FilterGrid(noise(6*25, 1), 6, 5, 5, 10, 6) },
 		"filters2":    func() (image.Image, error) { return Filters(noise(16*6*25, 2), 16, 6, 5, 5, 6) },
 		"activations": func() (image.Image, error) { return Activations(noise(6*28*28, 3), 6, 28, 28, 3, 6) },
 		"curves":      sampleCurves,
