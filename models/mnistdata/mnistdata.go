@@ -10,16 +10,26 @@ import (
 	"github.com/featlearn/featlearn/graph"
 )
 
-// set is a datasets.Set seen as a graph.Dataset.
+// set is a datasets.Set seen as a graph.Dataset. When binary is set,
+// pixels at or above threshold read 1 and the others 0.
 type set struct {
-	s *datasets.Set
+	s         *datasets.Set
+	binary    bool
+	threshold uint8
 }
 
 // Dataset returns s as a graph.Dataset whose inputs are the pixels scaled
 // to [0, 1] (pixel/255, Rows*Cols float32s per example) and whose target is
 // the class index as one float32, the target graph.CrossEntropy expects.
 // The Set is not copied.
-func Dataset(s *datasets.Set) graph.Dataset { return set{s} }
+func Dataset(s *datasets.Set) graph.Dataset { return set{s: s} }
+
+// Binary returns s as a graph.Dataset of binarised images: a pixel whose
+// byte is at least threshold (ink) reads 1, any other 0. The target is the
+// class index, as for Dataset.
+func Binary(s *datasets.Set, threshold uint8) graph.Dataset {
+	return set{s: s, binary: true, threshold: threshold}
+}
 
 // Len returns the number of examples.
 func (d set) Len() int {
@@ -43,7 +53,17 @@ func (d set) Gather(idx []int, x, y []float32) error {
 		if i < 0 || i >= d.s.N {
 			return errors.Errorf("mnistdata: example %d of %d", i, d.s.N)
 		}
-		d.s.Float32s(i, x[j*size:(j+1)*size])
+		dst := x[j*size : (j+1)*size]
+		if d.binary {
+			for k, p := range d.s.Pixels(i) {
+				dst[k] = 0
+				if p >= d.threshold {
+					dst[k] = 1
+				}
+			}
+		} else {
+			d.s.Float32s(i, dst)
+		}
 		y[j] = float32(d.s.Labels[i])
 	}
 	return nil

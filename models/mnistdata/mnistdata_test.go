@@ -38,3 +38,24 @@ func TestGather(t *testing.T) {
 		t.Error("nil set: want Len 0 and an error")
 	}
 }
+
+func TestBinary(t *testing.T) {
+	s, err := datasets.NewSet([]uint8{0, 127, 128, 255}, []uint8{4}, 2, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, y := make([]float32, 4), make([]float32, 1)
+	if err := Binary(s, 128).Gather([]int{0}, x, y); err != nil {
+		t.Fatal(err)
+	}
+	want := []float32{0, 0, 1, 1}
+	for i := range want {
+		if x[i] != want[i] {
+			t.Errorf("x = %v, want %v", x, want)
+			break
+		}
+	}
+	if y[0] != 4 {
+		t.Errorf("y = %v, want [4]", y)
+	}
+}
