@@ -23,8 +23,8 @@ type Series struct {
 // Minimum size of a Curves picture: below it the title, tick labels and
 // legend leave no room for the data.
 const (
-	MinCurvesWidth  = 160
-	MinCurvesHeight = 120
+	MinCurvesWidth  = 240
+	MinCurvesHeight = 160
 )
 
 // curvesDPI is the resolution at which plot's point sizes become pixels: 96,

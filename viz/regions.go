@@ -106,7 +106,7 @@ func paintRegions(img *image.RGBA, classify func(x, y float64) int, b [4]float64
 // in input order so that overlaps are deterministic.
 func drawPoints(img *image.RGBA, xs, ys []float64, labels []int, b [4]float64) {
 	n := float64(img.Bounds().Dx())
-	r := math.Max(3, n/100)
+	r := math.Max(3.5, n/80)
 	for i := range xs {
 		if xs[i] < b[0] || xs[i] > b[1] || ys[i] < b[2] || ys[i] > b[3] {
 			continue
