@@ -1,0 +1,80 @@
+// Package lenet builds LeNet-5 as the lecture's convolution slides draw
+// it, and trains it on MNIST.
+//
+// The network takes a 1x28x28 image: a 5x5 convolution with 6 filters and
+// padding 2 (6x28x28), ReLU, 2x2 max pooling (6x14x14); a 5x5 convolution
+// with 16 filters (16x10x10), ReLU, 2x2 max pooling (16x5x5); then fully
+// connected layers of 120, 84 and 10 units, ReLU between them. The ten
+// outputs are logits: softmax turns them into class probabilities.
+//
+// Parameter names and layouts follow PyTorch's (conv1.weight is
+// (6, 1, 5, 5), fc1.weight is (120, 400)), so checkpoints read like a
+// torch state dict.
+package lenet
+
+import (
+	"github.com/pkg/errors"
+
+	"github.com/featlearn/featlearn/graph"
+	"github.com/featlearn/featlearn/models/mnisttrain"
+)
+
+// Name names the model in checkpoints.
+const Name = "lenet"
+
+// InputShape is one example: a single-channel 28x28 image.
+var InputShape = []int{1, 28, 28}
+
+// Net returns LeNet-5's layers. Every weight layer starts He-initialised,
+// the variance-preserving choice before a ReLU.
+func Net() *graph.SequentialLayer {
+	he := graph.WithInit(graph.He)
+	return graph.Sequential(Name,
+		graph.Conv2D("conv1", 6, 5, graph.Pad(2), he), graph.ReLU(),
+		graph.MaxPool2D("pool1", 2),
+		graph.Conv2D("conv2", 16, 5, he), graph.ReLU(),
+		graph.MaxPool2D("pool2", 2),
+		graph.Flatten(),
+		graph.Dense("fc1", 120, he), graph.ReLU(),
+		graph.Dense("fc2", 84, he), graph.ReLU(),
+		graph.Dense("fc3", 10, he),
+	)
+}
+
+// New returns LeNet-5 with every initial weight drawn from seed.
+func New(seed uint64) (*graph.Model, error) {
+	return graph.NewModel(Net(), InputShape, seed)
+}
+
+// Arch names the architecture in checkpoints.
+const Arch = "conv6@5x5pad2-relu-pool2-conv16@5x5-relu-pool2-fc120-relu-fc84-relu-fc10"
+
+// Spec describes LeNet-5 for package mnisttrain.
+func Spec() mnisttrain.Spec {
+	return mnisttrain.Spec{Name: Name, Arch: Arch, Build: New}
+}
+
+// SpecFor returns Spec when a checkpoint's model name and architecture
+// are LeNet-5's, and an error otherwise.
+func SpecFor(name, arch string) (mnisttrain.Spec, error) {
+	if name != Name || arch != Arch {
+		return mnisttrain.Spec{}, errors.Errorf("checkpoint holds %s %q, not %s %q", name, arch, Name, Arch)
+	}
+	return Spec(), nil
+}
+
+// DefaultConfig is the recipe `lenet train` uses: SGD with momentum 0.9 and
+// a step decay of the learning rate, batches of 64.
+func DefaultConfig() mnisttrain.Config {
+	return mnisttrain.Config{
+		Epochs: 12, Batch: 64, LR: 0.05, Optimizer: mnisttrain.SGD, Momentum: 0.9,
+		WeightDecay: 5e-4, DecayEvery: 4, DecayFactor: 0.3, Seed: 1,
+	}
+}
+
+// Train trains LeNet-5 on data by cfg (see mnisttrain.Train); set
+// cfg.MaxSteps for a step budget. The result holds the model and the
+// per-epoch history.
+func Train(cfg mnisttrain.Config, data mnisttrain.Data) (*mnisttrain.Result, error) {
+	return mnisttrain.Train(Spec(), cfg, data, mnisttrain.Hooks{})
+}

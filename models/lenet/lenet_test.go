@@ -1,0 +1,164 @@
+package lenet_test
+
+import (
+	"math"
+	"os"
+	"reflect"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/featlearn/featlearn/datasets"
+	"github.com/featlearn/featlearn/models/lenet"
+	"github.com/featlearn/featlearn/models/mnisttrain"
+)
+
+var (
+	mnistOnce sync.Once
+	mnist     *datasets.MNIST
+	mnistErr  error
+)
+
+func realMNIST(t *testing.T) *datasets.MNIST {
+	t.Helper()
+	mnistOnce.Do(func() { mnist, mnistErr = datasets.LoadMNIST("") })
+	if mnistErr != nil {
+		t.Fatal(mnistErr)
+	}
+	return mnist
+}
+
+// data returns the first nTrain training and nVal validation images.
+func data(t *testing.T, nTrain, nVal int) mnisttrain.Data {
+	t.Helper()
+	d, err := mnisttrain.Split(realMNIST(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if nTrain > 0 {
+		d.Train, _ = d.Train.Slice(0, nTrain)
+		d.Val, _ = d.Val.Slice(0, nVal)
+	}
+	return d
+}
+
+func TestArchitecture(t *testing.T) {
+	m, err := lenet.New(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]int{
+		"conv1.weight": {6, 1, 5, 5}, "conv1.bias": {6},
+		"conv2.weight": {16, 6, 5, 5}, "conv2.bias": {16},
+		"fc1.weight": {120, 400}, "fc1.bias": {120},
+		"fc2.weight": {84, 120}, "fc2.bias": {84},
+		"fc3.weight": {10, 84}, "fc3.bias": {10},
+	}
+	if len(m.Params()) != len(want) {
+		t.Errorf("%d parameters, want %d", len(m.Params()), len(want))
+	}
+	for _, p := range m.Params() {
+		if !reflect.DeepEqual(p.Shape(), want[p.Name]) {
+			t.Errorf("%s: shape %v, want %v", p.Name, p.Shape(), want[p.Name])
+		}
+	}
+	if m.NumParams() != 61706 {
+		t.Errorf("%d parameters, want 61,706", m.NumParams())
+	}
+	infos, err := m.Summary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	outs := map[string]string{}
+	for _, in := range infos {
+		outs[in.Name] = in.Output.String()
+	}
+	for layer, shape := range map[string]string{"conv1": "[6 28 28]", "pool1": "[6 14 14]", "conv2": "[16 10 10]", "pool2": "[16 5 5]", "fc3": "[10]"} {
+		if outs[layer] != shape {
+			t.Errorf("%s outputs %s, want %s", layer, outs[layer], shape)
+		}
+	}
+}
+
+func TestSpecFor(t *testing.T) {
+	if _, err := lenet.SpecFor(lenet.Name, lenet.Arch); err != nil {
+		t.Error(err)
+	}
+	if _, err := lenet.SpecFor("mlp", "784-300-100-10 relu"); err == nil {
+		t.Error("an MLP checkpoint accepted")
+	}
+}
+
+// TestLearnsOnASubset trains the default recipe for 300 steps on 4,000
+// images: enough to show LeNet learns, fast enough for every test run.
+func TestLearnsOnASubset(t *testing.T) {
+	cfg := lenet.DefaultConfig()
+	cfg.MaxSteps = 300
+	res, err := lenet.Train(cfg, data(t, 4000, 1000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := res.History[len(res.History)-1]
+	t.Logf("after %d steps: validation accuracy %.2f%%", res.Steps, 100*last.ValAccuracy)
+	if res.Steps != 300 || last.ValAccuracy < 0.95 {
+		t.Errorf("after %d steps: validation accuracy %.2f%%, want >= 95%%", res.Steps, 100*last.ValAccuracy)
+	}
+}
+
+// TestResumeIsBitIdentical trains 2 epochs, and 1 epoch then 1 more from
+// the checkpoint, on 512 images; the weights must match bit for bit.
+func TestResumeIsBitIdentical(t *testing.T) {
+	d := data(t, 512, 100)
+	cfg := lenet.DefaultConfig()
+	cfg.Epochs, cfg.DecayEvery = 2, 1
+	whole, err := lenet.Train(cfg, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Out, cfg.Epochs = t.TempDir(), 1
+	if _, err := lenet.Train(cfg, d); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Epochs, cfg.Resume = 2, true
+	resumed, err := lenet.Train(cfg, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resumed.ResumedEpoch != 1 || resumed.Steps != 16 {
+		t.Errorf("resumed at epoch %d, ended at step %d", resumed.ResumedEpoch, resumed.Steps)
+	}
+	for i, p := range whole.Model.Params() {
+		a, b := p.Float64s(), resumed.Model.Params()[i].Float64s()
+		for j := range a {
+			if math.Float64bits(a[j]) != math.Float64bits(b[j]) {
+				t.Fatalf("%s[%d]: %v uninterrupted, %v resumed", p.Name, j, a[j], b[j])
+			}
+		}
+	}
+}
+
+// TestDefaultRecipeAccuracy trains the default recipe on all 55,000
+// training images and measures the 10,000 test images. It takes minutes,
+// so it runs only with FEATLEARN_FULL=1.
+func TestDefaultRecipeAccuracy(t *testing.T) {
+	if os.Getenv("FEATLEARN_FULL") != "1" {
+		t.Skip("set FEATLEARN_FULL=1 to train LeNet-5 on all of MNIST")
+	}
+	start := time.Now()
+	res, err := lenet.Train(lenet.DefaultConfig(), data(t, 0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := mnisttrain.Evaluate(res.Model, realMNIST(t).Test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range res.History {
+		t.Logf("epoch %2d: train %.2f%%, validation %.2f%% (%.0fs)", e.Epoch, 100*e.TrainAccuracy, 100*e.ValAccuracy, e.Seconds)
+	}
+	t.Logf("test accuracy %.2f%% after %d epochs in %s", 100*ev.Accuracy, len(res.History), time.Since(start).Round(time.Second))
+	if ev.Accuracy < 0.99 {
+		t.Errorf("test accuracy %.2f%%, want >= 99.0%%", 100*ev.Accuracy)
+	}
+}
+
