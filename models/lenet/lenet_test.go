@@ -161,4 +161,3 @@ func TestDefaultRecipeAccuracy(t *testing.T) {
 		t.Errorf("test accuracy %.2f%%, want >= 99.0%%", 100*ev.Accuracy)
 	}
 }
-
