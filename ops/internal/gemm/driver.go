@@ -2,17 +2,20 @@ package gemm
 
 import "unsafe"
 
-// Cache blocking. A k block of kc steps keeps a 6×kc A micro-panel (6 KiB
-// for float32) and a kc×16 B micro-panel (16 KiB) within Zen's 32 KiB L1d.
-// A packed kc×nc B block is sized to stay in a 512 KiB L2 together with
-// the A panels streaming past it.
+// Cache blocking, for Zen 3 and 4: 32 KiB L1d, 512 KiB (Zen 3) or 1 MiB
+// (Zen 4) L2 per core, L3 shared. A k block of kc steps keeps a 6×kc A
+// micro-panel (6 KiB for float32) and a kc×16 B micro-panel (16 KiB) within
+// L1d. Element sizes cancel out: float64 tiles are half as wide, so the
+// same kc gives the same bytes.
 const (
 	kcBlock = 256
 	// kcLong replaces kcBlock when the B block is a single micro-panel:
 	// nothing is then reused from L1, and fewer k blocks mean fewer passes
 	// over C.
 	kcLong = 2048
-	// bBlockBytes is the size of the packed B block of the large-M loop nest.
+	// bBlockBytes is the size of the packed B block of the large-M loop
+	// nest: half of Zen 3's L2, leaving room for the A panels streaming
+	// past it and for C.
 	bBlockBytes = 256 << 10
 	// smallPanels is the most micro-panels of A the small-M loop nest
 	// takes.
@@ -113,7 +116,7 @@ func useDot[T float](pr *problem[T], t *tiles[T], mp int) bool {
 }
 
 // dotMinK and dotMaxM bound the products useDot sends to the dot kernel.
-var dotMinK, dotMaxM = 32, 128
+const dotMinK, dotMaxM = 32, 128
 
 // runDot computes A·Bᵀ tile by tile with the dot-product kernel, reading
 // both operands in place. Four rows of B (a k block of them) stay in L1
@@ -179,6 +182,11 @@ func runLargeM[T float](ws *workspace[T], pr *problem[T], t *tiles[T], pt *part[
 	kc, nc := kcBlock, max(nr, bBlockBytes/(kcBlock*size)/nr*nr)
 	if pt.j1-pt.j0 <= nr {
 		kc = kcLong
+		if pr.transA {
+			// Neighbouring micro-panels of a transposed A share cache
+			// lines, so a k block of it must stay in L2 between them.
+			kc = max(kcBlock, min(kcLong, bBlockBytes/(pr.lda*size)))
+		}
 	}
 	for jc := pt.j0; jc < pt.j1; jc += nc {
 		nb := min(nc, pt.j1-jc)
@@ -295,6 +303,11 @@ func runSmallM[T float](ws *workspace[T], pr *problem[T], t *tiles[T], pt *part[
 	kc := kcBlock
 	if !reused {
 		kc = kcLong
+		if pr.transA {
+			// As in runLargeM: keep a k block of the panels' lines in L2.
+			var z T
+			kc = max(kcBlock, min(kcLong, bBlockBytes/(pr.lda*int(unsafe.Sizeof(z)))))
+		}
 	}
 	// Whole A micro-panels are read in place when the layout allows it
 	// (see aPanel); the rest are packed, once per k block.

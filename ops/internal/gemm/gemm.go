@@ -107,7 +107,7 @@ func gemm[T float](ks *kernelSet[T], transA, transB bool, m, n, k int, alpha T, 
 		scale(m, n, beta, c, ldc)
 		return
 	}
-	if m*n*k <= tinyWork {
+	if int64(m)*int64(n)*int64(k) <= tinyWork {
 		naive(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}

@@ -174,7 +174,7 @@ func TestRandomShapes(t *testing.T) {
 // B blocks, long k, and the shapes of the networks this package serves.
 func TestLargeShapes(t *testing.T) {
 	shapes := [][3]int{
-		{300, 700, 600}, {6, 784, 25}, {16, 100, 150}, {25, 784, 6}, {6, 25, 784},
+		{130, 530, 300}, {60, 2100, 5}, {6, 784, 25}, {16, 100, 150}, {25, 784, 6}, {6, 25, 784},
 		{64, 120, 400}, {64, 300, 784}, {25, 6, 5000}, {1000, 6, 25}, {500, 16, 150},
 		{13, 1030, 300}, {150, 16, 3000}, {37, 3, 2100},
 	}
@@ -196,7 +196,7 @@ func TestLargeShapes(t *testing.T) {
 func TestSplits(t *testing.T) {
 	eachPath(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(5, 6))
-		for _, s := range [][3]int{{97, 131, 300}, {20, 45, 700}, {7, 5, 1000}, {200, 9, 260}} {
+		for _, s := range [][3]int{{97, 131, 300}, {20, 45, 700}, {7, 5, 1000}, {200, 9, 260}, {5, 3, 2}} {
 			for split := splitNone; split <= splitK; split++ {
 				for _, parts := range []int{2, 3} {
 					for tr := 0; tr < 4; tr++ {

@@ -23,7 +23,7 @@ GLOBL maskTable<>(SB), RODATA|NOPTR, $128
 // func skern6x16P(k int, a *float32, rsa int, csa int, b *float32, rsb int, c *float32, ldc int, alpha float32, beta float32, mv int, nv int)
 // Requires: AVX, AVX2, FMA3, MMX+, SSE
 TEXT ·skern6x16P(SB), NOSPLIT, $0-88
-	// Register layout: Y0-Y11 accumulate the 6×16 tile (Y[r*2+v] is row r, vector v),
+	// Register layout: Y0-Y11 accumulate the 6×16 tile (Y[2r+v] is row r, vector v),
 	// Y12-Y13 hold a row of the B panel, Y14-Y15 take A broadcasts in turn.
 	MOVQ k+0(FP), CX
 	MOVQ b+32(FP), DI
@@ -718,7 +718,7 @@ done:
 // func skern6x16S(k int, a *float32, rsa int, csa int, b *float32, rsb int, c *float32, ldc int, alpha float32, beta float32, mv int, nv int)
 // Requires: AVX, AVX2, FMA3, MMX+, SSE
 TEXT ·skern6x16S(SB), NOSPLIT, $0-88
-	// Register layout: Y0-Y11 accumulate the 6×16 tile (Y[r*2+v] is row r, vector v),
+	// Register layout: Y0-Y11 accumulate the 6×16 tile (Y[2r+v] is row r, vector v),
 	// Y12-Y13 hold a row of the B panel, Y14-Y15 take A broadcasts in turn.
 	MOVQ k+0(FP), CX
 	MOVQ b+32(FP), DI
@@ -726,7 +726,7 @@ TEXT ·skern6x16S(SB), NOSPLIT, $0-88
 	SHLQ $0x02, R13
 	MOVQ a+8(FP), SI
 
-	// SI, R10, R11, R12 point at rows 0, 3, 6, 9 of A; R9 is the row stride in bytes.
+	// SI and R10 point at rows 0 and 3 of A; R9 is the row stride in bytes.
 	MOVQ       rsa+16(FP), R9
 	SHLQ       $0x02, R9
 	LEAQ       (SI)(R9*2), R10
@@ -1432,8 +1432,8 @@ done:
 // func skern6x8P(k int, a *float32, rsa int, csa int, b *float32, rsb int, c *float32, ldc int, alpha float32, beta float32, mv int, nv int)
 // Requires: AVX, AVX2, FMA3, MMX+, SSE
 TEXT ·skern6x8P(SB), NOSPLIT, $0-88
-	// Register layout: Y0-Y5 accumulate the 6×8 tile (Y[r*1+v] is row r, vector v),
-	// Y6-Y6 hold a row of the B panel, Y7-Y15 take A broadcasts in turn.
+	// Register layout: Y0-Y5 accumulate the 6×8 tile (Yr is row r),
+	// Y6 holds a row of the B panel, Y7-Y15 take A broadcasts in turn.
 	MOVQ k+0(FP), CX
 	MOVQ b+32(FP), DI
 	MOVQ rsb+40(FP), R13
@@ -1863,15 +1863,15 @@ done:
 // func skern6x8S(k int, a *float32, rsa int, csa int, b *float32, rsb int, c *float32, ldc int, alpha float32, beta float32, mv int, nv int)
 // Requires: AVX, AVX2, FMA3, MMX+, SSE
 TEXT ·skern6x8S(SB), NOSPLIT, $0-88
-	// Register layout: Y0-Y5 accumulate the 6×8 tile (Y[r*1+v] is row r, vector v),
-	// Y6-Y6 hold a row of the B panel, Y7-Y15 take A broadcasts in turn.
+	// Register layout: Y0-Y5 accumulate the 6×8 tile (Yr is row r),
+	// Y6 holds a row of the B panel, Y7-Y15 take A broadcasts in turn.
 	MOVQ k+0(FP), CX
 	MOVQ b+32(FP), DI
 	MOVQ rsb+40(FP), R13
 	SHLQ $0x02, R13
 	MOVQ a+8(FP), SI
 
-	// SI, R10, R11, R12 point at rows 0, 3, 6, 9 of A; R9 is the row stride in bytes.
+	// SI and R10 point at rows 0 and 3 of A; R9 is the row stride in bytes.
 	MOVQ       rsa+16(FP), R9
 	SHLQ       $0x02, R9
 	LEAQ       (SI)(R9*2), R10
@@ -2313,8 +2313,8 @@ done:
 // func skern12x8P(k int, a *float32, rsa int, csa int, b *float32, rsb int, c *float32, ldc int, alpha float32, beta float32, mv int, nv int)
 // Requires: AVX, AVX2, FMA3, MMX+, SSE
 TEXT ·skern12x8P(SB), NOSPLIT, $0-88
-	// Register layout: Y0-Y11 accumulate the 12×8 tile (Y[r*1+v] is row r, vector v),
-	// Y12-Y12 hold a row of the B panel, Y13-Y15 take A broadcasts in turn.
+	// Register layout: Y0-Y11 accumulate the 12×8 tile (Yr is row r),
+	// Y12 holds a row of the B panel, Y13-Y15 take A broadcasts in turn.
 	MOVQ k+0(FP), CX
 	MOVQ b+32(FP), DI
 	MOVQ rsb+40(FP), R13
@@ -3080,8 +3080,8 @@ done:
 // func skern12x8S(k int, a *float32, rsa int, csa int, b *float32, rsb int, c *float32, ldc int, alpha float32, beta float32, mv int, nv int)
 // Requires: AVX, AVX2, FMA3, MMX+, SSE
 TEXT ·skern12x8S(SB), NOSPLIT, $0-88
-	// Register layout: Y0-Y11 accumulate the 12×8 tile (Y[r*1+v] is row r, vector v),
-	// Y12-Y12 hold a row of the B panel, Y13-Y15 take A broadcasts in turn.
+	// Register layout: Y0-Y11 accumulate the 12×8 tile (Yr is row r),
+	// Y12 holds a row of the B panel, Y13-Y15 take A broadcasts in turn.
 	MOVQ k+0(FP), CX
 	MOVQ b+32(FP), DI
 	MOVQ rsb+40(FP), R13
@@ -3890,7 +3890,7 @@ done:
 // func dkern6x8P(k int, a *float64, rsa int, csa int, b *float64, rsb int, c *float64, ldc int, alpha float64, beta float64, mv int, nv int)
 // Requires: AVX, AVX2, FMA3, MMX+, SSE2
 TEXT ·dkern6x8P(SB), NOSPLIT, $0-96
-	// Register layout: Y0-Y11 accumulate the 6×8 tile (Y[r*2+v] is row r, vector v),
+	// Register layout: Y0-Y11 accumulate the 6×8 tile (Y[2r+v] is row r, vector v),
 	// Y12-Y13 hold a row of the B panel, Y14-Y15 take A broadcasts in turn.
 	MOVQ k+0(FP), CX
 	MOVQ b+32(FP), DI
@@ -4501,7 +4501,7 @@ done:
 // func dkern6x8S(k int, a *float64, rsa int, csa int, b *float64, rsb int, c *float64, ldc int, alpha float64, beta float64, mv int, nv int)
 // Requires: AVX, AVX2, FMA3, MMX+, SSE2
 TEXT ·dkern6x8S(SB), NOSPLIT, $0-96
-	// Register layout: Y0-Y11 accumulate the 6×8 tile (Y[r*2+v] is row r, vector v),
+	// Register layout: Y0-Y11 accumulate the 6×8 tile (Y[2r+v] is row r, vector v),
 	// Y12-Y13 hold a row of the B panel, Y14-Y15 take A broadcasts in turn.
 	MOVQ k+0(FP), CX
 	MOVQ b+32(FP), DI
@@ -4509,7 +4509,7 @@ TEXT ·dkern6x8S(SB), NOSPLIT, $0-96
 	SHLQ $0x03, R13
 	MOVQ a+8(FP), SI
 
-	// SI, R10, R11, R12 point at rows 0, 3, 6, 9 of A; R9 is the row stride in bytes.
+	// SI and R10 point at rows 0 and 3 of A; R9 is the row stride in bytes.
 	MOVQ       rsa+16(FP), R9
 	SHLQ       $0x03, R9
 	LEAQ       (SI)(R9*2), R10
@@ -5131,8 +5131,8 @@ done:
 // func dkern6x4P(k int, a *float64, rsa int, csa int, b *float64, rsb int, c *float64, ldc int, alpha float64, beta float64, mv int, nv int)
 // Requires: AVX, AVX2, FMA3, MMX+, SSE2
 TEXT ·dkern6x4P(SB), NOSPLIT, $0-96
-	// Register layout: Y0-Y5 accumulate the 6×4 tile (Y[r*1+v] is row r, vector v),
-	// Y6-Y6 hold a row of the B panel, Y7-Y15 take A broadcasts in turn.
+	// Register layout: Y0-Y5 accumulate the 6×4 tile (Yr is row r),
+	// Y6 holds a row of the B panel, Y7-Y15 take A broadcasts in turn.
 	MOVQ k+0(FP), CX
 	MOVQ b+32(FP), DI
 	MOVQ rsb+40(FP), R13
@@ -5520,15 +5520,15 @@ done:
 // func dkern6x4S(k int, a *float64, rsa int, csa int, b *float64, rsb int, c *float64, ldc int, alpha float64, beta float64, mv int, nv int)
 // Requires: AVX, AVX2, FMA3, MMX+, SSE2
 TEXT ·dkern6x4S(SB), NOSPLIT, $0-96
-	// Register layout: Y0-Y5 accumulate the 6×4 tile (Y[r*1+v] is row r, vector v),
-	// Y6-Y6 hold a row of the B panel, Y7-Y15 take A broadcasts in turn.
+	// Register layout: Y0-Y5 accumulate the 6×4 tile (Yr is row r),
+	// Y6 holds a row of the B panel, Y7-Y15 take A broadcasts in turn.
 	MOVQ k+0(FP), CX
 	MOVQ b+32(FP), DI
 	MOVQ rsb+40(FP), R13
 	SHLQ $0x03, R13
 	MOVQ a+8(FP), SI
 
-	// SI, R10, R11, R12 point at rows 0, 3, 6, 9 of A; R9 is the row stride in bytes.
+	// SI and R10 point at rows 0 and 3 of A; R9 is the row stride in bytes.
 	MOVQ       rsa+16(FP), R9
 	SHLQ       $0x03, R9
 	LEAQ       (SI)(R9*2), R10
@@ -5928,8 +5928,8 @@ done:
 // func dkern12x4P(k int, a *float64, rsa int, csa int, b *float64, rsb int, c *float64, ldc int, alpha float64, beta float64, mv int, nv int)
 // Requires: AVX, AVX2, FMA3, MMX+, SSE2
 TEXT ·dkern12x4P(SB), NOSPLIT, $0-96
-	// Register layout: Y0-Y11 accumulate the 12×4 tile (Y[r*1+v] is row r, vector v),
-	// Y12-Y12 hold a row of the B panel, Y13-Y15 take A broadcasts in turn.
+	// Register layout: Y0-Y11 accumulate the 12×4 tile (Yr is row r),
+	// Y12 holds a row of the B panel, Y13-Y15 take A broadcasts in turn.
 	MOVQ k+0(FP), CX
 	MOVQ b+32(FP), DI
 	MOVQ rsb+40(FP), R13
@@ -6611,8 +6611,8 @@ done:
 // func dkern12x4S(k int, a *float64, rsa int, csa int, b *float64, rsb int, c *float64, ldc int, alpha float64, beta float64, mv int, nv int)
 // Requires: AVX, AVX2, FMA3, MMX+, SSE2
 TEXT ·dkern12x4S(SB), NOSPLIT, $0-96
-	// Register layout: Y0-Y11 accumulate the 12×4 tile (Y[r*1+v] is row r, vector v),
-	// Y12-Y12 hold a row of the B panel, Y13-Y15 take A broadcasts in turn.
+	// Register layout: Y0-Y11 accumulate the 12×4 tile (Yr is row r),
+	// Y12 holds a row of the B panel, Y13-Y15 take A broadcasts in turn.
 	MOVQ k+0(FP), CX
 	MOVQ b+32(FP), DI
 	MOVQ rsb+40(FP), R13

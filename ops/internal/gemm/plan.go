@@ -34,18 +34,20 @@ const (
 )
 
 // partCost estimates the cost of an mp×np×kp part, with the loop nest
-// runPart would choose for it: the padded flops plus packing.
-func partCost[T float](pr *problem[T], t *tiles[T], mp, np, kp int) int {
+// runPart would choose for it: the padded flops plus packing. It is a
+// float64 so that large products cannot overflow a 32-bit int.
+func partCost[T float](pr *problem[T], t *tiles[T], mp, np, kp int) float64 {
+	m, n, k := float64(mp), float64(np), float64(kp)
 	if useDot(pr, t, mp) {
-		return 2 * kp * ((mp + 2) / 3 * 3) * ((np + 3) / 4 * 4)
+		return 2 * k * float64((mp+2)/3*3) * float64((np+3)/4*4)
 	}
 	mr, nr := t.main.mr, t.main.nr
 	cols := np / nr * nr
 	if rem := np - cols; rem > 0 {
 		cols += t.pick(rem).nr
 	}
-	flops := 2 * kp * ((mp + mr - 1) / mr * mr) * cols
-	aCost, bCost := gatherCost, copyCost
+	flops := 2 * k * float64((mp+mr-1)/mr*mr) * float64(cols)
+	aCost, bCost := float64(gatherCost), float64(copyCost)
 	if pr.transA {
 		aCost = copyCost
 	}
@@ -53,19 +55,19 @@ func partCost[T float](pr *problem[T], t *tiles[T], mp, np, kp int) int {
 		bCost = gatherCost
 	}
 	reused := np > nr
-	var cost int
+	var cost float64
 	switch {
 	case mp <= smallPanels*mr:
 		if reused && (pr.transA || !pr.directA) {
-			cost += aCost * mp * kp
+			cost += aCost * m * k
 		}
 		if pr.transB {
-			cost += bCost * kp * np
+			cost += bCost * k * n
 		}
 	case !reused || pr.directA:
-		cost += bCost * kp * np
+		cost += bCost * k * n
 	default:
-		cost += bCost*kp*np + aCost*mp*kp
+		cost += bCost*k*n + aCost*m*k
 	}
 	return flops + cost
 }
@@ -79,8 +81,8 @@ func plan[T float](pr *problem[T], t *tiles[T], threads int) (split, parts int) 
 		return split, parts
 	}
 	// A later candidate must be better by 3%, beyond the model's error.
-	try := func(s, p, cost int) {
-		if p > 1 && cost+syncCost < best-best/32 {
+	try := func(s, p int, cost float64) {
+		if p > 1 && cost+syncCost < best*(1-1.0/32) {
 			split, parts, best = s, p, cost+syncCost
 		}
 	}
@@ -95,13 +97,13 @@ func plan[T float](pr *problem[T], t *tiles[T], threads int) (split, parts int) 
 		p := min(threads, tilesN)
 		try(splitN, p, partCost(pr, t, m, min(n, (tilesN+p-1)/p*nr), k))
 	}
-	if p := min(threads, k/minKPart); p > 1 && m*n <= maxKSplitMN {
+	if p := min(threads, k/minKPart); p > 1 && int64(m)*int64(n) <= maxKSplitMN {
 		// Each extra part writes a private m×n product that the caller
 		// then adds into C on its own. A K split must also win by 10%:
 		// it needs the extra memory and the serial reduction, which suffer
 		// most when the other cores are busy.
-		cost := partCost(pr, t, m, n, (k+p-1)/p) + 2*gatherCost*m*n*(p-1)
-		try(splitK, p, cost+cost/10)
+		cost := partCost(pr, t, m, n, (k+p-1)/p) + 2*gatherCost*float64(m*n*(p-1))
+		try(splitK, p, cost*1.1)
 	}
 	return split, parts
 }
@@ -125,7 +127,18 @@ func prepare[T float](ks *kernelSet[T], pr *problem[T]) tiles[T] {
 
 // runSplit computes a prepared problem split in parts as plan says.
 func runSplit[T float](pr *problem[T], t tiles[T], split, parts int) {
-	if parts == 1 || split == splitNone {
+	mr, nr := t.main.mr, t.main.nr
+	// No part may be empty: an empty first part of a K split would not
+	// apply beta, an empty later one would not clear its buffer.
+	switch split {
+	case splitM:
+		parts = min(parts, (pr.m+mr-1)/mr)
+	case splitN:
+		parts = min(parts, (pr.n+nr-1)/nr)
+	case splitK:
+		parts = min(parts, pr.k)
+	}
+	if parts <= 1 || split == splitNone {
 		ws := getWorkspaces()
 		pt := part[T]{0, pr.m, 0, pr.n, 0, pr.k, pr.c, pr.ldc, pr.beta}
 		runPart(wsOf[T](ws), pr, &t, &pt)
@@ -137,7 +150,10 @@ func runSplit[T float](pr *problem[T], t tiles[T], split, parts int) {
 	j := jobs.get()
 	j.pr, j.t = *pr, t
 	j.parts = j.parts[:0]
-	mr, nr := t.main.mr, t.main.nr
+	mn := pr.m * pr.n
+	if split == splitK {
+		grow(&j.partial, (parts-1)*mn)
+	}
 	for i := 0; i < parts; i++ {
 		pt := part[T]{0, pr.m, 0, pr.n, 0, pr.k, pr.c, pr.ldc, pr.beta}
 		switch split {
@@ -152,9 +168,7 @@ func runSplit[T float](pr *problem[T], t tiles[T], split, parts int) {
 			if i > 0 {
 				// Extra parts compute alpha·A·B alone; part 0 applies
 				// beta to C.
-				mn := pr.m * pr.n
-				buf := grow(&j.partial, (parts-1)*mn)
-				pt.c, pt.ldc, pt.beta = buf[(i-1)*mn:i*mn], pr.n, 0
+				pt.c, pt.ldc, pt.beta = j.partial[(i-1)*mn:i*mn], pr.n, 0
 			}
 		}
 		j.parts = append(j.parts, pt)
@@ -171,7 +185,6 @@ func runSplit[T float](pr *problem[T], t tiles[T], split, parts int) {
 	j.wg.Wait()
 
 	if split == splitK {
-		mn := pr.m * pr.n
 		for i := 0; i < pr.m; i++ {
 			row := pr.c[i*pr.ldc : i*pr.ldc+pr.n]
 			for q := 0; q < parts-1; q++ {

@@ -137,8 +137,13 @@ func kernel(s shape) {
 	if len(bc) == 0 {
 		panic("no broadcast register left")
 	}
-	Commentf("Register layout: Y0-Y%d accumulate the %d×%d tile (Y[r*%d+v] is row r, vector v),", nacc-1, s.mr, s.nr(), s.nvec)
-	Commentf("Y%d-Y%d hold a row of the B panel, Y%d-Y15 take A broadcasts in turn.", nacc, nacc+s.nvec-1, nacc+s.nvec)
+	if s.nvec == 1 {
+		Commentf("Register layout: Y0-Y%d accumulate the %d×%d tile (Yr is row r),", nacc-1, s.mr, s.nr())
+		Commentf("Y%d holds a row of the B panel, Y%d-Y15 take A broadcasts in turn.", nacc, nacc+1)
+	} else {
+		Commentf("Register layout: Y0-Y%d accumulate the %d×%d tile (Y[%dr+v] is row r, vector v),", nacc-1, s.mr, s.nr(), s.nvec)
+		Commentf("Y%d-Y%d hold a row of the B panel, Y%d-Y15 take A broadcasts in turn.", nacc, nacc+s.nvec-1, nacc+s.nvec)
+	}
 
 	// General registers.
 	//   CX: k steps left   DI: B panel   R13: rsb in bytes
@@ -153,7 +158,11 @@ func kernel(s shape) {
 	aBase := []GPPhysical{RSI, R10, R11, R12}
 	Load(Param("a"), RSI)
 	if s.strided {
-		Comment("SI, R10, R11, R12 point at rows 0, 3, 6, 9 of A; R9 is the row stride in bytes.")
+		if s.mr == 12 {
+			Comment("SI, R10, R11, R12 point at rows 0, 3, 6, 9 of A; R9 is the row stride in bytes.")
+		} else {
+			Comment("SI and R10 point at rows 0 and 3 of A; R9 is the row stride in bytes.")
+		}
 		Load(Param("rsa"), R9)
 		SHLQ(U8(log2(e.size)), R9)
 		for g := 1; g*3 < s.mr; g++ {
