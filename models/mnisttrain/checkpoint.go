@@ -95,6 +95,13 @@ func (r *run) compatible(meta graph.CheckpointMeta) error {
 	return nil
 }
 
+// TrainedOn returns the number of training examples a checkpoint's run
+// used (0 when it does not say); a resumed run needs the same.
+func TrainedOn(meta graph.CheckpointMeta) int {
+	n, _ := strconv.Atoi(meta.Extra[keyTrainN])
+	return n
+}
+
 // Load builds the model a checkpoint holds, with spec from specFor (which
 // maps a checkpoint's model name and architecture to a Spec), and loads
 // its weights. It returns the model and the checkpoint's metadata.
