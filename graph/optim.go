@@ -130,17 +130,20 @@ func (o *Adam) State() map[string][]float64 {
 // SetState restores the moments and the step count.
 func (o *Adam) SetState(s map[string][]float64) error {
 	t, ok := s["t"]
-	if !ok || len(t) != 1 {
-		return errors.New("adam state: missing step count t")
+	if !ok || len(t) != 1 || !(t[0] >= 0 && t[0] <= 1<<53) || t[0] != math.Trunc(t[0]) {
+		return errors.Errorf("adam state: step count t is %v, want one whole number", t)
 	}
-	o.t = int(t[0])
 	rest := make(map[string][]float64, len(s))
 	for k, v := range s {
 		if k != "t" {
 			rest[k] = v
 		}
 	}
-	return o.slots.setState(rest)
+	if err := o.slots.setState(rest); err != nil {
+		return err
+	}
+	o.t = int(t[0])
+	return nil
 }
 
 type adamHyper struct{ lr, b1, b2, c2, eps, wd float64 }

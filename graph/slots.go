@@ -80,11 +80,13 @@ func (s *slots) state() map[string][]float64 {
 
 // setState keeps a saved state until the slots are created at the next step.
 func (s *slots) setState(saved map[string][]float64) error {
-	s.pending = make(map[string][]float64, len(saved))
-	for k, v := range saved {
+	for k := range saved {
 		if !strings.Contains(k, "/") {
 			return errors.Errorf("optimizer state key %q is not slot/param", k)
 		}
+	}
+	s.pending = make(map[string][]float64, len(saved))
+	for k, v := range saved {
 		s.pending[k] = append([]float64(nil), v...)
 	}
 	s.tensors, s.names = nil, nil

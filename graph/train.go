@@ -216,10 +216,21 @@ func (t *Trainer) epoch(data Dataset, cfg FitConfig, epoch int, b *batches) (Epo
 }
 
 // EpochOrder returns the shuffled order of n examples for an epoch; the
-// same seed and epoch always give the same order.
+// same seed and epoch always give the same order. It is a Fisher-Yates
+// shuffle over PCG written out here, rather than rand.Perm, whose output Go
+// does not promise to keep across releases: a checkpoint must resume to the
+// same order under a newer Go.
 func EpochOrder(n int, seed uint64, epoch int) []int {
-	rng := rand.New(rand.NewPCG(seed, uint64(epoch)))
-	return rng.Perm(n)
+	pcg := rand.NewPCG(seed, uint64(epoch))
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	for i := n - 1; i > 0; i-- {
+		j := int(pcg.Uint64() % uint64(i+1)) // modulo bias is below 2^-40 for any real n
+		order[i], order[j] = order[j], order[i]
+	}
+	return order
 }
 
 // batches holds reusable input and target buffers for a batch size.
