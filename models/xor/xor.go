@@ -110,7 +110,7 @@ func FormatTruthTable(title string, inputs [][]float32, outputs []float64) strin
 		for _, v := range in {
 			fmt.Fprintf(&b, "%3.0f", v)
 		}
-		fmt.Fprintf(&b, "  ->  %.4f\n", outputs[i])
+		fmt.Fprintf(&b, "  ->  %.5f\n", outputs[i])
 	}
 	return b.String()
 }
