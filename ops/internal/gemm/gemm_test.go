@@ -337,3 +337,39 @@ func TestNoAllocs(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentCalls runs split products from several goroutines at once,
+// so that workers reach jobs late and jobs are recycled under them.
+func TestConcurrentCalls(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(3))
+	rng := rand.New(rand.NewPCG(11, 12))
+	tc := newCase(rng, false, true, 120, 90, 200, 0, 1, 0)
+	want, _ := tc.want()
+	a, b := to32(tc.a), to32(tc.b)
+	pr := problem[float32]{transB: true, m: tc.m, n: tc.n, k: tc.k, lda: tc.lda, ldb: tc.ldb}
+	tl := prepare(kernels32(), &pr)
+	if split, _ := plan(&pr, &tl, 3); split == splitNone {
+		t.Fatal("the test product is not split")
+	}
+	errs := make(chan error, 4)
+	for g := 0; g < 4; g++ {
+		go func() {
+			c := make([]float32, len(tc.c))
+			for it := 0; it < 30; it++ {
+				Sgemm(false, true, tc.m, tc.n, tc.k, 1, a, tc.lda, b, tc.ldb, 0, c, tc.ldc)
+				for i := range c {
+					if math.Abs(float64(c[i])-want[i]) > 1e-3 {
+						errs <- fmt.Errorf("call %d: C[%d] = %v, want %v", it, i, c[i], want[i])
+						return
+					}
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for g := 0; g < 4; g++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}

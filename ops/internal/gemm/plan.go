@@ -3,6 +3,7 @@ package gemm
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -174,13 +175,19 @@ func runSplit[T float](pr *problem[T], t tiles[T], split, parts int) {
 		j.parts = append(j.parts, pt)
 	}
 
+	// Parts are claimed, not assigned: the caller goes on to the next
+	// unclaimed part instead of waiting for a worker that the OS has not
+	// scheduled yet (the cores may be busy with other processes). It then
+	// waits only for parts already under way.
+	j.next.Store(0)
+	j.refs.Store(int32(parts))
+	j.wg.Add(parts)
 	startWorkers(parts - 1)
-	j.wg.Add(parts - 1)
 	for i := 1; i < parts; i++ {
-		tasks <- task{j, i}
+		tasks <- task{j}
 	}
 	ws := getWorkspaces()
-	runPart(wsOf[T](ws), &j.pr, &j.t, &j.parts[0])
+	j.work(ws)
 	putWorkspaces(ws)
 	j.wg.Wait()
 
@@ -195,10 +202,7 @@ func runSplit[T float](pr *problem[T], t tiles[T], split, parts int) {
 			}
 		}
 	}
-	// Drop the references to the caller's matrices before pooling the job.
-	j.pr = problem[T]{}
-	clear(j.parts)
-	jobs.put(j)
+	j.release()
 }
 
 // job is a split problem shared by the threads working on it.
@@ -206,19 +210,46 @@ type job[T float] struct {
 	pr      problem[T]
 	t       tiles[T]
 	parts   []part[T]
-	partial []T // K split: the private products of parts 1 and up
+	partial []T          // K split: the private products of parts 1 and up
+	next    atomic.Int32 // the next part to claim
+	refs    atomic.Int32 // the caller and the workers yet to let go
 	wg      sync.WaitGroup
 }
 
-func (j *job[T]) runTask(ws *workspaces, i int) {
-	runPart(wsOf[T](ws), &j.pr, &j.t, &j.parts[i])
-	j.wg.Done()
+// work computes parts until none is left to claim.
+func (j *job[T]) work(ws *workspaces) {
+	for {
+		i := int(j.next.Add(1)) - 1
+		if i >= len(j.parts) {
+			return
+		}
+		runPart(wsOf[T](ws), &j.pr, &j.t, &j.parts[i])
+		j.wg.Done()
+	}
 }
 
-// task is one part of a job, sent to a worker.
+// runTask is a worker's share of the job: whatever parts are left.
+func (j *job[T]) runTask(ws *workspaces) {
+	j.work(ws)
+	j.release()
+}
+
+// release drops one reference; the last one pools the job. A worker may
+// reach a job long after the caller returned, so the job cannot be reused
+// before then.
+func (j *job[T]) release() {
+	if j.refs.Add(-1) != 0 {
+		return
+	}
+	// Drop the references to the caller's matrices before pooling.
+	j.pr = problem[T]{}
+	clear(j.parts)
+	jobsOf[T]().put(j)
+}
+
+// task hands a job to a worker.
 type task struct {
-	j interface{ runTask(ws *workspaces, i int) }
-	i int
+	j interface{ runTask(ws *workspaces) }
 }
 
 // tasks feeds the persistent workers. Workers live as long as the program:
@@ -238,7 +269,7 @@ func startWorkers(n int) {
 		go func() {
 			var ws workspaces
 			for t := range tasks {
-				t.j.runTask(&ws, t.i)
+				t.j.runTask(&ws)
 			}
 		}()
 	}
