@@ -86,8 +86,12 @@ func (r *run) compatible(meta graph.CheckpointMeta) error {
 	if meta.Model != r.spec.Name || meta.Config != r.spec.Arch {
 		return errors.Errorf("checkpoint holds %s %s, this run trains %s %s", meta.Model, meta.Config, r.spec.Name, r.spec.Arch)
 	}
-	if got, want := meta.Extra[keyRecipe], r.cfg.recipe(); got != want {
-		return errors.Errorf("checkpoint's recipe %s differs from this run's %s", got, want)
+	saved, err := RecipeOf(meta)
+	if err != nil {
+		return err
+	}
+	if !r.cfg.sameRecipe(saved) {
+		return errors.Errorf("checkpoint's recipe %s differs from this run's %s", saved.recipe(), r.cfg.recipe())
 	}
 	if got := meta.Extra[keyTrainN]; got != strconv.Itoa(r.train.Len()) {
 		return errors.Errorf("checkpoint was trained on %s examples, this run has %d", got, r.train.Len())

@@ -102,22 +102,27 @@ func setLR(opt graph.Optimizer, lr float64) {
 	}
 }
 
-// recipe returns the fields a resumed run must share with the run that
-// wrote the checkpoint, as JSON.
+// recipe returns the recipe as JSON, as checkpoints store it.
 func (c Config) recipe() string {
-	c.Epochs = 0 // a resumed run may go further
 	b, _ := json.Marshal(c)
 	return string(b)
 }
 
-// RecipeOf returns the recipe stored in a checkpoint's Extra, with Epochs
-// set to the epochs the checkpoint completed. Command-line tools start a
+// sameRecipe says whether a resumed run can continue a saved recipe: all
+// must match but the number of epochs, which a resumed run may raise.
+func (c Config) sameRecipe(saved Config) bool {
+	c.Epochs, saved.Epochs = 0, 0
+	c.MaxSteps, c.Out, c.Resume = 0, "", false // not part of a recipe
+	return c == saved
+}
+
+// RecipeOf returns the recipe stored in a checkpoint's Extra, Epochs being
+// the number of epochs that run was asked for. Command-line tools start a
 // resumed run's flags from it.
 func RecipeOf(meta graph.CheckpointMeta) (Config, error) {
 	var c Config
 	if err := json.Unmarshal([]byte(meta.Extra[keyRecipe]), &c); err != nil {
 		return c, errors.Wrap(err, "checkpoint has no readable training recipe")
 	}
-	c.Epochs = meta.Epoch
 	return c, nil
 }

@@ -118,6 +118,13 @@ func TestResumeAfterAnEpochIsBitIdentical(t *testing.T) {
 	}
 	sameWeights(t, whole.Model, resumed.Model)
 	sameHistory(t, whole.History, resumed.History)
+	meta, err := graph.ReadCheckpointMeta(mnisttrain.CheckpointPath(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if saved, err := mnisttrain.RecipeOf(meta); err != nil || saved.Epochs != 2 || saved.LR != again.LR || saved.Out != "" {
+		t.Errorf("recipe of the checkpoint: %+v, %v", saved, err)
+	}
 	onDisk, err := mnisttrain.ReadHistory(dir)
 	if err != nil {
 		t.Fatal(err)
