@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 
 	"github.com/pkg/errors"
 
@@ -109,7 +110,7 @@ func (a *App) predict(args []string, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "%s\n", path)
 		for i, g := range mnisttrain.TopK(probs, *k) {
-			fmt.Fprintf(stdout, "  %d. %d  %6.2f%%\n", i+1, g.Class, 100*g.Prob)
+			fmt.Fprintf(stdout, "  %d. %d  %6.2f%%  (p = %.3g)\n", i+1, g.Class, 100*g.Prob, g.Prob)
 		}
 	}
 	return nil
@@ -139,24 +140,28 @@ func (a *App) summary(args []string, stdout, stderr io.Writer) error {
 }
 
 // LectureArithmetic works out the slides' parameter counts for a 200x200
-// image feeding 40,000 hidden units, connected three ways.
+// image feeding 40,000 hidden units, connected three ways, with the exact
+// numbers next to the slides' rounded ones.
 func LectureArithmetic() string {
-	const side, hidden, filter, filters = 200, 40_000, 10, 100
+	const side, hidden, k, filters = 200, 40_000, 10, 100
 	pixels := side * side
-	full := pixels * hidden
-	local := hidden * filter * filter
-	conv := filters * filter * filter
-	return fmt.Sprintf(`the lecture's arithmetic: a %dx%d image (%s pixels) into %s hidden units
-  fully connected:                      %s x %s = %s weights (%.1e; the slides say ~2B)
-  locally connected, %dx%d filters:      %s x %d = %s weights (the slides' 4M)
-  convolutional, %d filters of %dx%d:   %d x %d = %s weights (the slides' 10K)
-  (biases would add %s, %s and %d)
-`,
-		side, side, comma(pixels), comma(hidden),
-		comma(pixels), comma(hidden), comma(full), float64(full),
-		filter, filter, comma(hidden), filter*filter, comma(local),
-		filters, filter, filter, filters, filter*filter, comma(conv),
-		comma(hidden), comma(hidden), filters)
+	rows := []struct {
+		name, how string
+		weights   int
+		slides    string
+	}{
+		{"fully connected", fmt.Sprintf("%s x %s", comma(pixels), comma(hidden)), pixels * hidden, "~2B"},
+		{fmt.Sprintf("locally connected, %dx%d filters", k, k), fmt.Sprintf("%s x %dx%d", comma(hidden), k, k), hidden * k * k, "4M"},
+		{fmt.Sprintf("convolutional, %d filters %dx%d", filters, k, k), fmt.Sprintf("%d x %dx%d", filters, k, k), filters * k * k, "10K"},
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "the lecture's arithmetic: a %dx%d image (%s pixels) into %s hidden units\n", side, side, comma(pixels), comma(hidden))
+	fmt.Fprintf(&b, "  %-34s %15s   %-17s %s\n", "connection", "weights", "computed as", "slides")
+	for _, r := range rows {
+		fmt.Fprintf(&b, "  %-34s %15s   %-17s %s (%.1e)\n", r.name, comma(r.weights), r.how, r.slides, float64(r.weights))
+	}
+	fmt.Fprintf(&b, "  (biases would add %s, %s and %d)\n", comma(hidden), comma(hidden), filters)
+	return b.String()
 }
 
 // comma writes n with thousands separators.

@@ -40,7 +40,7 @@ func (a *App) train(args []string, stdout, stderr io.Writer) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	spec, err := a.trainSpec(fs, &cfg, &tf, getSpec, archNames)
+	spec, err := a.trainSpec(fs, &cfg, &tf, getSpec, archNames, stderr)
 	if err != nil {
 		return err
 	}
@@ -83,7 +83,7 @@ func recipeFlags(fs *flag.FlagSet, cfg *mnisttrain.Config) {
 // recipe, architecture and training-set size from the checkpoint, except
 // what flags given on the command line say; Train then refuses what cannot
 // continue the run.
-func (a *App) trainSpec(fs *flag.FlagSet, cfg *mnisttrain.Config, tf *trainFlags, getSpec func() (mnisttrain.Spec, error), archNames map[string]bool) (mnisttrain.Spec, error) {
+func (a *App) trainSpec(fs *flag.FlagSet, cfg *mnisttrain.Config, tf *trainFlags, getSpec func() (mnisttrain.Spec, error), archNames map[string]bool, stderr io.Writer) (mnisttrain.Spec, error) {
 	spec, err := getSpec()
 	if err != nil || !cfg.Resume {
 		return spec, err
@@ -97,6 +97,7 @@ func (a *App) trainSpec(fs *flag.FlagSet, cfg *mnisttrain.Config, tf *trainFlags
 	if err != nil {
 		return spec, err
 	}
+	fmt.Fprintf(stderr, "resuming from %s: %d epochs done, step %d\n", path, meta.Epoch, meta.Step)
 	set, given := setFlags(fs), *cfg
 	*cfg = saved
 	cfg.Out, cfg.Resume, cfg.MaxSteps = given.Out, true, given.MaxSteps
@@ -171,9 +172,6 @@ func (a *App) fit(spec mnisttrain.Spec, cfg mnisttrain.Config, data mnisttrain.D
 			err = errors.Wrapf(err, "training stopped; the last good checkpoint stays at %s", path)
 		}
 		return nil, err
-	}
-	if res.ResumedStep > 0 {
-		fmt.Fprintf(stderr, "resumed from %s at epoch %d, step %d\n", mnisttrain.CheckpointPath(cfg.Out), res.ResumedEpoch, res.ResumedStep)
 	}
 	if res.Interrupted {
 		fmt.Fprintf(stderr, "interrupted at step %d; checkpoint saved to %s\ncontinue with: %s train -resume -out %s\n",
