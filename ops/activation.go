@@ -67,9 +67,9 @@ func (op activationOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Val
 	}
 	y := op.output(prealloc, x.Dtype(), x.Shape())
 	if x.Dtype() == tensor.Float32 {
-		activate(op.act, data[float32](y), data[float32](x))
+		activate(op.act, vals[float32](y), vals[float32](x))
 	} else {
-		activate(op.act, data[float64](y), data[float64](x))
+		activate(op.act, vals[float64](y), vals[float64](x))
 	}
 	return y, nil
 }
@@ -117,19 +117,20 @@ func (op activationGradOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 func (op activationGradOp) Do(inputs ...G.Value) (G.Value, error) { return doAlloc(op, inputs) }
 
 func (op activationGradOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Value, error) {
-	if err := checkArity(op.String(), len(inputs), 2); err != nil {
-		return nil, err
+	if len(inputs) != 2 {
+		return nil, checkArity(op.String(), len(inputs), 2)
 	}
-	ds, err := densesOf(inputs)
+	var args [2]*tensor.Dense
+	ds, err := denseArgs(args[:], inputs)
 	if err != nil {
 		return nil, errors.Wrap(err, op.String())
 	}
 	y, dy := ds[0], ds[1]
 	dx := op.output(prealloc, y.Dtype(), y.Shape())
 	if y.Dtype() == tensor.Float32 {
-		activateGrad(op.act, data[float32](dx), data[float32](y), data[float32](dy))
+		activateGrad(op.act, vals[float32](dx), vals[float32](y), vals[float32](dy))
 	} else {
-		activateGrad(op.act, data[float64](dx), data[float64](y), data[float64](dy))
+		activateGrad(op.act, vals[float64](dx), vals[float64](y), vals[float64](dy))
 	}
 	return dx, nil
 }
@@ -143,13 +144,7 @@ func activate[T float](act activation, y, x []T) {
 	y = y[:len(x)]
 	switch act {
 	case reluAct:
-		for i, v := range x {
-			if v > 0 {
-				y[i] = v
-			} else {
-				y[i] = 0
-			}
-		}
+		reluForward(y, x)
 	case sigmoidAct:
 		for i, v := range x {
 			y[i] = sigmoid(v)
@@ -175,13 +170,7 @@ func activateGrad[T float](act activation, dx, y, dy []T) {
 	dx, dy = dx[:len(y)], dy[:len(y)]
 	switch act {
 	case reluAct:
-		for i, v := range y {
-			if v > 0 {
-				dx[i] = dy[i]
-			} else {
-				dx[i] = 0
-			}
-		}
+		reluBackward(dx, y, dy)
 	case sigmoidAct:
 		for i, v := range y {
 			dx[i] = dy[i] * v * (1 - v)

@@ -169,6 +169,12 @@ func convGeomOf(kind convKind, p ConvParams, shapes []tensor.Shape, arity int, g
 	if err != nil || arity < 3 {
 		return g, err
 	}
+	if grad && convShapeIs(shapes[2], g.n, g.out, g.oh, g.ow) ||
+		!grad && kind == sharedConv && convShapeIs(shapes[2], g.out) ||
+		!grad && kind == localConv && convShapeIs(shapes[2], g.out, g.oh, g.ow) {
+		return g, nil
+	}
+	// Only the error path builds shapes: they escape into the message.
 	what, want := "bias", g.biasShape(kind)
 	if grad {
 		what, want = "output gradient", g.outShape()
@@ -179,9 +185,24 @@ func convGeomOf(kind convKind, p ConvParams, shapes []tensor.Shape, arity int, g
 	return g, nil
 }
 
-// convValueShapes returns the shapes of dense values.
-func convValueShapes(ds []*tensor.Dense) []tensor.Shape {
-	shapes := make([]tensor.Shape, len(ds))
+// convShapeIs reports whether s is exactly dims, without building a
+// tensor.Shape that would escape.
+func convShapeIs(s tensor.Shape, dims ...int) bool {
+	if len(s) != len(dims) {
+		return false
+	}
+	for i, d := range dims {
+		if s[i] != d {
+			return false
+		}
+	}
+	return true
+}
+
+// convValueShapes writes the shapes of dense values into dst, which has
+// room for all of them, and returns that part of it.
+func convValueShapes(dst []tensor.Shape, ds []*tensor.Dense) []tensor.Shape {
+	shapes := dst[:len(ds)]
 	for i, d := range ds {
 		shapes[i] = d.Shape()
 	}
@@ -230,19 +251,21 @@ func (op convOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 func (op convOp) Do(inputs ...G.Value) (G.Value, error) { return doAlloc(op, inputs) }
 
 func (op convOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Value, error) {
-	ds, err := densesOf(inputs)
+	var args [3]*tensor.Dense
+	var shapes [3]tensor.Shape
+	ds, err := denseArgs(args[:], inputs)
 	if err != nil {
 		return nil, errors.Wrap(err, op.String())
 	}
-	g, err := op.geom(convValueShapes(ds))
+	g, err := op.geom(convValueShapes(shapes[:], ds))
 	if err != nil {
 		return nil, err
 	}
 	y := op.output(prealloc, ds[0].Dtype(), g.outShape())
 	if y.Dtype() == tensor.Float32 {
-		convForward(op.kind, &g, data[float32](y), ds[0], ds[1], convBiasData[float32](ds))
+		convForward(op.kind, &g, vals[float32](y), ds[0], ds[1], convBiasData[float32](ds))
 	} else {
-		convForward(op.kind, &g, data[float64](y), ds[0], ds[1], convBiasData[float64](ds))
+		convForward(op.kind, &g, vals[float64](y), ds[0], ds[1], convBiasData[float64](ds))
 	}
 	return y, nil
 }
@@ -252,7 +275,7 @@ func convBiasData[T float](ds []*tensor.Dense) []T {
 	if len(ds) < 3 {
 		return nil
 	}
-	return data[T](ds[2])
+	return vals[T](ds[2])
 }
 
 func (op convOp) WriteHash(h hash.Hash) { writeHash(h, op.kind.String(), op.p, op.bias) }
@@ -315,13 +338,14 @@ func (op convGradOp) geom(shapes []tensor.Shape) (convGeom, error) {
 	return convGeomOf(op.kind, op.p, shapes, 3, true)
 }
 
-// outShape is the shape of the gradient op's result.
+// outShape is the shape of the gradient op's result. It may be x or w
+// itself, which callers that keep it must clone.
 func (op convGradOp) outShape(g *convGeom, x, w tensor.Shape) tensor.Shape {
 	switch op.wrt {
 	case convWrtX:
-		return x.Clone()
+		return x
 	case convWrtW:
-		return w.Clone()
+		return w
 	}
 	return g.biasShape(op.kind)
 }
@@ -335,25 +359,27 @@ func (op convGradOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 	if err != nil {
 		return nil, err
 	}
-	return op.outShape(&g, shapes[0], shapes[1]), nil
+	return op.outShape(&g, shapes[0], shapes[1]).Clone(), nil
 }
 
 func (op convGradOp) Do(inputs ...G.Value) (G.Value, error) { return doAlloc(op, inputs) }
 
 func (op convGradOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Value, error) {
-	ds, err := densesOf(inputs)
+	var args [3]*tensor.Dense
+	var shapes [3]tensor.Shape
+	ds, err := denseArgs(args[:], inputs)
 	if err != nil {
 		return nil, errors.Wrap(err, op.String())
 	}
-	g, err := op.geom(convValueShapes(ds))
+	g, err := op.geom(convValueShapes(shapes[:], ds))
 	if err != nil {
 		return nil, err
 	}
 	d := op.output(prealloc, ds[0].Dtype(), op.outShape(&g, ds[0].Shape(), ds[1].Shape()))
 	if d.Dtype() == tensor.Float32 {
-		convBackward(op, &g, data[float32](d), ds)
+		convBackward(op, &g, vals[float32](d), ds)
 	} else {
-		convBackward(op, &g, data[float64](d), ds)
+		convBackward(op, &g, vals[float64](d), ds)
 	}
 	return d, nil
 }
@@ -365,15 +391,15 @@ func (op convGradOp) String() string        { return fmt.Sprintf("%v%vGrad{%v}",
 // convForward runs the forward kernel of kind; b is nil without bias.
 func convForward[T float](kind convKind, g *convGeom, y []T, x, w *tensor.Dense, b []T) {
 	if kind == localConv {
-		localForward(g, y, data[T](x), data[T](w), b)
+		localForward(g, y, vals[T](x), vals[T](w), b)
 		return
 	}
-	convSharedForward(g, y, data[T](x), data[T](w), b)
+	convSharedForward(g, y, vals[T](x), vals[T](w), b)
 }
 
 // convBackward writes the gradient op's result into d; ds holds x, w, dy.
 func convBackward[T float](op convGradOp, g *convGeom, d []T, ds []*tensor.Dense) {
-	x, w, dy := data[T](ds[0]), data[T](ds[1]), data[T](ds[2])
+	x, w, dy := vals[T](ds[0]), vals[T](ds[1]), vals[T](ds[2])
 	switch {
 	case op.kind == localConv && op.wrt == convWrtB:
 		localBiasGrad(g, d, dy)
@@ -391,26 +417,43 @@ func convBackward[T float](op convGradOp, g *convGeom, d []T, ds []*tensor.Dense
 }
 
 // convSharedForward computes y = w·im2col(x) + b one sample at a time, the
-// samples spread over the cores. The bias is written first and gemm adds
-// the product onto it, so no repeated bias tensor is ever built.
+// samples spread over the cores. Stride-1 convolutions take the flat
+// kernels of conv_flat.go. The bias is written first and gemm adds the
+// product onto it, so no repeated bias tensor is ever built.
 func convSharedForward[T float](g *convGeom, y, x, w, b []T) {
+	if flatOK(g) {
+		flatForward(g, y, x, w, b)
+		return
+	}
+	j := getJob[convFwdJob[T]]()
+	*j = convFwdJob[T]{g: *g, y: y, x: x, w: w, b: b}
+	parallelRun(g.n, 1, j)
+	putJob(j)
+}
+
+// convFwdJob is convSharedForward's loop over samples [lo, hi).
+type convFwdJob[T float] struct {
+	g          convGeom
+	y, x, w, b []T
+}
+
+func (j *convFwdJob[T]) run(lo, hi int) {
+	g := &j.g
 	k, p, xs, ys := g.k(), g.p(), g.c*g.h*g.w, g.out*g.p()
-	parallelFor(g.n, 1, func(lo, hi int) {
-		col := convScratch[T](k * p)
-		defer convRelease(col)
-		for n := lo; n < hi; n++ {
-			cols := convCols(g, *col, x[n*xs:][:xs])
-			yn := y[n*ys:][:ys]
-			beta := T(0)
-			if b != nil {
-				for o, bo := range b {
-					convFill(yn[o*p:][:p], bo)
-				}
-				beta = 1
+	col := convScratch[T](k * p)
+	defer convRelease(col)
+	for n := lo; n < hi; n++ {
+		cols := convCols(g, *col, j.x[n*xs:][:xs])
+		yn := j.y[n*ys:][:ys]
+		beta := T(0)
+		if j.b != nil {
+			for o, bo := range j.b {
+				convFill(yn[o*p:][:p], bo)
 			}
-			gemm(false, false, g.out, p, k, 1, w, k, cols, p, beta, yn, p)
+			beta = 1
 		}
-	})
+		gemm(false, false, g.out, p, k, 1, j.w, k, cols, p, beta, yn, p)
+	}
 }
 
 // convCols returns the im2col matrix (k × p) of one sample, which is the
@@ -425,21 +468,37 @@ func convCols[T float](g *convGeom, col, xn []T) []T {
 
 // convInputGrad computes dx = col2im(wᵀ·dy) one sample at a time.
 func convInputGrad[T float](g *convGeom, dx, w, dy []T) {
+	if flatOK(g) {
+		flatInputGrad(g, dx, w, dy)
+		return
+	}
+	j := getJob[convDxJob[T]]()
+	*j = convDxJob[T]{g: *g, dx: dx, w: w, dy: dy}
+	parallelRun(g.n, 1, j)
+	putJob(j)
+}
+
+// convDxJob is convInputGrad's loop over samples [lo, hi).
+type convDxJob[T float] struct {
+	g         convGeom
+	dx, w, dy []T
+}
+
+func (j *convDxJob[T]) run(lo, hi int) {
+	g := &j.g
 	k, p, xs, ys := g.k(), g.p(), g.c*g.h*g.w, g.out*g.p()
-	parallelFor(g.n, 1, func(lo, hi int) {
-		col := convScratch[T](k * p)
-		defer convRelease(col)
-		for n := lo; n < hi; n++ {
-			dxn, dyn := dx[n*xs:][:xs], dy[n*ys:][:ys]
-			if g.pointwise() {
-				gemm(true, false, k, p, g.out, 1, w, k, dyn, p, 0, dxn, p)
-				continue
-			}
-			gemm(true, false, k, p, g.out, 1, w, k, dyn, p, 0, *col, p)
-			clear(dxn)
-			convCol2im(g, dxn, *col)
+	col := convScratch[T](k * p)
+	defer convRelease(col)
+	for n := lo; n < hi; n++ {
+		dxn, dyn := j.dx[n*xs:][:xs], j.dy[n*ys:][:ys]
+		if g.pointwise() {
+			gemm(true, false, k, p, g.out, 1, j.w, k, dyn, p, 0, dxn, p)
+			continue
 		}
-	})
+		gemm(true, false, k, p, g.out, 1, j.w, k, dyn, p, 0, *col, p)
+		clear(dxn)
+		convCol2im(g, dxn, *col)
+	}
 }
 
 // convGradChunks is the number of batch chunks whose filter gradients are
@@ -451,26 +510,38 @@ const convGradChunks = 16
 // convFilterGrad computes dw = Σₙ dyₙ·im2col(xₙ)ᵀ as per-chunk partial sums
 // added in chunk order.
 func convFilterGrad[T float](g *convGeom, dw, x, dy []T) {
-	k, p, xs, ys, ws := g.k(), g.p(), g.c*g.h*g.w, g.out*g.p(), len(dw)
+	if flatOK(g) {
+		flatFilterGrad(g, dw, x, dy)
+		return
+	}
 	chunks := min(g.n, convGradChunks)
-	parts := convScratch[T](chunks * ws)
+	parts := convScratch[T](chunks * len(dw))
 	defer convRelease(parts)
-	parallelFor(chunks, 1, func(lo, hi int) {
-		col := convScratch[T](k * p)
-		defer convRelease(col)
-		for c := lo; c < hi; c++ {
-			part, beta := (*parts)[c*ws:][:ws], T(0)
-			for n := c * g.n / chunks; n < (c+1)*g.n/chunks; n++ {
-				cols := convCols(g, *col, x[n*xs:][:xs])
-				gemm(false, true, g.out, k, p, 1, dy[n*ys:][:ys], p, cols, p, beta, part, k)
-				beta = 1
-			}
-		}
-	})
-	copy(dw, (*parts)[:ws])
-	for c := 1; c < chunks; c++ {
-		for i, v := range (*parts)[c*ws:][:ws] {
-			dw[i] += v
+	j := getJob[convDwJob[T]]()
+	*j = convDwJob[T]{g: *g, parts: *parts, x: x, dy: dy, chunks: chunks}
+	parallelRun(chunks, 1, j)
+	putJob(j)
+	convSumParts(dw, *parts, chunks)
+}
+
+// convDwJob is convFilterGrad's loop over chunks [lo, hi).
+type convDwJob[T float] struct {
+	g            convGeom
+	parts, x, dy []T
+	chunks       int
+}
+
+func (j *convDwJob[T]) run(lo, hi int) {
+	g := &j.g
+	k, p, xs, ys, ws := g.k(), g.p(), g.c*g.h*g.w, g.out*g.p(), g.out*g.k()
+	col := convScratch[T](k * p)
+	defer convRelease(col)
+	for c := lo; c < hi; c++ {
+		part, beta := j.parts[c*ws:][:ws], T(0)
+		for n := c * g.n / j.chunks; n < (c+1)*g.n/j.chunks; n++ {
+			cols := convCols(g, *col, j.x[n*xs:][:xs])
+			gemm(false, true, g.out, k, p, 1, j.dy[n*ys:][:ys], p, cols, p, beta, part, k)
+			beta = 1
 		}
 	}
 }

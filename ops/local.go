@@ -22,62 +22,101 @@ func LocallyConnected2D(x, w, b *G.Node, p ConvParams) (*G.Node, error) {
 // localForward computes y[n,o,q] = b[o,q] + Σ w[o,q,:]·patch(xₙ, q),
 // spreading the output positions over the cores.
 func localForward[T float](g *convGeom, y, x, w, b []T) {
-	k, p := g.k(), g.p()
-	parallelFor(p, 1, func(lo, hi int) {
-		buf := convScratch[T](g.n * (k + g.out))
-		defer convRelease(buf)
-		xq, yq := (*buf)[:g.n*k], (*buf)[g.n*k:]
-		for q := lo; q < hi; q++ {
-			localGather(g, xq, x, q)
-			gemm(false, true, g.n, g.out, k, 1, xq, k, w[q*k:], p*k, 0, yq, g.out)
-			for n := 0; n < g.n; n++ {
-				for o, v := range yq[n*g.out:][:g.out] {
-					if b != nil {
-						v += b[o*p+q]
-					}
-					y[(n*g.out+o)*p+q] = v
-				}
-			}
-		}
-	})
+	j := getJob[localJob[T]]()
+	*j = localJob[T]{g: *g, out: y, x: x, w: w, b: b}
+	parallelRun(g.p(), 1, j)
+	putJob(j)
 }
 
 // localFilterGrad computes dw[o,q,:] = Σₙ dy[n,o,q]·patch(xₙ, q). Each
 // position owns its slice of dw, so the positions run in parallel and the
 // sum over the batch keeps one fixed order.
 func localFilterGrad[T float](g *convGeom, dw, x, dy []T) {
-	k, p := g.k(), g.p()
-	parallelFor(p, 1, func(lo, hi int) {
-		buf := convScratch[T](g.n * (k + g.out))
-		defer convRelease(buf)
-		xq, dyq := (*buf)[:g.n*k], (*buf)[g.n*k:]
-		for q := lo; q < hi; q++ {
-			localGather(g, xq, x, q)
-			localGatherOut(g, dyq, dy, 0, g.n, q)
-			gemm(true, false, g.out, k, g.n, 1, dyq, g.out, xq, k, 0, dw[q*k:], p*k)
-		}
-	})
+	j := getJob[localJob[T]]()
+	*j = localJob[T]{g: *g, wrt: convWrtW, out: dw, x: x, dy: dy}
+	parallelRun(g.p(), 1, j)
+	putJob(j)
 }
 
 // localInputGrad computes dxₙ = Σ_q scatter(dy[n,:,q]·w[:,q,:]). Patches of
 // neighbouring positions overlap, so the samples, not the positions, are
 // spread over the cores.
 func localInputGrad[T float](g *convGeom, dx, w, dy []T) {
-	k, p, xs := g.k(), g.p(), g.c*g.h*g.w
-	parallelFor(g.n, 1, func(lo, hi int) {
-		nb := hi - lo
-		buf := convScratch[T](nb * (k + g.out))
-		defer convRelease(buf)
-		pq, dyq := (*buf)[:nb*k], (*buf)[nb*k:]
-		clear(dx[lo*xs : hi*xs])
-		for q := 0; q < p; q++ {
-			localGatherOut(g, dyq, dy, lo, hi, q)
-			gemm(false, false, nb, k, g.out, 1, dyq, g.out, w[q*k:], p*k, 0, pq, k)
-			for t := 0; t < nb; t++ {
-				localScatter(g, dx[(lo+t)*xs:][:xs], pq[t*k:][:k], q)
+	j := getJob[localJob[T]]()
+	*j = localJob[T]{g: *g, wrt: convWrtX, out: dx, w: w, dy: dy}
+	parallelRun(g.n, 1, j)
+	putJob(j)
+}
+
+// localJob is the parallel loop of one locally connected kernel: the
+// forward (no dy) or the filter gradient over positions, or the input
+// gradient over samples. out is the kernel's result; the other slices are
+// its operands, nil where unused.
+type localJob[T float] struct {
+	g                convGeom
+	wrt              convWRT
+	out, x, w, b, dy []T
+}
+
+func (j *localJob[T]) run(lo, hi int) {
+	switch {
+	case j.dy == nil:
+		j.forward(lo, hi)
+	case j.wrt == convWrtW:
+		j.filterGrad(lo, hi)
+	default:
+		j.inputGrad(lo, hi)
+	}
+}
+
+func (j *localJob[T]) forward(lo, hi int) {
+	g, y, b := &j.g, j.out, j.b
+	k, p := g.k(), g.p()
+	buf := convScratch[T](g.n * (k + g.out))
+	defer convRelease(buf)
+	xq, yq := (*buf)[:g.n*k], (*buf)[g.n*k:]
+	for q := lo; q < hi; q++ {
+		localGather(g, xq, j.x, q)
+		gemm(false, true, g.n, g.out, k, 1, xq, k, j.w[q*k:], p*k, 0, yq, g.out)
+		for n := 0; n < g.n; n++ {
+			for o, v := range yq[n*g.out:][:g.out] {
+				if b != nil {
+					v += b[o*p+q]
+				}
+				y[(n*g.out+o)*p+q] = v
 			}
 		}
-	})
+	}
+}
+
+func (j *localJob[T]) filterGrad(lo, hi int) {
+	g := &j.g
+	k, p := g.k(), g.p()
+	buf := convScratch[T](g.n * (k + g.out))
+	defer convRelease(buf)
+	xq, dyq := (*buf)[:g.n*k], (*buf)[g.n*k:]
+	for q := lo; q < hi; q++ {
+		localGather(g, xq, j.x, q)
+		localGatherOut(g, dyq, j.dy, 0, g.n, q)
+		gemm(true, false, g.out, k, g.n, 1, dyq, g.out, xq, k, 0, j.out[q*k:], p*k)
+	}
+}
+
+func (j *localJob[T]) inputGrad(lo, hi int) {
+	g, dx := &j.g, j.out
+	k, p, xs := g.k(), g.p(), g.c*g.h*g.w
+	nb := hi - lo
+	buf := convScratch[T](nb * (k + g.out))
+	defer convRelease(buf)
+	pq, dyq := (*buf)[:nb*k], (*buf)[nb*k:]
+	clear(dx[lo*xs : hi*xs])
+	for q := 0; q < p; q++ {
+		localGatherOut(g, dyq, j.dy, lo, hi, q)
+		gemm(false, false, nb, k, g.out, 1, dyq, g.out, j.w[q*k:], p*k, 0, pq, k)
+		for t := 0; t < nb; t++ {
+			localScatter(g, dx[(lo+t)*xs:][:xs], pq[t*k:][:k], q)
+		}
+	}
 }
 
 // localBiasGrad sums dy over the batch, in float64 like convBiasGrad.

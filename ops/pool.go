@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash"
 	"math"
+	"sync"
 
 	"github.com/chewxy/hm"
 	"github.com/pkg/errors"
@@ -44,14 +45,24 @@ func (p PoolParams) validate() error {
 
 // outShape returns the NCHW output shape for an NCHW input shape.
 func (p PoolParams) outShape(s tensor.Shape) (tensor.Shape, error) {
+	d, err := p.outDims(s)
+	if err != nil {
+		return nil, err
+	}
+	return tensor.Shape{d[0], d[1], d[2], d[3]}, nil
+}
+
+// outDims is outShape as an array, which the kernels' geometry keeps
+// without allocating a slice on every call.
+func (p PoolParams) outDims(s tensor.Shape) ([4]int, error) {
 	if len(s) != 4 {
-		return nil, errors.Errorf("maxpool: input shape %v is not NCHW", s)
+		return [4]int{}, errors.Errorf("maxpool: input shape %v is not NCHW", s.Clone())
 	}
 	h, w := s[2]+2*p.PadH, s[3]+2*p.PadW
 	if h < p.KernelH || w < p.KernelW {
-		return nil, errors.Errorf("maxpool: padded input %dx%d is smaller than the kernel %dx%d", h, w, p.KernelH, p.KernelW)
+		return [4]int{}, errors.Errorf("maxpool: padded input %dx%d is smaller than the kernel %dx%d", h, w, p.KernelH, p.KernelW)
 	}
-	return tensor.Shape{s[0], s[1], (h-p.KernelH)/p.StrideH + 1, (w-p.KernelW)/p.StrideW + 1}, nil
+	return [4]int{s[0], s[1], (h-p.KernelH)/p.StrideH + 1, (w-p.KernelW)/p.StrideW + 1}, nil
 }
 
 // MaxPool2D returns the maximum of every pooling window of an NCHW input.
@@ -96,8 +107,8 @@ func (op maxPoolOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 func (op maxPoolOp) Do(inputs ...G.Value) (G.Value, error) { return doAlloc(op, inputs) }
 
 func (op maxPoolOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Value, error) {
-	if err := checkArity(op.String(), len(inputs), 1); err != nil {
-		return nil, err
+	if len(inputs) != 1 {
+		return nil, checkArity(op.String(), len(inputs), 1)
 	}
 	x, err := denseOf(inputs[0])
 	if err != nil {
@@ -107,11 +118,11 @@ func (op maxPoolOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Value,
 	if err != nil {
 		return nil, err
 	}
-	y := op.output(prealloc, x.Dtype(), g.out)
+	y := op.output(prealloc, x.Dtype(), g.out[:])
 	if x.Dtype() == tensor.Float32 {
-		maxPoolForward(g, data[float32](y), data[float32](x))
+		maxPoolForward(&g, vals[float32](y), vals[float32](x))
 	} else {
-		maxPoolForward(g, data[float64](y), data[float64](x))
+		maxPoolForward(&g, vals[float64](y), vals[float64](x))
 	}
 	return y, nil
 }
@@ -159,10 +170,11 @@ func (op maxPoolGradOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 func (op maxPoolGradOp) Do(inputs ...G.Value) (G.Value, error) { return doAlloc(op, inputs) }
 
 func (op maxPoolGradOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Value, error) {
-	if err := checkArity(op.String(), len(inputs), 3); err != nil {
-		return nil, err
+	if len(inputs) != 3 {
+		return nil, checkArity(op.String(), len(inputs), 3)
 	}
-	ds, err := densesOf(inputs)
+	var args [3]*tensor.Dense
+	ds, err := denseArgs(args[:], inputs)
 	if err != nil {
 		return nil, errors.Wrap(err, op.String())
 	}
@@ -171,15 +183,15 @@ func (op maxPoolGradOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Va
 	if err != nil {
 		return nil, err
 	}
-	if !y.Shape().Eq(g.out) || !dy.Shape().Eq(g.out) {
+	if !convShapeIs(y.Shape(), g.out[:]...) || !convShapeIs(dy.Shape(), g.out[:]...) {
 		return nil, errors.Errorf("%v: output shape %v and gradient shape %v, want %v for input %v",
-			op, y.Shape(), dy.Shape(), g.out, x.Shape())
+			op, y.Shape(), dy.Shape(), tensor.Shape{g.out[0], g.out[1], g.out[2], g.out[3]}, x.Shape())
 	}
 	dx := op.output(prealloc, x.Dtype(), x.Shape())
 	if x.Dtype() == tensor.Float32 {
-		maxPoolBackward(g, data[float32](dx), data[float32](x), data[float32](y), data[float32](dy))
+		maxPoolBackward(&g, vals[float32](dx), vals[float32](x), vals[float32](y), vals[float32](dy))
 	} else {
-		maxPoolBackward(g, data[float64](dx), data[float64](x), data[float64](y), data[float64](dy))
+		maxPoolBackward(&g, vals[float64](dx), vals[float64](x), vals[float64](y), vals[float64](dy))
 	}
 	return dx, nil
 }
@@ -196,16 +208,21 @@ type poolGeom struct {
 	h, w         int
 	oh, ow       int
 	planes       int
-	out          tensor.Shape
+	out          [4]int
 	colLo, colHi []int
 }
 
-func newPoolGeom(p PoolParams, in tensor.Shape) (*poolGeom, error) {
-	out, err := p.outShape(in)
+// newPoolGeom returns the geometry of pooling an input of shape in. Only
+// the general kernels need colLo and colHi; pool2x2 skips allocating them.
+func newPoolGeom(p PoolParams, in tensor.Shape) (poolGeom, error) {
+	out, err := p.outDims(in)
 	if err != nil {
-		return nil, err
+		return poolGeom{}, err
 	}
-	g := &poolGeom{p: p, h: in[2], w: in[3], oh: out[2], ow: out[3], planes: in[0] * in[1], out: out}
+	g := poolGeom{p: p, h: in[2], w: in[3], oh: out[2], ow: out[3], planes: in[0] * in[1], out: out}
+	if p == pool2x2 {
+		return g, nil
+	}
 	g.colLo, g.colHi = make([]int, p.KernelW), make([]int, p.KernelW)
 	for kx := range g.colLo {
 		// Output column ox reads input column ox*StrideW - PadW + kx.
@@ -231,17 +248,34 @@ func (g *poolGeom) planeChunk() int { return max(1, 4096/max(1, g.h*g.w)) }
 
 // maxPoolForward writes the window maxima of x into y, plane by plane.
 func maxPoolForward[T float](g *poolGeom, y, x []T) {
+	j := getJob[poolJob[T]]()
+	*j = poolJob[T]{g: *g, y: y, x: x}
+	parallelRun(g.planes, g.planeChunk(), j)
+	putJob(j)
+}
+
+// poolJob is the loop over planes [lo, hi) of the forward pass (dy nil)
+// or of the backward pass, which writes dx.
+type poolJob[T float] struct {
+	g            poolGeom
+	y, x, dy, dx []T
+}
+
+func (j *poolJob[T]) run(lo, hi int) {
+	if j.dy != nil {
+		j.backward(lo, hi)
+		return
+	}
+	g, x, y := &j.g, j.x, j.y
 	hw, ohw := g.h*g.w, g.oh*g.ow
-	parallelFor(g.planes, g.planeChunk(), func(lo, hi int) {
-		for pl := lo; pl < hi; pl++ {
-			xp, yp := x[pl*hw:(pl+1)*hw], y[pl*ohw:(pl+1)*ohw]
-			if g.p == pool2x2 {
-				pool2x2Forward(g, xp, yp)
-			} else {
-				poolPlaneForward(g, xp, yp)
-			}
+	for pl := lo; pl < hi; pl++ {
+		xp, yp := x[pl*hw:(pl+1)*hw], y[pl*ohw:(pl+1)*ohw]
+		if g.p == pool2x2 {
+			pool2x2Forward(g, xp, yp)
+		} else {
+			poolPlaneForward(g, xp, yp)
 		}
-	})
+	}
 }
 
 // poolPlaneForward computes one plane. It loops over kernel offsets
@@ -276,20 +310,46 @@ func poolPlaneForward[T float](g *poolGeom, xp, yp []T) {
 // maxPoolBackward writes into dx the gradient dy of every window, added at
 // the window's winner; all other positions get zero.
 func maxPoolBackward[T float](g *poolGeom, dx, x, y, dy []T) {
+	j := getJob[poolJob[T]]()
+	*j = poolJob[T]{g: *g, y: y, x: x, dy: dy, dx: dx}
+	parallelRun(g.planes, g.planeChunk(), j)
+	putJob(j)
+}
+
+func (j *poolJob[T]) backward(lo, hi int) {
+	g := &j.g
 	hw, ohw := g.h*g.w, g.oh*g.ow
-	parallelFor(g.planes, g.planeChunk(), func(lo, hi int) {
-		win := make([]int32, g.ow)
-		for pl := lo; pl < hi; pl++ {
-			dxp, xp := dx[pl*hw:(pl+1)*hw], x[pl*hw:(pl+1)*hw]
-			yp, dyp := y[pl*ohw:(pl+1)*ohw], dy[pl*ohw:(pl+1)*ohw]
-			clear(dxp)
-			if g.p == pool2x2 {
-				pool2x2Backward(g, dxp, xp, yp, dyp)
-			} else {
-				poolPlaneBackward(g, dxp, xp, yp, dyp, win)
+	var win *[]int32
+	if g.p != pool2x2 {
+		win = poolWinners(g.ow)
+		defer poolWinnerPool.Put(win)
+	}
+	for pl := lo; pl < hi; pl++ {
+		dxp, xp := j.dx[pl*hw:(pl+1)*hw], j.x[pl*hw:(pl+1)*hw]
+		yp, dyp := j.y[pl*ohw:(pl+1)*ohw], j.dy[pl*ohw:(pl+1)*ohw]
+		if g.p == pool2x2 {
+			if g.h%2 != 0 || g.w%2 != 0 {
+				clear(dxp) // the last row or column is in no window
 			}
+			pool2x2Backward(g, dxp, xp, yp, dyp)
+			continue
 		}
-	})
+		clear(dxp)
+		poolPlaneBackward(g, dxp, xp, yp, dyp, *win)
+	}
+}
+
+// poolWinnerPool keeps the winner rows of the general backward kernel.
+var poolWinnerPool sync.Pool
+
+// poolWinners returns a pooled row of n winner indices.
+func poolWinners(n int) *[]int32 {
+	if b, ok := poolWinnerPool.Get().(*[]int32); ok && cap(*b) >= n {
+		*b = (*b)[:n]
+		return b
+	}
+	b := make([]int32, n)
+	return &b
 }
 
 // poolPlaneBackward computes one plane. The winner of a window is its
@@ -345,26 +405,34 @@ func pool2x2Forward[T float](g *poolGeom, xp, yp []T) {
 	}
 }
 
-// pool2x2Backward is poolPlaneBackward for pool2x2.
+// pool2x2Backward is poolPlaneBackward for pool2x2. Each window's four
+// gradients are written, not added, so dxp needs no clearing beyond the
+// row and column no window covers. The winner index is chosen with
+// integer selects, which compile to conditional moves, and the gradient is
+// stored through a small array so that no branch depends on the data.
 func pool2x2Backward[T float](g *poolGeom, dxp, xp, yp, dyp []T) {
 	w := g.w
 	for oy := 0; oy < g.oh; oy++ {
 		top := 2 * oy * w
 		r0, r1 := xp[top:top+w], xp[top+w:top+2*w]
+		d0, d1 := dxp[top:top+w], dxp[top+w:top+2*w]
 		yr, dyr := yp[oy*g.ow:(oy+1)*g.ow], dyp[oy*g.ow:(oy+1)*g.ow]
 		for i, m := range yr {
 			c := 2 * i
-			k := top + w + c + 1
-			if eq, nan := r1[c] == m, r1[c] != r1[c]; eq != nan {
-				k = top + w + c
+			a, b, e := r0[c], r0[c+1], r1[c]
+			k := 3
+			if eq, nan := e == m, e != e; eq != nan {
+				k = 2
 			}
-			if eq, nan := r0[c+1] == m, r0[c+1] != r0[c+1]; eq != nan {
-				k = top + c + 1
+			if eq, nan := b == m, b != b; eq != nan {
+				k = 1
 			}
-			if eq, nan := r0[c] == m, r0[c] != r0[c]; eq != nan {
-				k = top + c
+			if eq, nan := a == m, a != a; eq != nan {
+				k = 0
 			}
-			dxp[k] += dyr[i]
+			var v [4]T
+			v[k&3] = dyr[i]
+			d0[c], d0[c+1], d1[c], d1[c+1] = v[0], v[1], v[2], v[3]
 		}
 	}
 }

@@ -1,0 +1,232 @@
+package ops
+
+// The "flat" kernels below serve stride-1 convolutions, LeNet's among them.
+//
+// The input plane is copied once into a zero-padded plane of width
+// wp = w + 2·pw, and the output is computed on a virtual grid of oh rows of
+// wp columns: position q = oh·wp + ow. Seen that way, the im2col row of
+// filter tap k = (c, i, j) is the contiguous run
+// xpad[off(k) : off(k)+oh·wp] with off(k) = (c·hp + i)·wp + j, so im2col is
+// one long copy per tap instead of one short copy per tap and output row,
+// and col2im is one long vector add per tap. The wp - ow virtual columns
+// at the end of each row are garbage: the forward drops them when it
+// compacts the result, and the backward kernels zero the output gradient
+// there so that they contribute nothing.
+
+// flatGeom extends a convolution's geometry with the padded plane.
+type flatGeom struct {
+	convGeom
+	hp, wp int // padded input height and width
+	q      int // virtual output positions per plane: oh·wp
+	plane  int // elements of one padded sample, with slack for the last tap
+}
+
+// flatOK reports whether the flat kernels handle g: stride 1 in both
+// directions. Pointwise convolutions keep their copy-free path.
+func flatOK(g *convGeom) bool {
+	return g.sh == 1 && g.sw == 1 && !g.pointwise()
+}
+
+func newFlatGeom(g *convGeom) flatGeom {
+	f := flatGeom{convGeom: *g, hp: g.h + 2*g.ph, wp: g.w + 2*g.pw}
+	f.q = g.oh * f.wp
+	// The last tap's run ends kw - 1 elements past the padded sample.
+	f.plane = g.c*f.hp*f.wp + g.kw
+	return f
+}
+
+// off returns the offset of filter tap r = (c, i, j) in the padded sample.
+func (f *flatGeom) off(r int) int {
+	c, i, j := r/(f.kh*f.kw), r/f.kw%f.kh, r%f.kw
+	return (c*f.hp+i)*f.wp + j
+}
+
+// scratch is the number of elements one worker needs: the padded sample,
+// the k × q column matrix and an out × q virtual output.
+func (f *flatGeom) scratch() int { return f.plane + f.k()*f.q + f.out*f.q }
+
+// split cuts a worker's scratch buffer into its three parts.
+func flatSplit[T float](f *flatGeom, buf []T) (xpad, col, yv []T) {
+	xpad, buf = buf[:f.plane], buf[f.plane:]
+	col, yv = buf[:f.k()*f.q], buf[f.k()*f.q:][:f.out*f.q]
+	return xpad, col, yv
+}
+
+// flatPad copies sample xn (C × H × W) into the zeroed padded plane xpad.
+func flatPad[T float](f *flatGeom, xpad, xn []T) {
+	clear(xpad)
+	for c := 0; c < f.c; c++ {
+		for h := 0; h < f.h; h++ {
+			copy(xpad[(c*f.hp+h+f.ph)*f.wp+f.pw:][:f.w], xn[(c*f.h+h)*f.w:][:f.w])
+		}
+	}
+}
+
+// flatCols writes the flat im2col matrix (k × q) of the padded sample.
+func flatCols[T float](f *flatGeom, col, xpad []T) {
+	for r := 0; r < f.k(); r++ {
+		copy(col[r*f.q:][:f.q], xpad[f.off(r):][:f.q])
+	}
+}
+
+// flatClearGarbage zeroes the virtual columns of every row of m (rows × q).
+// The backward kernels need it only when an operand holds Inf or NaN,
+// because 0·Inf would otherwise leak NaN from garbage into real sums.
+func flatClearGarbage[T float](f *flatGeom, m []T, rows int) {
+	for r := 0; r < rows*f.oh; r++ {
+		clear(m[r*f.wp+f.ow : (r+1)*f.wp])
+	}
+}
+
+// flatOutGrad writes dy of one sample (out × oh × ow) into the virtual
+// layout dyv (out × q) with zero garbage columns.
+func flatOutGrad[T float](f *flatGeom, dyv, dyn []T) {
+	for r := 0; r < f.out*f.oh; r++ {
+		row := dyv[r*f.wp:][:f.wp]
+		copy(row, dyn[r*f.ow:][:f.ow])
+		clear(row[f.ow:])
+	}
+}
+
+// nonFinite reports whether s holds an Inf or a NaN: v - v is 0 for every
+// finite v and NaN otherwise.
+func nonFinite[T float](s []T) bool {
+	var acc T
+	for _, v := range s {
+		acc += v - v
+	}
+	return acc != 0
+}
+
+// flatFwdJob computes the forward convolution of samples [lo, hi).
+type flatFwdJob[T float] struct {
+	f          flatGeom
+	y, x, w, b []T
+}
+
+func (j *flatFwdJob[T]) run(lo, hi int) {
+	f := &j.f
+	buf := convScratch[T](f.scratch())
+	defer convRelease(buf)
+	xpad, col, yv := flatSplit(f, *buf)
+	xs, ys, p := f.c*f.h*f.w, f.out*f.p(), f.p()
+	for n := lo; n < hi; n++ {
+		flatPad(f, xpad, j.x[n*xs:][:xs])
+		flatCols(f, col, xpad)
+		gemm(false, false, f.out, f.q, f.k(), 1, j.w, f.k(), col, f.q, 0, yv, f.q)
+		yn := j.y[n*ys:][:ys]
+		for o := 0; o < f.out; o++ {
+			var bias T
+			if j.b != nil {
+				bias = j.b[o]
+			}
+			for oh := 0; oh < f.oh; oh++ {
+				dst, src := yn[o*p+oh*f.ow:][:f.ow], yv[o*f.q+oh*f.wp:][:f.ow]
+				for i, v := range src {
+					dst[i] = v + bias
+				}
+			}
+		}
+	}
+}
+
+// flatForward computes y = w·im2col(x) + b, the samples spread over the cores.
+func flatForward[T float](g *convGeom, y, x, w, b []T) {
+	j := getJob[flatFwdJob[T]]()
+	*j = flatFwdJob[T]{f: newFlatGeom(g), y: y, x: x, w: w, b: b}
+	parallelRun(g.n, 1, j)
+	putJob(j)
+}
+
+// flatDxJob computes the input gradient of samples [lo, hi).
+type flatDxJob[T float] struct {
+	f        flatGeom
+	dx, w, d []T
+	wBad     bool // w holds Inf or NaN
+}
+
+func (j *flatDxJob[T]) run(lo, hi int) {
+	f := &j.f
+	buf := convScratch[T](f.scratch())
+	defer convRelease(buf)
+	dxpad, col, dyv := flatSplit(f, *buf)
+	xs, ys := f.c*f.h*f.w, f.out*f.p()
+	for n := lo; n < hi; n++ {
+		flatOutGrad(f, dyv, j.d[n*ys:][:ys])
+		gemm(true, false, f.k(), f.q, f.out, 1, j.w, f.k(), dyv, f.q, 0, col, f.q)
+		if j.wBad {
+			flatClearGarbage(f, col, f.k())
+		}
+		clear(dxpad)
+		for r := 0; r < f.k(); r++ {
+			addTo(dxpad[f.off(r):][:f.q], col[r*f.q:][:f.q])
+		}
+		dxn := j.dx[n*xs:][:xs]
+		for c := 0; c < f.c; c++ {
+			for h := 0; h < f.h; h++ {
+				copy(dxn[(c*f.h+h)*f.w:][:f.w], dxpad[(c*f.hp+h+f.ph)*f.wp+f.pw:])
+			}
+		}
+	}
+}
+
+// flatInputGrad computes dx = col2im(wᵀ·dy) one sample at a time.
+func flatInputGrad[T float](g *convGeom, dx, w, dy []T) {
+	j := getJob[flatDxJob[T]]()
+	*j = flatDxJob[T]{f: newFlatGeom(g), dx: dx, w: w, d: dy, wBad: nonFinite(w)}
+	parallelRun(g.n, 1, j)
+	putJob(j)
+}
+
+// flatDwJob computes the filter-gradient partial sums of chunks [lo, hi).
+type flatDwJob[T float] struct {
+	f            flatGeom
+	parts, x, dy []T
+	chunks       int
+}
+
+func (j *flatDwJob[T]) run(lo, hi int) {
+	f := &j.f
+	buf := convScratch[T](f.scratch())
+	defer convRelease(buf)
+	xpad, col, dyv := flatSplit(f, *buf)
+	xs, ys, ws := f.c*f.h*f.w, f.out*f.p(), f.out*f.k()
+	for c := lo; c < hi; c++ {
+		part, beta := j.parts[c*ws:][:ws], T(0)
+		for n := c * f.n / j.chunks; n < (c+1)*f.n/j.chunks; n++ {
+			xn := j.x[n*xs:][:xs]
+			flatPad(f, xpad, xn)
+			flatCols(f, col, xpad)
+			if nonFinite(xn) {
+				flatClearGarbage(f, col, f.k())
+			}
+			flatOutGrad(f, dyv, j.dy[n*ys:][:ys])
+			gemm(false, true, f.out, f.k(), f.q, 1, dyv, f.q, col, f.q, beta, part, f.k())
+			beta = 1
+		}
+	}
+}
+
+// flatFilterGrad computes dw = Σₙ dyₙ·im2col(xₙ)ᵀ as convFilterGrad does:
+// per-chunk partial sums added in chunk order, so the bits do not depend
+// on the number of cores.
+func flatFilterGrad[T float](g *convGeom, dw, x, dy []T) {
+	chunks, ws := min(g.n, convGradChunks), len(dw)
+	parts := convScratch[T](chunks * ws)
+	defer convRelease(parts)
+	j := getJob[flatDwJob[T]]()
+	*j = flatDwJob[T]{f: newFlatGeom(g), parts: *parts, x: x, dy: dy, chunks: chunks}
+	parallelRun(chunks, 1, j)
+	putJob(j)
+	convSumParts(dw, *parts, chunks)
+}
+
+// convSumParts writes into dw the sum of the chunks partial sums in parts,
+// added in chunk order.
+func convSumParts[T float](dw, parts []T, chunks int) {
+	ws := len(dw)
+	copy(dw, parts[:ws])
+	for c := 1; c < chunks; c++ {
+		addTo(dw, parts[c*ws:][:ws])
+	}
+}

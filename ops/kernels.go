@@ -1,0 +1,53 @@
+package ops
+
+// The elementwise kernels below run float32 slices through the AVX2 loops
+// of kernels_amd64.s where the CPU has them and through plain Go loops
+// otherwise (float64, other CPUs, the tails). Both give the same bits: each
+// element sees one IEEE operation or a select.
+
+// addTo adds src[i] to dst[i] for every i < len(src).
+func addTo[T float](dst, src []T) {
+	dst = dst[:len(src)]
+	i := 0
+	if s, ok := any(src).([]float32); ok && useAVX2 && len(s) >= 8 {
+		i = len(s) &^ 7
+		addTo32(&any(dst).([]float32)[0], &s[0], i)
+	}
+	for ; i < len(src); i++ {
+		dst[i] += src[i]
+	}
+}
+
+// reluForward writes max(x, 0) into y, with 0 for NaN.
+func reluForward[T float](y, x []T) {
+	y = y[:len(x)]
+	i := 0
+	if s, ok := any(x).([]float32); ok && useAVX2 && len(s) >= 8 {
+		i = len(s) &^ 7
+		relu32(&any(y).([]float32)[0], &s[0], i)
+	}
+	for ; i < len(x); i++ {
+		if v := x[i]; v > 0 {
+			y[i] = v
+		} else {
+			y[i] = 0
+		}
+	}
+}
+
+// reluBackward writes dy where y > 0, else 0, into dx.
+func reluBackward[T float](dx, y, dy []T) {
+	dx, dy = dx[:len(y)], dy[:len(y)]
+	i := 0
+	if s, ok := any(y).([]float32); ok && useAVX2 && len(s) >= 8 {
+		i = len(s) &^ 7
+		reluGrad32(&any(dx).([]float32)[0], &s[0], &any(dy).([]float32)[0], i)
+	}
+	for ; i < len(y); i++ {
+		if y[i] > 0 {
+			dx[i] = dy[i]
+		} else {
+			dx[i] = 0
+		}
+	}
+}

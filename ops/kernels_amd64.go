@@ -1,0 +1,23 @@
+package ops
+
+import "golang.org/x/sys/cpu"
+
+// useAVX2 says whether the assembly loops may run; x/sys/cpu also checks
+// that the OS saves the YMM registers.
+var useAVX2 = cpu.X86.HasAVX2
+
+// addTo32 adds src[i] to dst[i] for i < n, n a multiple of 8.
+//
+//go:noescape
+func addTo32(dst, src *float32, n int)
+
+// relu32 writes max(x[i], 0) into y[i] for i < n, n a multiple of 8.
+//
+//go:noescape
+func relu32(y, x *float32, n int)
+
+// reluGrad32 writes dy[i] where y[i] > 0, else 0, into dx[i] for i < n,
+// n a multiple of 8.
+//
+//go:noescape
+func reluGrad32(dx, y, dy *float32, n int)

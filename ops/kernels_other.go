@@ -1,0 +1,10 @@
+//go:build !amd64
+
+package ops
+
+// useAVX2 is false off amd64: the elementwise kernels run their Go loops.
+const useAVX2 = false
+
+func addTo32(dst, src *float32, n int)     { panic("ops: no vector kernels on this architecture") }
+func relu32(y, x *float32, n int)          { panic("ops: no vector kernels on this architecture") }
+func reluGrad32(dx, y, dy *float32, n int) { panic("ops: no vector kernels on this architecture") }
