@@ -80,6 +80,9 @@ func describeLayer(l Layer) string {
 	case *SequentialLayer:
 		return fmt.Sprintf("Sequential of %d", len(l.layers))
 	case activationLayer:
+		if l.name == "relu" {
+			return "ReLU"
+		}
 		return strings.ToUpper(l.name[:1]) + l.name[1:]
 	case flattenLayer:
 		return "Flatten"

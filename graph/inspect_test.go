@@ -30,7 +30,7 @@ func TestSummaryShapesAndCounts(t *testing.T) {
 		params          int
 	}{
 		{"conv1", "Conv2D 2@3x3 pad 1", "[2 8 8]", 2*9 + 2},
-		{"relu", "Relu", "[2 8 8]", 0},
+		{"relu", "ReLU", "[2 8 8]", 0},
 		{"pool1", "MaxPool2D 2x2", "[2 4 4]", 0},
 		{"flatten", "Flatten", "[32]", 0},
 		{"fc1", "Dense 3", "[3]", 32*3 + 3},
