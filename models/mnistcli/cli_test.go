@@ -92,7 +92,7 @@ func TestTrainResumeEvalPredictSummaryViz(t *testing.T) {
 
 	pics := t.TempDir()
 	out, _ = mustRun(t, 0, "viz", "-ckpt", ckpt, "-out", pics, "-image", png)
-	for _, name := range []string{"filters", "input", "maps-conv1+relu", "maps-conv2+relu", "curves"} {
+	for _, name := range []string{"filters", "input", "maps-conv1", "maps-conv2", "curves"} {
 		mustExist(t, filepath.Join(pics, "lenet-"+name+".png"))
 	}
 	if !strings.Contains(out, "seven.png") {

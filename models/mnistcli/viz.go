@@ -108,7 +108,7 @@ func vizMaps(w *pngWriter, l *loaded, pixels []uint8, label string) error {
 		return err
 	}
 	for _, m := range maps {
-		if err := w.write("maps-"+m.Name, m.Image, "feature maps of "+m.Name+" for "+label); err != nil {
+		if err := w.write("maps-"+m.Name, m.Image, m.Caption+", for "+label); err != nil {
 			return err
 		}
 	}

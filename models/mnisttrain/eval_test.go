@@ -93,7 +93,7 @@ func TestPictures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(maps) != 2 || maps[0].Name != "conv1+relu" || maps[1].Name != "conv2+relu" {
+	if len(maps) != 2 || maps[0].Caption != "conv1 after ReLU: 6 maps of 28x28" || maps[1].Caption != "conv2 after ReLU: 16 maps of 10x10" {
 		t.Errorf("feature maps: %v", maps)
 	}
 	mp, err := mlp.New(1)

@@ -13,8 +13,9 @@ import (
 
 // Picture is a named image, such as the feature maps of conv1.
 type Picture struct {
-	Name  string
-	Image image.Image
+	Name    string // the layer, such as "conv1"
+	Caption string // what the picture shows
+	Image   image.Image
 }
 
 // Filters draws the model's first weight layer as a grid of its learned
@@ -81,16 +82,17 @@ func FeatureMaps(m *graph.Model, pixels []uint8) ([]Picture, error) {
 		if len(a.Output) != 3 || a.Params == 0 {
 			continue
 		}
-		name := a.Name
+		name, after := a.Name, ""
 		if i+1 < len(acts) && acts[i+1].Params == 0 && acts[i+1].Output.String() == a.Output.String() {
-			a, name = acts[i+1], a.Name+"+"+acts[i+1].Name // the map after the nonlinearity
+			a, after = acts[i+1], " after "+acts[i+1].Kind // the maps after the nonlinearity
 		}
 		c, h, w := a.Output[0], a.Output[1], a.Output[2]
 		img, err := viz.Activations(a.Values, c, h, w, max(1, 84/h), min(c, 8))
 		if err != nil {
 			return nil, errors.Wrap(err, name)
 		}
-		pics = append(pics, Picture{Name: name, Image: img})
+		caption := fmt.Sprintf("%s%s: %d maps of %dx%d", name, after, c, h, w)
+		pics = append(pics, Picture{Name: name, Caption: caption, Image: img})
 	}
 	return pics, nil
 }
