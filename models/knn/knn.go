@@ -25,11 +25,13 @@ import (
 	"github.com/featlearn/featlearn/ops"
 )
 
-// Block sizes of the distance computation: a 512 x 2048 float32 block of
-// dot products is 4 MB, big enough for the matrix kernel to run at speed
-// and small enough to stay out of the way of the rest of the machine.
+// Block sizes of the distance computation. The matrix kernel packs each
+// block of training examples once per call, so tall query blocks amortise
+// that copy: with 512 queries a block packing took a fifth of the time of
+// the full MNIST run, with 2048 a twentieth. A 2048 x 2048 float32 block
+// of dot products is 16 MB.
 const (
-	queryBlock = 512
+	queryBlock = 2048
 	trainBlock = 2048
 )
 
@@ -122,7 +124,7 @@ func (c *Classifier) Neighbours(q []float32, m, k int) ([]Neighbour, error) {
 	}
 	out := make([]Neighbour, m*k)
 	count := make([]int, m) // neighbours found so far per query
-	dots := make([]float32, queryBlock*trainBlock)
+	dots := make([]float32, min(queryBlock, m)*min(trainBlock, c.n))
 	var qn []float32
 	for lo := 0; lo < m; lo += queryBlock {
 		rows := min(queryBlock, m-lo)

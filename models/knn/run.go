@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/pkg/errors"
@@ -190,4 +191,21 @@ func ErrorCurves(train, test *datasets.Set, cfg CurveConfig) (*Curves, error) {
 		}
 	}
 	return cu, nil
+}
+
+// Format renders the result as the lines a command prints.
+func (r *Result) Format() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "k-NN (L2) on MNIST: %d training images, %d test images\n", r.Train, r.Test)
+	fmt.Fprintf(&b, "%d-fold cross-validation on %d training images (%v):\n", r.CV.Folds, r.CV.N, r.CVTime.Round(time.Millisecond))
+	for j, k := range r.CV.Ks {
+		mark := ""
+		if k == r.K {
+			mark = "  <- chosen"
+		}
+		fmt.Fprintf(&b, "  k = %-3d CV error %6.2f %%   test error %6.2f %%%s\n", k, 100*r.CV.Mean[j], 100*r.TestErrors[j], mark)
+	}
+	fmt.Fprintf(&b, "test error at k = %d: %.2f %% (%d of %d wrong), test run %v\n",
+		r.K, 100*r.TestError, int(r.TestError*float64(r.Test)+0.5), r.Test, r.TestTime.Round(time.Millisecond))
+	return b.String()
 }
