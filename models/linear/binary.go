@@ -1,6 +1,7 @@
 package linear
 
 import (
+	"fmt"
 	"io"
 	"time"
 
@@ -35,7 +36,7 @@ func Binary(train, test *datasets.Set, a, b int, cfg Config, progress io.Writer)
 	if test, err = Pair(test, a, b); err != nil {
 		return nil, err
 	}
-	m, err := New(train.Size(), 2, cfg.Seed)
+	m, err := New(train.Size(), 2)
 	if err != nil {
 		return nil, err
 	}
@@ -93,4 +94,10 @@ func (r *BinaryResult) Discriminant() []float64 {
 		d[i] = w[n+i] - w[i]
 	}
 	return d
+}
+
+// Format renders the result as the line a command prints.
+func (r *BinaryResult) Format() string {
+	return fmt.Sprintf("linear %d v %d on their %d training images: training error %.2f %%, test error %.2f %% on their %d test images\n",
+		r.A, r.B, r.Train, 100*r.TrainError, 100*r.TestError, r.Test)
 }

@@ -60,7 +60,7 @@ func OverfitCurves(train, test *datasets.Set, cfg OverfitConfig) (*Curve, error)
 		}
 		parts[i] = mnistdata.Dataset(sub)
 	}
-	m, err := New(train.Size(), datasets.Classes, cfg.Seed)
+	m, err := New(train.Size(), datasets.Classes)
 	if err != nil {
 		return nil, err
 	}

@@ -109,7 +109,7 @@ func decayFold(s *datasets.Set, trainIdx, valIdx []int, cfg DecayConfig) ([]floa
 
 // trainAndTest trains softmax regression on train and returns its error on test.
 func trainAndTest(train, test *datasets.Set, cfg Config) (float64, error) {
-	m, err := New(train.Size(), datasets.Classes, cfg.Seed)
+	m, err := New(train.Size(), datasets.Classes)
 	if err != nil {
 		return 0, err
 	}

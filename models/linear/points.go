@@ -36,7 +36,7 @@ func TrainPlane(p *datasets.Points, cfg Config) (*Plane, error) {
 		}
 		classes = max(classes, l+1)
 	}
-	m, err := New(2, max(classes, 2), cfg.Seed)
+	m, err := New(2, max(classes, 2))
 	if err != nil {
 		return nil, err
 	}
