@@ -21,6 +21,7 @@ package templates
 import (
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/pkg/errors"
@@ -249,4 +250,16 @@ func logf(w io.Writer, format string, args ...any) {
 	if w != nil {
 		fmt.Fprintf(w, format+"\n", args...)
 	}
+}
+
+// Format renders the result as the lines a command prints.
+func (r *Result) Format() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Hinton's digit templates (perceptron rule through the graph), %d passes:\n", len(r.Passes))
+	for _, p := range r.Passes {
+		fmt.Fprintf(&b, "  pass %d: wrong guesses during the pass %5.2f %%, training error %5.2f %%, test error %5.2f %%\n",
+			p.Pass, 100*p.Mistakes, 100*p.Train, 100*p.Test)
+	}
+	fmt.Fprintf(&b, "test error %.2f %% (%v)\n", 100*r.TestError, r.Time.Round(time.Millisecond))
+	return b.String()
 }
