@@ -548,17 +548,26 @@ func (j *convDwJob[T]) run(lo, hi int) {
 
 // convBiasGrad sums dy over the batch and the output positions. It
 // accumulates in float64 because a float32 sum of N·OH·OW terms loses
-// digits.
+// digits, in four interleaved partial sums that the CPU adds in parallel;
+// the order is fixed, so the bits do not depend on anything but dy.
 func convBiasGrad[T float](g *convGeom, db, dy []T) {
 	p, ys := g.p(), g.out*g.p()
 	for o := range db {
-		var s float64
+		var s0, s1, s2, s3 float64
 		for n := 0; n < g.n; n++ {
-			for _, v := range dy[n*ys+o*p:][:p] {
-				s += float64(v)
+			row := dy[n*ys+o*p:][:p]
+			i := 0
+			for ; i+4 <= len(row); i += 4 {
+				s0 += float64(row[i])
+				s1 += float64(row[i+1])
+				s2 += float64(row[i+2])
+				s3 += float64(row[i+3])
+			}
+			for ; i < len(row); i++ {
+				s0 += float64(row[i])
 			}
 		}
-		db[o] = T(s)
+		db[o] = T((s0 + s1) + (s2 + s3))
 	}
 }
 

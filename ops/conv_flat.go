@@ -79,12 +79,12 @@ func flatClearGarbage[T float](f *flatGeom, m []T, rows int) {
 }
 
 // flatOutGrad writes dy of one sample (out × oh × ow) into the virtual
-// layout dyv (out × q) with zero garbage columns.
+// layout dyv (out × q). It writes only the real columns: the caller zeroes
+// dyv once per job, and the garbage columns are never written, so they
+// stay zero for every sample.
 func flatOutGrad[T float](f *flatGeom, dyv, dyn []T) {
 	for r := 0; r < f.out*f.oh; r++ {
-		row := dyv[r*f.wp:][:f.wp]
-		copy(row, dyn[r*f.ow:][:f.ow])
-		clear(row[f.ow:])
+		copy(dyv[r*f.wp:][:f.ow], dyn[r*f.ow:][:f.ow])
 	}
 }
 
@@ -150,6 +150,7 @@ func (j *flatDxJob[T]) run(lo, hi int) {
 	buf := convScratch[T](f.scratch())
 	defer convRelease(buf)
 	dxpad, col, dyv := flatSplit(f, *buf)
+	clear(dyv)
 	xs, ys := f.c*f.h*f.w, f.out*f.p()
 	for n := lo; n < hi; n++ {
 		flatOutGrad(f, dyv, j.d[n*ys:][:ys])
@@ -179,17 +180,30 @@ func flatInputGrad[T float](g *convGeom, dx, w, dy []T) {
 }
 
 // flatDwJob computes the filter-gradient partial sums of chunks [lo, hi).
+//
+// With tall set each part is dwᵀ (k × out), the product col·dyᵀ: the k
+// filter taps are the rows and the gemm runs its register-blocked kernels.
+// Otherwise each part is dw (out × k) = dy·colᵀ, which the gemm computes
+// with dot products. Measured per 64 LeNet images (CPU µs): conv2 (out 16,
+// k 150, q 140) 709 tall against 886; conv1 (out 6, k 25, q 896) 620 tall
+// against 257, because an out of 6 fills only part of a 16-wide tile.
 type flatDwJob[T float] struct {
 	f            flatGeom
 	parts, x, dy []T
 	chunks       int
+	tall         bool
 }
+
+// flatTall says whether flatDwJob computes dwᵀ: when out fills most of a
+// 16-wide gemm tile.
+func flatTall(out int) bool { return out > 8 }
 
 func (j *flatDwJob[T]) run(lo, hi int) {
 	f := &j.f
 	buf := convScratch[T](f.scratch())
 	defer convRelease(buf)
 	xpad, col, dyv := flatSplit(f, *buf)
+	clear(dyv) // the garbage entries stay zero from here on
 	xs, ys, ws := f.c*f.h*f.w, f.out*f.p(), f.out*f.k()
 	for c := lo; c < hi; c++ {
 		part, beta := j.parts[c*ws:][:ws], T(0)
@@ -200,9 +214,30 @@ func (j *flatDwJob[T]) run(lo, hi int) {
 			if nonFinite(xn) {
 				flatClearGarbage(f, col, f.k())
 			}
-			flatOutGrad(f, dyv, j.dy[n*ys:][:ys])
-			gemm(false, true, f.out, f.k(), f.q, 1, dyv, f.q, col, f.q, beta, part, f.k())
+			if j.tall {
+				flatOutGradT(f, dyv, j.dy[n*ys:][:ys])
+				gemm(false, false, f.k(), f.out, f.q, 1, col, f.q, dyv, f.out, beta, part, f.out)
+			} else {
+				flatOutGrad(f, dyv, j.dy[n*ys:][:ys])
+				gemm(false, true, f.out, f.k(), f.q, 1, dyv, f.q, col, f.q, beta, part, f.k())
+			}
 			beta = 1
+		}
+	}
+}
+
+// flatOutGradT writes dy of one sample transposed into dyt (q × out), one
+// row per virtual position. Like flatOutGrad it leaves the garbage rows
+// alone: the caller zeroes dyt once per job.
+func flatOutGradT[T float](f *flatGeom, dyt, dyn []T) {
+	p := f.p()
+	for oh := 0; oh < f.oh; oh++ {
+		for ow := 0; ow < f.ow; ow++ {
+			row := dyt[(oh*f.wp+ow)*f.out:][:f.out]
+			src := dyn[oh*f.ow+ow:]
+			for o := range row {
+				row[o] = src[o*p]
+			}
 		}
 	}
 }
@@ -215,10 +250,26 @@ func flatFilterGrad[T float](g *convGeom, dw, x, dy []T) {
 	parts := convScratch[T](chunks * ws)
 	defer convRelease(parts)
 	j := getJob[flatDwJob[T]]()
-	*j = flatDwJob[T]{f: newFlatGeom(g), parts: *parts, x: x, dy: dy, chunks: chunks}
+	tall := flatTall(g.out)
+	*j = flatDwJob[T]{f: newFlatGeom(g), parts: *parts, x: x, dy: dy, chunks: chunks, tall: tall}
 	parallelRun(chunks, 1, j)
 	putJob(j)
-	convSumParts(dw, *parts, chunks)
+	if !tall {
+		convSumParts(dw, *parts, chunks)
+		return
+	}
+	// dw[o][r] = Σ_c partᶜ[r][o], the chunks added in order.
+	k := g.k()
+	for o := 0; o < g.out; o++ {
+		row := dw[o*k:][:k]
+		for r := range row {
+			s := (*parts)[r*g.out+o]
+			for c := 1; c < chunks; c++ {
+				s += (*parts)[c*ws+r*g.out+o]
+			}
+			row[r] = s
+		}
+	}
 }
 
 // convSumParts writes into dw the sum of the chunks partial sums in parts,

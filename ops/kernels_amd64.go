@@ -21,3 +21,10 @@ func relu32(y, x *float32, n int)
 //
 //go:noescape
 func reluGrad32(dx, y, dy *float32, n int)
+
+// pool2x2Grad32 routes the gradients dy of n 2x2 windows (n a multiple of
+// 8) over input rows r0 and r1, with maxima y, to the winners in the
+// gradient rows d0 and d1, writing zero elsewhere.
+//
+//go:noescape
+func pool2x2Grad32(d0, d1, r0, r1, y, dy *float32, n int)

@@ -138,3 +138,112 @@ grad8:
 gradDone:
 	VZEROUPPER
 	RET
+
+// Constants of pool2x2Grad32: VPERMPS indices that repeat each of the
+// first (lo) or last (hi) four lanes twice, and a mask of the odd lanes.
+DATA poolDupLo<>+0(SB)/4, $0
+DATA poolDupLo<>+4(SB)/4, $0
+DATA poolDupLo<>+8(SB)/4, $1
+DATA poolDupLo<>+12(SB)/4, $1
+DATA poolDupLo<>+16(SB)/4, $2
+DATA poolDupLo<>+20(SB)/4, $2
+DATA poolDupLo<>+24(SB)/4, $3
+DATA poolDupLo<>+28(SB)/4, $3
+GLOBL poolDupLo<>(SB), RODATA|NOPTR, $32
+
+DATA poolDupHi<>+0(SB)/4, $4
+DATA poolDupHi<>+4(SB)/4, $4
+DATA poolDupHi<>+8(SB)/4, $5
+DATA poolDupHi<>+12(SB)/4, $5
+DATA poolDupHi<>+16(SB)/4, $6
+DATA poolDupHi<>+20(SB)/4, $6
+DATA poolDupHi<>+24(SB)/4, $7
+DATA poolDupHi<>+28(SB)/4, $7
+GLOBL poolDupHi<>(SB), RODATA|NOPTR, $32
+
+DATA poolOdd<>+0(SB)/4, $0
+DATA poolOdd<>+4(SB)/4, $0xffffffff
+DATA poolOdd<>+8(SB)/4, $0
+DATA poolOdd<>+12(SB)/4, $0xffffffff
+DATA poolOdd<>+16(SB)/4, $0
+DATA poolOdd<>+20(SB)/4, $0xffffffff
+DATA poolOdd<>+24(SB)/4, $0
+DATA poolOdd<>+28(SB)/4, $0xffffffff
+GLOBL poolOdd<>(SB), RODATA|NOPTR, $32
+
+// POOLHALF routes the gradient of four windows: eight input columns of the
+// rows at SI and DX, window maxima M and gradients G (each repeated for
+// the two columns of its window), into the rows at DI and R8. An element
+// matches when it equals the maximum or is NaN; the winner is the first
+// match in the order top-left, top-right, bottom-left, and bottom-right
+// wins when nothing before it matched, as in the Go kernel. Step by step:
+// E0 and E1 mark the matches in the top and bottom rows; a top element
+// wins if it matches and, in an odd lane, its left neighbour does not
+// (VPERMILPS $0xA0 copies each window's left lane over its right one); a
+// bottom element wins if no top element of its window matched
+// (VPERMILPS $0xB1 swaps the lanes of each window) and, in an even lane,
+// it matches or, in an odd lane, its left neighbour does not.
+#define POOLHALF(M, G, off) \
+	VMOVUPS   off(SI), Y6; \
+	VMOVUPS   off(DX), Y7; \
+	VCMPPS    $0, M, Y6, Y8; \
+	VCMPPS    $3, Y6, Y6, Y9; \
+	VORPS     Y9, Y8, Y8; \
+	VCMPPS    $0, M, Y7, Y10; \
+	VCMPPS    $3, Y7, Y7, Y9; \
+	VORPS     Y9, Y10, Y10; \
+	VPERMILPS $0xA0, Y8, Y11; \
+	VANDPS    Y13, Y11, Y11; \
+	VANDNPS   Y8, Y11, Y11; \
+	VPERMILPS $0xB1, Y8, Y9; \
+	VORPS     Y9, Y8, Y8; \
+	VPERMILPS $0xA0, Y10, Y9; \
+	VANDNPS   Y13, Y9, Y9; \
+	VANDNPS   Y10, Y13, Y10; \
+	VORPS     Y9, Y10, Y10; \
+	VANDNPS   Y10, Y8, Y10; \
+	VANDPS    G, Y11, Y11; \
+	VANDPS    G, Y10, Y10; \
+	VMOVUPS   Y11, off(DI); \
+	VMOVUPS   Y10, off(R8)
+
+// func pool2x2Grad32(d0, d1, r0, r1, y, dy *float32, n int)
+//
+// For n windows (n a multiple of 8) of two input rows r0 and r1 with
+// maxima y and gradients dy, it writes dy at each window's winner and 0
+// elsewhere into the gradient rows d0 and d1.
+TEXT ·pool2x2Grad32(SB), NOSPLIT, $0-56
+	MOVQ    d0+0(FP), DI
+	MOVQ    d1+8(FP), R8
+	MOVQ    r0+16(FP), SI
+	MOVQ    r1+24(FP), DX
+	MOVQ    y+32(FP), AX
+	MOVQ    dy+40(FP), BX
+	MOVQ    n+48(FP), CX
+	VMOVUPS poolDupLo<>(SB), Y15
+	VMOVUPS poolDupHi<>(SB), Y14
+	VMOVUPS poolOdd<>(SB), Y13
+
+poolLoop:
+	CMPQ    CX, $8
+	JLT     poolDone
+	VMOVUPS (AX), Y0
+	VMOVUPS (BX), Y1
+	VPERMPS Y0, Y15, Y2
+	VPERMPS Y0, Y14, Y3
+	VPERMPS Y1, Y15, Y4
+	VPERMPS Y1, Y14, Y5
+	POOLHALF(Y2, Y4, 0)
+	POOLHALF(Y3, Y5, 32)
+	ADDQ    $64, DI
+	ADDQ    $64, R8
+	ADDQ    $64, SI
+	ADDQ    $64, DX
+	ADDQ    $32, AX
+	ADDQ    $32, BX
+	SUBQ    $8, CX
+	JMP     poolLoop
+
+poolDone:
+	VZEROUPPER
+	RET

@@ -8,3 +8,7 @@ const useAVX2 = false
 func addTo32(dst, src *float32, n int)     { panic("ops: no vector kernels on this architecture") }
 func relu32(y, x *float32, n int)          { panic("ops: no vector kernels on this architecture") }
 func reluGrad32(dx, y, dy *float32, n int) { panic("ops: no vector kernels on this architecture") }
+
+func pool2x2Grad32(d0, d1, r0, r1, y, dy *float32, n int) {
+	panic("ops: no vector kernels on this architecture")
+}

@@ -118,3 +118,33 @@ func TestOpsNoAllocs(t *testing.T) {
 		}
 	}
 }
+
+// TestMaxPool2x2Wide runs the 2x2 kernels on rows wide enough for the
+// vector path (8 windows, 16 with an overlapping tail, 20 and 21 with an
+// odd input width) on inputs full of NaN, ±Inf and ties, against the
+// naive definitions.
+func TestMaxPool2x2Wide(t *testing.T) {
+	for i, shape := range [][]int{{1, 2, 4, 16}, {2, 3, 8, 40}, {1, 1, 5, 43}, {2, 2, 6, 32}} {
+		for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
+			xd := as(specialT(uint64(50+i), shape...), dt)
+			x := t64(toF64(t, xd), xd.Shape()...)
+			y, err := maxPoolOp{p: pool2x2}.Do(xd)
+			if err != nil {
+				t.Fatal(err)
+			}
+			assertSame(t, "y", toF64(t, y), naiveMaxPool(x, pool2x2).Float64s())
+			dy := as(randT(5, y.Shape()...), dt)
+			// Start from garbage: the kernel must write every element.
+			dirty := as(randT(6, shape...), dt)
+			dx, err := maxPoolGradOp{p: pool2x2}.UsePreallocDo(dirty, xd, y, dy)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := make([]float64, x.Size())
+			for o, k := range naiveWinners(x, pool2x2) {
+				want[k] += toF64(t, dy)[o]
+			}
+			assertSame(t, "dx", toF64(t, dx), want)
+		}
+	}
+}

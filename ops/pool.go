@@ -417,6 +417,9 @@ func pool2x2Backward[T float](g *poolGeom, dxp, xp, yp, dyp []T) {
 		r0, r1 := xp[top:top+w], xp[top+w:top+2*w]
 		d0, d1 := dxp[top:top+w], dxp[top+w:top+2*w]
 		yr, dyr := yp[oy*g.ow:(oy+1)*g.ow], dyp[oy*g.ow:(oy+1)*g.ow]
+		if pool2x2RowVector(d0, d1, r0, r1, yr, dyr) {
+			continue
+		}
 		for i, m := range yr {
 			c := 2 * i
 			a, b, e := r0[c], r0[c+1], r1[c]
@@ -435,4 +438,27 @@ func pool2x2Backward[T float](g *poolGeom, dxp, xp, yp, dyp []T) {
 			d0[c], d0[c+1], d1[c], d1[c+1] = v[0], v[1], v[2], v[3]
 		}
 	}
+}
+
+// pool2x2RowVector runs one output row of pool2x2Backward through the AVX2
+// kernel when the row is float32 and at least 8 windows wide, and reports
+// whether it did. A row whose width is not a multiple of 8 ends with a
+// block that overlaps the one before: the kernel writes, never adds, so
+// computing those windows twice gives the same result.
+func pool2x2RowVector[T float](d0, d1, r0, r1, yr, dyr []T) bool {
+	y, ok := any(yr).([]float32)
+	if !ok || !useAVX2 || len(y) < 8 {
+		return false
+	}
+	n := len(y)
+	f0, f1 := any(d0).([]float32), any(d1).([]float32)
+	x0, x1, dy := any(r0).([]float32), any(r1).([]float32), any(dyr).([]float32)
+	_, _, _, _ = f0[2*n-1], f1[2*n-1], x0[2*n-1], x1[2*n-1] // the kernel reads 2n columns
+	_ = dy[n-1]
+	body := n &^ 7
+	pool2x2Grad32(&f0[0], &f1[0], &x0[0], &x1[0], &y[0], &dy[0], body)
+	if t := n - 8; body < n {
+		pool2x2Grad32(&f0[2*t], &f1[2*t], &x0[2*t], &x1[2*t], &y[t], &dy[t], 8)
+	}
+	return true
 }
