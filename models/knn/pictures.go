@@ -61,7 +61,8 @@ func voter(c *Classifier, k int) func(x, y float64) int {
 }
 
 // CVPicture draws the cross-validation error against k: the error over
-// all held-out examples and the best and worst single fold.
+// all held-out examples and, at each k, the lowest and highest error of a
+// single fold.
 func CVPicture(cv *CVResult) (image.Image, error) {
 	if cv == nil || len(cv.Ks) == 0 || len(cv.FoldErrors) == 0 {
 		return nil, errors.New("knn: empty cross-validation result")
@@ -77,8 +78,8 @@ func CVPicture(cv *CVResult) (image.Image, error) {
 	title := fmt.Sprintf("%d-fold cross-validation on %d training images: k = %d", cv.Folds, cv.N, cv.Best)
 	return viz.Curves(title, "k (neighbours voting)", "error", 640, 400,
 		viz.Series{Name: "cross-validation error", X: x, Y: cv.Mean},
-		viz.Series{Name: "best fold", X: x, Y: lo},
-		viz.Series{Name: "worst fold", X: x, Y: hi})
+		viz.Series{Name: "lowest fold", X: x, Y: lo},
+		viz.Series{Name: "highest fold", X: x, Y: hi})
 }
 
 // CurvesPicture draws the training, validation and test error against k.
