@@ -261,14 +261,15 @@ func (c *Classifier) Predict(q []float32, m, k int) ([]int, error) {
 	return p[0], nil
 }
 
-// ErrorRate returns the fraction of predictions that differ from labels.
+// ErrorRate returns the fraction of labels that pred gets wrong; a label
+// without a prediction counts as wrong.
 func ErrorRate(pred, labels []int) float64 {
 	if len(labels) == 0 {
 		return 0
 	}
 	wrong := 0
-	for i, p := range pred {
-		if p != labels[i] {
+	for i, l := range labels {
+		if i >= len(pred) || pred[i] != l {
 			wrong++
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
-	"sort"
 	"testing"
 
 	"github.com/featlearn/featlearn/datasets"
@@ -26,24 +25,31 @@ func randomPoints(n, dim, classes int, seed uint64) ([]float32, []int) {
 }
 
 // bruteNeighbours returns the k nearest indices of query q by float64
-// distances, nearest first.
+// distances, nearest first, equal distances in index order.
 func bruteNeighbours(x []float32, dim int, q []float32, k int) ([]int, []float64) {
 	n := len(x) / dim
-	idx := make([]int, n)
 	d := make([]float64, n)
 	for i := range n {
-		idx[i] = i
 		for j, v := range q {
 			e := float64(v) - float64(x[i*dim+j])
 			d[i] += e * e
 		}
 	}
-	sort.SliceStable(idx, func(a, b int) bool { return d[idx[a]] < d[idx[b]] })
-	dist := make([]float64, k)
-	for i := range k {
-		dist[i] = d[idx[i]]
+	// k rounds of picking the nearest example not yet taken cost k·n, far
+	// less than sorting all n for every query.
+	taken := make([]bool, n)
+	idx, dist := make([]int, k), make([]float64, k)
+	for r := range k {
+		best := -1
+		for i, v := range d {
+			if !taken[i] && (best < 0 || v < d[best]) {
+				best = i
+			}
+		}
+		taken[best] = true
+		idx[r], dist[r] = best, d[best]
 	}
-	return idx[:k], dist
+	return idx, dist
 }
 
 // TestNeighboursMatchBruteForce spans several query and training blocks,
@@ -67,7 +73,8 @@ func TestNeighboursMatchBruteForce(t *testing.T) {
 			if math.Abs(float64(nb.Dist)-dist[j]) > 1e-4*math.Max(1, dist[j]) {
 				t.Fatalf("query %d neighbour %d: distance %v, want %v", i, j, nb.Dist, dist[j])
 			}
-			if nb.Index != want[j] && math.Abs(dist[j]-distOf(dist, want, nb.Index, x, dim, q[i*dim:(i+1)*dim])) > 1e-4 {
+			// Examples at nearly the same distance may swap places in float32.
+			if nb.Index != want[j] && math.Abs(dist[j]-distOf(x, dim, q[i*dim:(i+1)*dim], nb.Index)) > 1e-4 {
 				t.Fatalf("query %d neighbour %d: example %d, want %d", i, j, nb.Index, want[j])
 			}
 			if nb.Label != labels[nb.Index] {
@@ -77,9 +84,8 @@ func TestNeighboursMatchBruteForce(t *testing.T) {
 	}
 }
 
-// distOf returns the exact distance from q to example i, so that two
-// examples at nearly the same distance may swap places in float32.
-func distOf(_ []float64, _ []int, i int, x []float32, dim int, q []float32) float64 {
+// distOf returns the float64 distance from q to example i of x.
+func distOf(x []float32, dim int, q []float32, i int) float64 {
 	var s float64
 	for j, v := range q {
 		e := float64(v) - float64(x[i*dim+j])

@@ -64,8 +64,13 @@ func voter(c *Classifier, k int) func(x, y float64) int {
 // all held-out examples and, at each k, the lowest and highest error of a
 // single fold.
 func CVPicture(cv *CVResult) (image.Image, error) {
-	if cv == nil || len(cv.Ks) == 0 || len(cv.FoldErrors) == 0 {
-		return nil, errors.New("knn: empty cross-validation result")
+	if cv == nil || len(cv.Ks) == 0 || len(cv.FoldErrors) == 0 || len(cv.Mean) != len(cv.Ks) {
+		return nil, errors.New("knn: empty or inconsistent cross-validation result")
+	}
+	for f, errs := range cv.FoldErrors {
+		if len(errs) != len(cv.Ks) {
+			return nil, errors.Errorf("knn: fold %d has %d errors for %d values of k", f, len(errs), len(cv.Ks))
+		}
 	}
 	x := floats(cv.Ks)
 	lo, hi := make([]float64, len(x)), make([]float64, len(x))

@@ -195,6 +195,9 @@ func ErrorCurves(train, test *datasets.Set, cfg CurveConfig) (*Curves, error) {
 
 // Format renders the result as the lines a command prints.
 func (r *Result) Format() string {
+	if r == nil || r.CV == nil || len(r.TestErrors) != len(r.CV.Ks) {
+		return "k-NN: no result\n"
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "k-NN (L2) on MNIST: %d training images, %d test images\n", r.Train, r.Test)
 	fmt.Fprintf(&b, "%d-fold cross-validation on %d training images (%v):\n", r.CV.Folds, r.CV.N, r.CVTime.Round(time.Millisecond))

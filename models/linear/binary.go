@@ -85,8 +85,11 @@ func Pair(s *datasets.Set, a, b int) (*datasets.Set, error) {
 
 // Discriminant returns the weights of b minus those of a, one per pixel:
 // the classifier says b where their sum with the pixels, plus the bias
-// difference, is positive.
+// difference, is positive. It is nil without a trained model.
 func (r *BinaryResult) Discriminant() []float64 {
+	if r == nil || r.Model == nil || r.Model.Param("linear.weight") == nil {
+		return nil
+	}
 	w := r.Model.Param("linear.weight").Float64s()
 	n := len(w) / 2
 	d := make([]float64, n)

@@ -16,6 +16,9 @@ import (
 // Templates returns the weights of a linear classifier of 28x28 images
 // (or any images) one vector per class.
 func Templates(m *graph.Model) ([][]float64, error) {
+	if m == nil {
+		return nil, errors.New("linear: no model")
+	}
 	p := m.Param("linear.weight")
 	if p == nil {
 		return nil, errors.New("linear: the model has no linear.weight")
@@ -49,7 +52,7 @@ func WeightsPicture(m *graph.Model, rows, cols, cell int, hinton bool) (image.Im
 // classifier: where a pixel's ink pushes towards b (white in a Hinton
 // diagram) or towards a (black).
 func DiscriminantPicture(r *BinaryResult, rows, cols, cell int, hinton bool) (image.Image, error) {
-	if r == nil {
+	if r == nil || r.Model == nil || r.Model.Param("linear.weight") == nil {
 		return nil, errors.New("linear: no binary classifier")
 	}
 	label := fmt.Sprintf("ink here says %d (white) or %d (black)", r.B, r.A)

@@ -170,8 +170,12 @@ func runPass(tr *graph.Trainer, data graph.Dataset, cfg Config, pass int, res *R
 	return p, nil
 }
 
-// Templates returns the network's ten weight vectors, one per class.
+// Templates returns the network's ten weight vectors, one per class, or
+// nil for a model that is not a template network.
 func Templates(m *graph.Model) [][]float64 {
+	if m == nil || m.Param(WeightName) == nil {
+		return nil
+	}
 	w := m.Param(WeightName).Float64s()
 	n := len(w) / datasets.Classes
 	out := make([][]float64, datasets.Classes)
@@ -183,10 +187,13 @@ func Templates(m *graph.Model) [][]float64 {
 
 // Guess returns the class whose template collects most votes from the
 // image x: the first class of highest score Σ w[c][i]·x[i]. w holds the
-// templates one after another.
+// templates one after another; an empty x or w guesses 0.
 func Guess(w []float64, x []float32) int {
+	if len(x) == 0 {
+		return 0
+	}
 	best, bestScore := 0, 0.0
-	for c := 0; c*len(x) < len(w); c++ {
+	for c := range len(w) / len(x) {
 		var s float64
 		for i, v := range x {
 			s += w[c*len(x)+i] * float64(v)
@@ -202,8 +209,12 @@ func Guess(w []float64, x []float32) int {
 // with what the graph derives: it guesses the class of image x with the
 // templates w (held one after another), and when the guess is wrong adds x
 // to the template of label and subtracts it from the template of the
-// guess. It returns the guess.
-func Rule(w []float64, x []float32, label int) int {
+// guess. It returns the guess. A label without a template is an error
+// and changes nothing.
+func Rule(w []float64, x []float32, label int) (int, error) {
+	if len(x) == 0 || len(w)%len(x) != 0 || label < 0 || label >= len(w)/len(x) {
+		return 0, errors.Errorf("templates: label %d for %d weights over images of %d pixels", label, len(w), len(x))
+	}
 	guess := Guess(w, x)
 	if guess != label {
 		n := len(x)
@@ -212,7 +223,7 @@ func Rule(w []float64, x []float32, label int) int {
 			w[guess*n+i] -= float64(v)
 		}
 	}
-	return guess
+	return guess, nil
 }
 
 // evalBatch is the batch size of evaluations.

@@ -48,7 +48,10 @@ func TestGraphUpdateIsTheRule(t *testing.T) {
 		if err := data.Gather([]int{i}, x, y); err != nil {
 			t.Fatal(err)
 		}
-		guess := Rule(hand, x, int(y[0]))
+		guess, err := Rule(hand, x, int(y[0]))
+		if err != nil {
+			t.Fatal(err)
+		}
 		res, err := tr.TrainBatch(x, y, 1)
 		if err != nil {
 			t.Fatal(err)
@@ -77,11 +80,17 @@ func TestGuessAndRule(t *testing.T) {
 	if g := Guess(w, x); g != 0 {
 		t.Errorf("all votes tied: guess %d, want 0", g)
 	}
-	if g := Rule(w, x, 2); g != 0 || w[0] != -1 || w[4] != 1 || w[1] != 0 || w[5] != 0 {
-		t.Errorf("guess %d, weights %v after a wrong guess of 0 for class 2", g, w)
+	if g, err := Rule(w, x, 2); err != nil || g != 0 || w[0] != -1 || w[4] != 1 || w[1] != 0 || w[5] != 0 {
+		t.Errorf("guess %d (%v), weights %v after a wrong guess of 0 for class 2", g, err, w)
 	}
-	if g := Rule(w, x, 2); g != 2 || w[0] != -1 || w[4] != 1 {
-		t.Errorf("guess %d, weights %v: a right guess must change nothing", g, w)
+	if g, err := Rule(w, x, 2); err != nil || g != 2 || w[0] != -1 || w[4] != 1 {
+		t.Errorf("guess %d (%v), weights %v: a right guess must change nothing", g, err, w)
+	}
+	if _, err := Rule(w, x, 3); err == nil {
+		t.Error("label 3 of three classes: no error")
+	}
+	if g := Guess(w, nil); g != 0 {
+		t.Errorf("empty image: guess %d, want 0", g)
 	}
 }
 
