@@ -89,13 +89,20 @@ func flatOutGrad[T float](f *flatGeom, dyv, dyn []T) {
 }
 
 // nonFinite reports whether s holds an Inf or a NaN: v - v is 0 for every
-// finite v and NaN otherwise.
+// finite v and NaN otherwise. Four sums break the chain of dependent adds.
 func nonFinite[T float](s []T) bool {
-	var acc T
-	for _, v := range s {
-		acc += v - v
+	var a0, a1, a2, a3 T
+	i := 0
+	for ; i+4 <= len(s); i += 4 {
+		a0 += s[i] - s[i]
+		a1 += s[i+1] - s[i+1]
+		a2 += s[i+2] - s[i+2]
+		a3 += s[i+3] - s[i+3]
 	}
-	return acc != 0
+	for ; i < len(s); i++ {
+		a0 += s[i] - s[i]
+	}
+	return a0+a1+a2+a3 != 0
 }
 
 // flatFwdJob computes the forward convolution of samples [lo, hi).

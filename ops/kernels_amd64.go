@@ -28,3 +28,9 @@ func reluGrad32(dx, y, dy *float32, n int)
 //
 //go:noescape
 func pool2x2Grad32(d0, d1, r0, r1, y, dy *float32, n int)
+
+// pool2x2Max32 writes the maxima of n 2x2 windows (n a multiple of 8) over
+// the input rows r0 and r1 into y, with the semantics of Go's max.
+//
+//go:noescape
+func pool2x2Max32(y, r0, r1 *float32, n int)

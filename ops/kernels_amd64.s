@@ -247,3 +247,51 @@ poolLoop:
 poolDone:
 	VZEROUPPER
 	RET
+
+// GOMAX sets D to max(A, B) with the semantics of Go's max: NaN if either
+// is NaN, +0 for a +0 and a -0, the larger value otherwise. VMAXPS returns
+// its second source on NaN or equal zeros, so the AND of both operand
+// orders settles the zeros, and OR-ing the unordered mask (all ones, a
+// NaN) settles NaN. T is scratch.
+#define GOMAX(A, B, D, T) \
+	VMAXPS   B, A, T; \
+	VMAXPS   A, B, D; \
+	VANDPS   T, D, D; \
+	VCMPPS   $3, B, A, T; \
+	VORPS    T, D, D
+
+// func pool2x2Max32(y, r0, r1 *float32, n int)
+//
+// For n windows (n a multiple of 8) of the input rows r0 and r1, it writes
+// each window's maximum into y.
+TEXT ·pool2x2Max32(SB), NOSPLIT, $0-32
+	MOVQ y+0(FP), DI
+	MOVQ r0+8(FP), SI
+	MOVQ r1+16(FP), DX
+	MOVQ n+24(FP), CX
+
+maxLoop:
+	CMPQ      CX, $8
+	JLT       maxDone
+	VMOVUPS   (SI), Y0
+	VMOVUPS   32(SI), Y1
+	VMOVUPS   (DX), Y2
+	VMOVUPS   32(DX), Y3
+	GOMAX(Y0, Y2, Y4, Y8)
+	GOMAX(Y1, Y3, Y5, Y8)
+	// Left columns of the eight windows, then right columns, in the lane
+	// order 0 1 4 5 | 2 3 6 7 that VPERMPD $0xD8 puts right.
+	VSHUFPS   $0x88, Y5, Y4, Y6
+	VSHUFPS   $0xDD, Y5, Y4, Y7
+	GOMAX(Y6, Y7, Y0, Y8)
+	VPERMPD   $0xD8, Y0, Y0
+	VMOVUPS   Y0, (DI)
+	ADDQ      $32, DI
+	ADDQ      $64, SI
+	ADDQ      $64, DX
+	SUBQ      $8, CX
+	JMP       maxLoop
+
+maxDone:
+	VZEROUPPER
+	RET

@@ -12,3 +12,5 @@ func reluGrad32(dx, y, dy *float32, n int) { panic("ops: no vector kernels on th
 func pool2x2Grad32(d0, d1, r0, r1, y, dy *float32, n int) {
 	panic("ops: no vector kernels on this architecture")
 }
+
+func pool2x2Max32(y, r0, r1 *float32, n int) { panic("ops: no vector kernels on this architecture") }

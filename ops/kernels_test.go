@@ -121,10 +121,12 @@ func TestOpsNoAllocs(t *testing.T) {
 
 // TestMaxPool2x2Wide runs the 2x2 kernels on rows wide enough for the
 // vector path (8 windows, 16 with an overlapping tail, 20 and 21 with an
-// odd input width) on inputs full of NaN, ±Inf and ties, against the
-// naive definitions.
+// odd input width), on narrow planes gathered for it (LeNet's 10x10, an
+// odd 7x9) and on one too small for it, on inputs full of NaN, ±Inf and
+// ties, against the naive definitions.
 func TestMaxPool2x2Wide(t *testing.T) {
-	for i, shape := range [][]int{{1, 2, 4, 16}, {2, 3, 8, 40}, {1, 1, 5, 43}, {2, 2, 6, 32}} {
+	shapes := [][]int{{1, 2, 4, 16}, {2, 3, 8, 40}, {1, 1, 5, 43}, {2, 2, 6, 32}, {2, 3, 10, 10}, {1, 2, 7, 9}, {1, 1, 4, 6}}
+	for i, shape := range shapes {
 		for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
 			xd := as(specialT(uint64(50+i), shape...), dt)
 			x := t64(toF64(t, xd), xd.Shape()...)
@@ -146,5 +148,118 @@ func TestMaxPool2x2Wide(t *testing.T) {
 			}
 			assertSame(t, "dx", toF64(t, dx), want)
 		}
+	}
+}
+
+// TestPool2x2MaxBits checks the vector 2x2 maxima bit for bit against Go's
+// max, ±0 included (NaN payloads aside), at every width from 8 windows up.
+func TestPool2x2MaxBits(t *testing.T) {
+	for n := 8; n <= 40; n++ {
+		r0, r1 := kernelInput(uint64(n), 2*n), kernelInput(uint64(n+100), 2*n)
+		got, want := make([]float32, n), make([]float32, n)
+		if !pool2x2MaxVector(got, r0, r1) {
+			t.Skip("no vector kernel on this CPU")
+		}
+		for i := range want {
+			want[i] = max(r0[2*i], r0[2*i+1], r1[2*i], r1[2*i+1])
+		}
+		for i := range got {
+			g, w := got[i], want[i]
+			if math.Float32bits(g) != math.Float32bits(w) && !(g != g && w != w) {
+				t.Fatalf("n=%d: window %d max = %v (%#x), want %v (%#x)", n, i, g, math.Float32bits(g), w, math.Float32bits(w))
+			}
+		}
+	}
+}
+
+// TestConvFlatNonFinite checks that the flat kernels keep Inf and NaN where
+// im2col would put them: their garbage columns must not leak 0·Inf = NaN
+// into the filter or input gradients.
+func TestConvFlatNonFinite(t *testing.T) {
+	for _, bad := range []float64{math.Inf(1), math.NaN()} {
+		x, w := randT(1, 2, 2, 6, 7), randT(2, 3, 2, 3, 3)
+		x.Float64s()[2*42+6] = bad // last column of sample 0, channel 1
+		w.Float64s()[5] = bad
+		p := ConvParams{1, 1, 1, 1}
+		g, err := newConvGeom(sharedConv, p, x.Shape(), w.Shape())
+		if err != nil {
+			t.Fatal(err)
+		}
+		dy := randT(3, g.outShape()...).Float64s()
+		xs, ws := x.Float64s(), w.Float64s()
+		for _, wrt := range []convWRT{convWrtW, convWrtX} {
+			n := len(ws)
+			if wrt == convWrtX {
+				n = len(xs)
+			}
+			flat, ref := make([]float64, n), make([]float64, n)
+			if wrt == convWrtW {
+				flatFilterGrad(&g, flat, xs, dy)
+				j := &convDwJob[float64]{g: g, parts: make([]float64, min(g.n, convGradChunks)*n), x: xs, dy: dy, chunks: min(g.n, convGradChunks)}
+				j.run(0, j.chunks)
+				convSumParts(ref, j.parts, j.chunks)
+			} else {
+				flatInputGrad(&g, flat, ws, dy)
+				(&convDxJob[float64]{g: g, dx: ref, w: ws, dy: dy}).run(0, g.n)
+			}
+			for i := range ref {
+				r, f := ref[i], flat[i]
+				if math.IsNaN(r) != math.IsNaN(f) || !math.IsNaN(r) && math.Abs(r-f) > 1e-9*max(1, math.Abs(r)) {
+					t.Fatalf("%v %v: [%d] = %v, im2col gives %v", bad, wrt, i, f, r)
+				}
+			}
+		}
+	}
+}
+
+// TestConvFlatMatchesIm2col compares the flat stride-1 kernels with the
+// im2col ones on LeNet's shapes and on one with more than 8 output
+// channels and rectangular filters and padding, which takes the tall
+// filter-gradient product.
+func TestConvFlatMatchesIm2col(t *testing.T) {
+	cases := []struct {
+		x, w []int
+		p    ConvParams
+	}{
+		{[]int{3, 1, 28, 28}, []int{6, 1, 5, 5}, ConvParams{PadH: 2, PadW: 2}},
+		{[]int{3, 6, 14, 14}, []int{16, 6, 5, 5}, ConvParams{}},
+		{[]int{2, 3, 7, 9}, []int{12, 3, 3, 2}, ConvParams{PadH: 1}},
+		{[]int{17, 2, 5, 4}, []int{9, 2, 2, 3}, ConvParams{PadH: 3, PadW: 1}},
+	}
+	for i, tc := range cases {
+		p, _ := tc.p.normalized()
+		x, w, b := randT(uint64(i), tc.x...), randT(uint64(i+10), tc.w...), randT(uint64(i+20), tc.w[0])
+		g, err := newConvGeom(sharedConv, p, x.Shape(), w.Shape())
+		if err != nil {
+			t.Fatal(err)
+		}
+		xs, ws, bs := x.Float64s(), w.Float64s(), b.Float64s()
+		dy := randT(uint64(i+30), g.outShape()...).Float64s()
+		compare := func(what string, flat, ref []float64) {
+			t.Helper()
+			for j := range ref {
+				if math.Abs(flat[j]-ref[j]) > 1e-12*max(1, math.Abs(ref[j])) {
+					t.Fatalf("case %d %s: [%d] = %v, im2col gives %v", i, what, j, flat[j], ref[j])
+				}
+			}
+		}
+		ys := g.n * g.out * g.p()
+		flat, ref := make([]float64, ys), make([]float64, ys)
+		flatForward(&g, flat, xs, ws, bs)
+		(&convFwdJob[float64]{g: g, y: ref, x: xs, w: ws, b: bs}).run(0, g.n)
+		compare("y", flat, ref)
+
+		flat, ref = make([]float64, len(xs)), make([]float64, len(xs))
+		flatInputGrad(&g, flat, ws, dy)
+		(&convDxJob[float64]{g: g, dx: ref, w: ws, dy: dy}).run(0, g.n)
+		compare("dx", flat, ref)
+
+		chunks := min(g.n, convGradChunks)
+		flat, ref = make([]float64, len(ws)), make([]float64, len(ws))
+		flatFilterGrad(&g, flat, xs, dy)
+		j := &convDwJob[float64]{g: g, parts: make([]float64, chunks*len(ws)), x: xs, dy: dy, chunks: chunks}
+		j.run(0, chunks)
+		convSumParts(ref, j.parts, chunks)
+		compare("dw", flat, ref)
 	}
 }

@@ -268,8 +268,17 @@ func (j *poolJob[T]) run(lo, hi int) {
 	}
 	g, x, y := &j.g, j.x, j.y
 	hw, ohw := g.h*g.w, g.oh*g.ow
+	var buf *[]float32
+	if pool2x2Narrow[T](g) {
+		buf = convScratch[float32](pool2x2NarrowScratch(g))
+		defer convRelease(buf)
+	}
 	for pl := lo; pl < hi; pl++ {
 		xp, yp := x[pl*hw:(pl+1)*hw], y[pl*ohw:(pl+1)*ohw]
+		if buf != nil {
+			pool2x2NarrowForward(g, any(xp).([]float32), any(yp).([]float32), *buf)
+			continue
+		}
 		if g.p == pool2x2 {
 			pool2x2Forward(g, xp, yp)
 		} else {
@@ -324,12 +333,21 @@ func (j *poolJob[T]) backward(lo, hi int) {
 		win = poolWinners(g.ow)
 		defer poolWinnerPool.Put(win)
 	}
+	var buf *[]float32
+	if pool2x2Narrow[T](g) {
+		buf = convScratch[float32](pool2x2NarrowScratch(g))
+		defer convRelease(buf)
+	}
 	for pl := lo; pl < hi; pl++ {
 		dxp, xp := j.dx[pl*hw:(pl+1)*hw], j.x[pl*hw:(pl+1)*hw]
 		yp, dyp := j.y[pl*ohw:(pl+1)*ohw], j.dy[pl*ohw:(pl+1)*ohw]
 		if g.p == pool2x2 {
 			if g.h%2 != 0 || g.w%2 != 0 {
 				clear(dxp) // the last row or column is in no window
+			}
+			if buf != nil {
+				pool2x2NarrowBackward(g, any(dxp).([]float32), any(xp).([]float32), any(yp).([]float32), any(dyp).([]float32), *buf)
+				continue
 			}
 			pool2x2Backward(g, dxp, xp, yp, dyp)
 			continue
@@ -399,10 +417,32 @@ func pool2x2Forward[T float](g *poolGeom, xp, yp []T) {
 	for oy := 0; oy < g.oh; oy++ {
 		r0, r1 := xp[2*oy*w:(2*oy+1)*w], xp[(2*oy+1)*w:(2*oy+2)*w]
 		yr := yp[oy*g.ow : (oy+1)*g.ow]
+		if pool2x2MaxVector(yr, r0, r1) {
+			continue
+		}
 		for i := range yr {
 			yr[i] = max(r0[2*i], r0[2*i+1], r1[2*i], r1[2*i+1])
 		}
 	}
+}
+
+// pool2x2MaxVector runs one output row of pool2x2Forward through the AVX2
+// kernel when the row is float32 and at least 8 windows wide, and reports
+// whether it did; like pool2x2RowVector it overlaps the last block.
+func pool2x2MaxVector[T float](yr, r0, r1 []T) bool {
+	y, ok := any(yr).([]float32)
+	if !ok || !useAVX2 || len(y) < 8 {
+		return false
+	}
+	n := len(y)
+	x0, x1 := any(r0).([]float32), any(r1).([]float32)
+	_, _ = x0[2*n-1], x1[2*n-1] // the kernel reads 2n columns
+	body := n &^ 7
+	pool2x2Max32(&y[0], &x0[0], &x1[0], body)
+	if t := n - 8; body < n {
+		pool2x2Max32(&y[t], &x0[2*t], &x1[2*t], 8)
+	}
+	return true
 }
 
 // pool2x2Backward is poolPlaneBackward for pool2x2. Each window's four
