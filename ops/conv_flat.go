@@ -127,12 +127,24 @@ func (j *flatFwdJob[T]) run(lo, hi int) {
 			if j.b != nil {
 				bias = j.b[o]
 			}
-			for oh := 0; oh < f.oh; oh++ {
-				dst, src := yn[o*p+oh*f.ow:][:f.ow], yv[o*f.q+oh*f.wp:][:f.ow]
-				for i, v := range src {
-					dst[i] = v + bias
-				}
-			}
+			flatCompact(f, yn[o*p:][:p], yv[o*f.q:][:f.q], bias)
+		}
+	}
+}
+
+// flatCompact writes the real columns of one virtual output plane yv
+// (oh × wp) plus the bias into the output plane dst (oh × ow).
+func flatCompact[T float](f *flatGeom, dst, yv []T, bias T) {
+	if d, ok := any(dst).([]float32); ok && useAVX2 && f.ow >= 8 {
+		src := any(yv).([]float32)
+		_, _ = d[f.oh*f.ow-1], src[(f.oh-1)*f.wp+f.ow-1] // the kernel's reach
+		biasRows32(&d[0], &src[0], f.oh, f.ow, f.wp, float32(bias))
+		return
+	}
+	for oh := 0; oh < f.oh; oh++ {
+		out, src := dst[oh*f.ow:][:f.ow], yv[oh*f.wp:][:f.ow]
+		for i, v := range src {
+			out[i] = v + bias
 		}
 	}
 }

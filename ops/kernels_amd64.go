@@ -34,3 +34,9 @@ func pool2x2Grad32(d0, d1, r0, r1, y, dy *float32, n int)
 //
 //go:noescape
 func pool2x2Max32(y, r0, r1 *float32, n int)
+
+// biasRows32 writes src + b into dst for rows rows of ow values (ow ≥ 8);
+// dst rows are ow apart, src rows wp apart.
+//
+//go:noescape
+func biasRows32(dst, src *float32, rows, ow, wp int, b float32)

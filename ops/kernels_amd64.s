@@ -295,3 +295,44 @@ maxLoop:
 maxDone:
 	VZEROUPPER
 	RET
+
+// func biasRows32(dst, src *float32, rows, ow, wp int, b float32)
+//
+// For each of rows rows, it writes src[i] + b into dst[i] for i < ow, ow at
+// least 8, then moves dst on by ow and src by wp values. A width that is
+// not a multiple of 8 ends with a block overlapping the one before, which
+// writes the same values again.
+TEXT ·biasRows32(SB), NOSPLIT, $0-44
+	MOVQ         dst+0(FP), DI
+	MOVQ         src+8(FP), SI
+	MOVQ         rows+16(FP), CX
+	MOVQ         ow+24(FP), R8
+	MOVQ         wp+32(FP), R9
+	VBROADCASTSS b+40(FP), Y15
+	SHLQ         $2, R9
+	LEAQ         -32(R8*4), R10 // byte offset of the last block of a row
+
+biasRow:
+	TESTQ   CX, CX
+	JEQ     biasDone
+	XORQ    AX, AX
+
+biasBlock:
+	CMPQ    AX, R10
+	JGE     biasLast
+	VADDPS  (SI)(AX*1), Y15, Y0
+	VMOVUPS Y0, (DI)(AX*1)
+	ADDQ    $32, AX
+	JMP     biasBlock
+
+biasLast:
+	VADDPS  (SI)(R10*1), Y15, Y0
+	VMOVUPS Y0, (DI)(R10*1)
+	LEAQ    (DI)(R8*4), DI
+	ADDQ    R9, SI
+	DECQ    CX
+	JMP     biasRow
+
+biasDone:
+	VZEROUPPER
+	RET

@@ -14,3 +14,7 @@ func pool2x2Grad32(d0, d1, r0, r1, y, dy *float32, n int) {
 }
 
 func pool2x2Max32(y, r0, r1 *float32, n int) { panic("ops: no vector kernels on this architecture") }
+
+func biasRows32(dst, src *float32, rows, ow, wp int, b float32) {
+	panic("ops: no vector kernels on this architecture")
+}

@@ -225,6 +225,7 @@ func TestConvFlatMatchesIm2col(t *testing.T) {
 		{[]int{3, 6, 14, 14}, []int{16, 6, 5, 5}, ConvParams{}},
 		{[]int{2, 3, 7, 9}, []int{12, 3, 3, 2}, ConvParams{PadH: 1}},
 		{[]int{17, 2, 5, 4}, []int{9, 2, 2, 3}, ConvParams{PadH: 3, PadW: 1}},
+		{[]int{2, 2, 6, 21}, []int{3, 2, 3, 3}, ConvParams{PadW: 1}}, // ow 21: an overlapped tail
 	}
 	for i, tc := range cases {
 		p, _ := tc.p.normalized()
@@ -248,6 +249,16 @@ func TestConvFlatMatchesIm2col(t *testing.T) {
 		flatForward(&g, flat, xs, ws, bs)
 		(&convFwdJob[float64]{g: g, y: ref, x: xs, w: ws, b: bs}).run(0, g.n)
 		compare("y", flat, ref)
+		// The float32 forward takes the vector bias-and-compact kernel.
+		x32, w32, b32 := as(x, tensor.Float32).Float32s(), as(w, tensor.Float32).Float32s(), as(b, tensor.Float32).Float32s()
+		f32, r32 := make([]float32, ys), make([]float32, ys)
+		flatForward(&g, f32, x32, w32, b32)
+		(&convFwdJob[float32]{g: g, y: r32, x: x32, w: w32, b: b32}).run(0, g.n)
+		for j := range r32 {
+			if d := math.Abs(float64(f32[j] - r32[j])); d > 1e-5*max(1, math.Abs(float64(r32[j]))) {
+				t.Fatalf("case %d float32 y: [%d] = %v, im2col gives %v", i, j, f32[j], r32[j])
+			}
+		}
 
 		flat, ref = make([]float64, len(xs)), make([]float64, len(xs))
 		flatInputGrad(&g, flat, ws, dy)
