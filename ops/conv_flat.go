@@ -35,10 +35,21 @@ func newFlatGeom(g *convGeom) flatGeom {
 	return f
 }
 
-// off returns the offset of filter tap r = (c, i, j) in the padded sample.
-func (f *flatGeom) off(r int) int {
-	c, i, j := r/(f.kh*f.kw), r/f.kw%f.kh, r%f.kw
-	return (c*f.hp+i)*f.wp + j
+// taps calls fn(r, off) for every filter tap r = (c, i, j) in order, with
+// off = (c·hp + i)·wp + j its offset in the padded sample. Nested loops
+// keep the divisions that splitting r would need out of the per-image
+// loops.
+func (f *flatGeom) taps(fn func(r, off int)) {
+	r := 0
+	for c := 0; c < f.c; c++ {
+		for i := 0; i < f.kh; i++ {
+			base := (c*f.hp + i) * f.wp
+			for j := 0; j < f.kw; j++ {
+				fn(r, base+j)
+				r++
+			}
+		}
+	}
 }
 
 // scratch is the number of elements one worker needs: the padded sample,
@@ -64,9 +75,7 @@ func flatPad[T float](f *flatGeom, xpad, xn []T) {
 
 // flatCols writes the flat im2col matrix (k × q) of the padded sample.
 func flatCols[T float](f *flatGeom, col, xpad []T) {
-	for r := 0; r < f.k(); r++ {
-		copy(col[r*f.q:][:f.q], xpad[f.off(r):][:f.q])
-	}
+	f.taps(func(r, off int) { copy(col[r*f.q:][:f.q], xpad[off:][:f.q]) })
 }
 
 // flatClearGarbage zeroes the virtual columns of every row of m (rows × q).
@@ -178,9 +187,7 @@ func (j *flatDxJob[T]) run(lo, hi int) {
 			flatClearGarbage(f, col, f.k())
 		}
 		clear(dxpad)
-		for r := 0; r < f.k(); r++ {
-			addTo(dxpad[f.off(r):][:f.q], col[r*f.q:][:f.q])
-		}
+		f.taps(func(r, off int) { addTo(dxpad[off:][:f.q], col[r*f.q:][:f.q]) })
 		dxn := j.dx[n*xs:][:xs]
 		for c := 0; c < f.c; c++ {
 			for h := 0; h < f.h; h++ {
