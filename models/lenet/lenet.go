@@ -63,12 +63,14 @@ func SpecFor(name, arch string) (mnisttrain.Spec, error) {
 	return Spec(), nil
 }
 
-// DefaultConfig is the recipe `lenet train` uses: SGD with momentum 0.9 and
-// a step decay of the learning rate, batches of 64.
+// DefaultConfig is the recipe `lenet train` uses: 15 epochs of SGD with
+// momentum 0.9 in batches of 64, the learning rate 0.05 multiplied by 0.2
+// after epochs 5 and 10, weight decay 5e-4. It reached 99.26 %, 99.24 %
+// and 99.17 % test accuracy for seeds 1, 2 and 3 (docs/lenet.md).
 func DefaultConfig() mnisttrain.Config {
 	return mnisttrain.Config{
-		Epochs: 12, Batch: 64, LR: 0.05, Optimizer: mnisttrain.SGD, Momentum: 0.9,
-		WeightDecay: 5e-4, DecayEvery: 4, DecayFactor: 0.3, Seed: 1,
+		Epochs: 15, Batch: 64, LR: 0.05, Optimizer: mnisttrain.SGD, Momentum: 0.9,
+		WeightDecay: 5e-4, DecayEvery: 5, DecayFactor: 0.2, Seed: 1,
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"math"
 	"os"
 	"reflect"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -138,14 +139,23 @@ func TestResumeIsBitIdentical(t *testing.T) {
 }
 
 // TestDefaultRecipeAccuracy trains the default recipe on all 55,000
-// training images and measures the 10,000 test images. It takes minutes,
-// so it runs only with FEATLEARN_FULL=1.
+// training images and measures the 10,000 test images; it also checks that
+// the heap in use after a collection stays flat from epoch to epoch. It
+// takes minutes, so it runs only with FEATLEARN_FULL=1.
 func TestDefaultRecipeAccuracy(t *testing.T) {
 	if os.Getenv("FEATLEARN_FULL") != "1" {
 		t.Skip("set FEATLEARN_FULL=1 to train LeNet-5 on all of MNIST")
 	}
 	start := time.Now()
-	res, err := lenet.Train(lenet.DefaultConfig(), data(t, 0, 0))
+	var heap []uint64
+	onEpoch := func(mnisttrain.Epoch) error {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		heap = append(heap, ms.HeapInuse)
+		return nil
+	}
+	res, err := mnisttrain.Train(lenet.Spec(), lenet.DefaultConfig(), data(t, 0, 0), mnisttrain.Hooks{OnEpoch: onEpoch})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,11 +163,15 @@ func TestDefaultRecipeAccuracy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, e := range res.History {
-		t.Logf("epoch %2d: train %.2f%%, validation %.2f%% (%.0fs)", e.Epoch, 100*e.TrainAccuracy, 100*e.ValAccuracy, e.Seconds)
+	for i, e := range res.History {
+		t.Logf("epoch %2d: train %.2f%%, validation %.2f%% (%.0fs), heap in use %.1f MB",
+			e.Epoch, 100*e.TrainAccuracy, 100*e.ValAccuracy, e.Seconds, float64(heap[i])/1e6)
 	}
 	t.Logf("test accuracy %.2f%% after %d epochs in %s", 100*ev.Accuracy, len(res.History), time.Since(start).Round(time.Second))
 	if ev.Accuracy < 0.99 {
 		t.Errorf("test accuracy %.2f%%, want >= 99.0%%", 100*ev.Accuracy)
+	}
+	if last := heap[len(heap)-1]; last > heap[0]+heap[0]/10 {
+		t.Errorf("heap in use grew from %d after epoch 1 to %d", heap[0], last)
 	}
 }
