@@ -147,8 +147,10 @@ func SpecFor(name, arch string) (mnisttrain.Spec, error) {
 	return a.Spec(), nil
 }
 
-// DefaultConfig is the recipe `mlp train` uses: SGD with momentum 0.9 and
-// a step decay of the learning rate, batches of 64.
+// DefaultConfig is the recipe `mlp train` uses: 10 epochs of SGD with
+// momentum 0.9 in batches of 64, the learning rate 0.05 multiplied by 0.3
+// after epochs 4 and 8, weight decay 1e-4. It reached 98.34 %, 98.30 % and
+// 98.43 % test accuracy for seeds 1, 2 and 3 (docs/mlp.md).
 func DefaultConfig() mnisttrain.Config {
 	return mnisttrain.Config{
 		Epochs: 10, Batch: 64, LR: 0.05, Optimizer: mnisttrain.SGD, Momentum: 0.9,
