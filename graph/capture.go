@@ -45,15 +45,22 @@ func (op captureOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 }
 
 func (op captureOp) Do(vs ...G.Value) (G.Value, error) {
-	switch src := vs[0].Data().(type) {
-	case []float32:
-		copy(op.dst.Data().([]float32), src)
-	case []float64:
-		copy(op.dst.Data().([]float64), src)
-	case float32:
-		op.dst.Data().([]float32)[0] = src
-	case float64:
-		op.dst.Data().([]float64)[0] = src
+	// Float32s and Float64s, unlike Data, do not allocate: this runs for
+	// every gradient at every step.
+	switch src := vs[0].(type) {
+	case *tensor.Dense:
+		if src.Dtype() != op.dst.Dtype() {
+			return nil, errors.Errorf("capture: %v value into a %v buffer", src.Dtype(), op.dst.Dtype())
+		}
+		if src.Dtype() == tensor.Float32 {
+			copy(op.dst.Float32s(), src.Float32s())
+		} else {
+			copy(op.dst.Float64s(), src.Float64s())
+		}
+	case *G.F32:
+		op.dst.Float32s()[0] = float32(*src)
+	case *G.F64:
+		op.dst.Float64s()[0] = float64(*src)
 	default:
 		return nil, errors.Errorf("capture: unsupported value %T", src)
 	}

@@ -333,5 +333,6 @@ func TestEpochOrderIsSeededPermutation(t *testing.T) {
 		t.Fatalf("EpochOrder(10, 1, 1) = %v, pinned %v", got, pinnedOrder)
 	}
 }
+
 // pinnedOrder is EpochOrder(10, 1, 1) as first shipped; checkpoints depend on it.
 var pinnedOrder = []int{7, 1, 6, 2, 3, 5, 9, 4, 8, 0}

@@ -216,25 +216,23 @@ func newLike(dt tensor.Dtype, shape ...int) *tensor.Dense {
 
 // setFloats copies src into a float32 or float64 tensor.
 func setFloats(dst *tensor.Dense, src []float32) {
-	switch d := dst.Data().(type) {
-	case []float32:
-		copy(d, src)
-	case []float64:
-		for i, v := range src {
-			d[i] = float64(v)
-		}
+	if dst.Dtype() == tensor.Float32 {
+		copy(dst.Float32s(), src)
+		return
+	}
+	d := dst.Float64s()
+	for i, v := range src {
+		d[i] = float64(v)
 	}
 }
 
 // appendFloats appends the values of a float32 or float64 tensor as float64.
 func appendFloats(dst []float64, src *tensor.Dense) []float64 {
-	switch d := src.Data().(type) {
-	case []float32:
-		for _, v := range d {
-			dst = append(dst, float64(v))
-		}
-	case []float64:
-		dst = append(dst, d...)
+	if src.Dtype() == tensor.Float64 {
+		return append(dst, src.Float64s()...)
+	}
+	for _, v := range src.Float32s() {
+		dst = append(dst, float64(v))
 	}
 	return dst
 }

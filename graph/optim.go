@@ -47,11 +47,10 @@ func (o *SGD) Step(params []*Param, grads []*tensor.Dense) error {
 		if velocity != nil {
 			v = velocity[i]
 		}
-		switch w := p.value.Data().(type) {
-		case []float32:
-			sgdUpdate(w, grads[i].Data().([]float32), slotOf[float32](v), float32(o.LR), float32(o.Momentum), float32(wd), o.Nesterov)
-		case []float64:
-			sgdUpdate(w, grads[i].Data().([]float64), slotOf[float64](v), o.LR, o.Momentum, wd, o.Nesterov)
+		if p.value.Dtype() == tensor.Float32 {
+			sgdUpdate(p.value.Float32s(), grads[i].Float32s(), slot32(v), float32(o.LR), float32(o.Momentum), float32(wd), o.Nesterov)
+		} else {
+			sgdUpdate(p.value.Float64s(), grads[i].Float64s(), slot64(v), o.LR, o.Momentum, wd, o.Nesterov)
 		}
 	}
 	return nil
@@ -110,11 +109,10 @@ func (o *Adam) Step(params []*Param, grads []*tensor.Dense) error {
 			wd = o.WeightDecay
 		}
 		h := adamHyper{lr: o.LR / c1, b1: b1, b2: b2, c2: c2, eps: eps, wd: wd}
-		switch w := p.value.Data().(type) {
-		case []float32:
-			adamUpdate(w, grads[i].Data().([]float32), slotOf[float32](m[i]), slotOf[float32](v[i]), h)
-		case []float64:
-			adamUpdate(w, grads[i].Data().([]float64), slotOf[float64](m[i]), slotOf[float64](v[i]), h)
+		if p.value.Dtype() == tensor.Float32 {
+			adamUpdate(p.value.Float32s(), grads[i].Float32s(), slot32(m[i]), slot32(v[i]), h)
+		} else {
+			adamUpdate(p.value.Float64s(), grads[i].Float64s(), slot64(m[i]), slot64(v[i]), h)
 		}
 	}
 	return nil
@@ -178,9 +176,17 @@ func checkStep(params []*Param, grads []*tensor.Dense) error {
 	return nil
 }
 
-func slotOf[T float32 | float64](d *tensor.Dense) []T {
+// slot32 and slot64 return an optimizer slot's values, or nil for no slot.
+func slot32(d *tensor.Dense) []float32 {
 	if d == nil {
 		return nil
 	}
-	return d.Data().([]T)
+	return d.Float32s()
+}
+
+func slot64(d *tensor.Dense) []float64 {
+	if d == nil {
+		return nil
+	}
+	return d.Float64s()
 }

@@ -78,7 +78,8 @@ func (op denseOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Value, e
 	if err := checkArity(op.String(), len(inputs), op.Arity()); err != nil {
 		return nil, err
 	}
-	ds, err := densesOf(inputs)
+	var args [3]*tensor.Dense
+	ds, err := denseArgs(args[:], inputs)
 	if err != nil {
 		return nil, errors.Wrap(err, op.String())
 	}
@@ -192,8 +193,8 @@ func (op denseGradOp) Type() hm.Type {
 // gradShape checks the inputs' shapes and returns the gradient's shape:
 // a is w (for dx) or x (for dw) and dy is the output gradient.
 func (op denseGradOp) gradShape(shapes []tensor.Shape) (tensor.Shape, error) {
-	if err := checkArity(op.String(), len(shapes), op.Arity()); err != nil {
-		return nil, err
+	if len(shapes) != op.Arity() {
+		return nil, errors.Errorf("%v: expected %d inputs, got %d", op, op.Arity(), len(shapes))
 	}
 	dy := shapes[len(shapes)-1]
 	if len(dy) != 2 {
@@ -225,11 +226,13 @@ func (op denseGradOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 func (op denseGradOp) Do(inputs ...G.Value) (G.Value, error) { return doAlloc(op, inputs) }
 
 func (op denseGradOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Value, error) {
-	ds, err := densesOf(inputs)
+	var args [3]*tensor.Dense
+	ds, err := denseArgs(args[:], inputs)
 	if err != nil {
 		return nil, errors.Wrap(err, op.String())
 	}
-	shapes := make([]tensor.Shape, len(ds))
+	var shapeArgs [3]tensor.Shape
+	shapes := shapeArgs[:len(ds)]
 	for i, d := range ds {
 		shapes[i] = d.Shape()
 	}

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"hash"
 	"hash/fnv"
+	"unsafe"
 
 	"github.com/chewxy/hm"
 	"github.com/pkg/errors"
@@ -131,9 +132,18 @@ func densesOf(vs []G.Value) ([]*tensor.Dense, error) {
 	return ds, nil
 }
 
-// data returns the backing slice of a float tensor as []T.
+// data returns the backing slice of a float tensor of element type T.
+// tensor.Dense.Data would build the []T by reflection and allocate twice per
+// call; Float32s and Float64s only reinterpret the header. The caller has
+// checked the dtype.
 func data[T float](d *tensor.Dense) []T {
-	return d.Data().([]T)
+	var z T
+	if _, ok := any(z).(float32); ok {
+		s := d.Float32s()
+		return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
+	}
+	s := d.Float64s()
+	return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
 }
 
 // preallocer is implemented by every op; Do delegates to it.

@@ -50,7 +50,8 @@ func perceptronOperands(name string, inputs []G.Value, want int) (s, y *tensor.D
 	if err = checkArity(name, len(inputs), want); err != nil {
 		return nil, nil, 0, err
 	}
-	ds, err := densesOf(inputs[:2])
+	var args [2]*tensor.Dense
+	ds, err := denseArgs(args[:], inputs[:2])
 	if err != nil {
 		return nil, nil, 0, errors.Wrap(err, name)
 	}

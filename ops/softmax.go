@@ -142,7 +142,8 @@ func (op softmaxGradOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Va
 	if err := checkArity(op.String(), len(inputs), 2); err != nil {
 		return nil, err
 	}
-	ds, err := densesOf(inputs)
+	var args [3]*tensor.Dense
+	ds, err := denseArgs(args[:], inputs)
 	if err != nil {
 		return nil, errors.Wrap(err, op.String())
 	}
@@ -332,7 +333,8 @@ func (op xentOp) operands(inputs []G.Value, want int) (x, t *tensor.Dense, c int
 	if err = checkArity(op.String(), len(inputs), want); err != nil {
 		return nil, nil, 0, err
 	}
-	ds, err := densesOf(inputs[:2])
+	var args [2]*tensor.Dense
+	ds, err := denseArgs(args[:], inputs[:2])
 	if err != nil {
 		return nil, nil, 0, errors.Wrap(err, op.String())
 	}
