@@ -67,9 +67,9 @@ func (op activationOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Val
 	}
 	y := op.output(prealloc, x.Dtype(), x.Shape())
 	if x.Dtype() == tensor.Float32 {
-		activate(op.act, vals[float32](y), vals[float32](x))
+		activate(op.act, data[float32](y), data[float32](x))
 	} else {
-		activate(op.act, vals[float64](y), vals[float64](x))
+		activate(op.act, data[float64](y), data[float64](x))
 	}
 	return y, nil
 }
@@ -128,9 +128,9 @@ func (op activationGradOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G
 	y, dy := ds[0], ds[1]
 	dx := op.output(prealloc, y.Dtype(), y.Shape())
 	if y.Dtype() == tensor.Float32 {
-		activateGrad(op.act, vals[float32](dx), vals[float32](y), vals[float32](dy))
+		activateGrad(op.act, data[float32](dx), data[float32](y), data[float32](dy))
 	} else {
-		activateGrad(op.act, vals[float64](dx), vals[float64](y), vals[float64](dy))
+		activateGrad(op.act, data[float64](dx), data[float64](y), data[float64](dy))
 	}
 	return dx, nil
 }

@@ -263,9 +263,9 @@ func (op convOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Value, er
 	}
 	y := op.output(prealloc, ds[0].Dtype(), g.outShape())
 	if y.Dtype() == tensor.Float32 {
-		convForward(op.kind, &g, vals[float32](y), ds[0], ds[1], convBiasData[float32](ds))
+		convForward(op.kind, &g, data[float32](y), ds[0], ds[1], convBiasData[float32](ds))
 	} else {
-		convForward(op.kind, &g, vals[float64](y), ds[0], ds[1], convBiasData[float64](ds))
+		convForward(op.kind, &g, data[float64](y), ds[0], ds[1], convBiasData[float64](ds))
 	}
 	return y, nil
 }
@@ -275,7 +275,7 @@ func convBiasData[T float](ds []*tensor.Dense) []T {
 	if len(ds) < 3 {
 		return nil
 	}
-	return vals[T](ds[2])
+	return data[T](ds[2])
 }
 
 func (op convOp) WriteHash(h hash.Hash) { writeHash(h, op.kind.String(), op.p, op.bias) }
@@ -377,9 +377,9 @@ func (op convGradOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Value
 	}
 	d := op.output(prealloc, ds[0].Dtype(), op.outShape(&g, ds[0].Shape(), ds[1].Shape()))
 	if d.Dtype() == tensor.Float32 {
-		convBackward(op, &g, vals[float32](d), ds)
+		convBackward(op, &g, data[float32](d), ds)
 	} else {
-		convBackward(op, &g, vals[float64](d), ds)
+		convBackward(op, &g, data[float64](d), ds)
 	}
 	return d, nil
 }
@@ -391,15 +391,15 @@ func (op convGradOp) String() string        { return fmt.Sprintf("%v%vGrad{%v}",
 // convForward runs the forward kernel of kind; b is nil without bias.
 func convForward[T float](kind convKind, g *convGeom, y []T, x, w *tensor.Dense, b []T) {
 	if kind == localConv {
-		localForward(g, y, vals[T](x), vals[T](w), b)
+		localForward(g, y, data[T](x), data[T](w), b)
 		return
 	}
-	convSharedForward(g, y, vals[T](x), vals[T](w), b)
+	convSharedForward(g, y, data[T](x), data[T](w), b)
 }
 
 // convBackward writes the gradient op's result into d; ds holds x, w, dy.
 func convBackward[T float](op convGradOp, g *convGeom, d []T, ds []*tensor.Dense) {
-	x, w, dy := vals[T](ds[0]), vals[T](ds[1]), vals[T](ds[2])
+	x, w, dy := data[T](ds[0]), data[T](ds[1]), data[T](ds[2])
 	switch {
 	case op.kind == localConv && op.wrt == convWrtB:
 		localBiasGrad(g, d, dy)

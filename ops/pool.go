@@ -120,9 +120,9 @@ func (op maxPoolOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Value,
 	}
 	y := op.output(prealloc, x.Dtype(), g.out[:])
 	if x.Dtype() == tensor.Float32 {
-		maxPoolForward(&g, vals[float32](y), vals[float32](x))
+		maxPoolForward(&g, data[float32](y), data[float32](x))
 	} else {
-		maxPoolForward(&g, vals[float64](y), vals[float64](x))
+		maxPoolForward(&g, data[float64](y), data[float64](x))
 	}
 	return y, nil
 }
@@ -189,9 +189,9 @@ func (op maxPoolGradOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Va
 	}
 	dx := op.output(prealloc, x.Dtype(), x.Shape())
 	if x.Dtype() == tensor.Float32 {
-		maxPoolBackward(&g, vals[float32](dx), vals[float32](x), vals[float32](y), vals[float32](dy))
+		maxPoolBackward(&g, data[float32](dx), data[float32](x), data[float32](y), data[float32](dy))
 	} else {
-		maxPoolBackward(&g, vals[float64](dx), vals[float64](x), vals[float64](y), vals[float64](dy))
+		maxPoolBackward(&g, data[float64](dx), data[float64](x), data[float64](y), data[float64](dy))
 	}
 	return dx, nil
 }
