@@ -33,7 +33,7 @@ func Example_notebook() {
 	for _, e := range res.History {
 		fmt.Printf("epoch %d: %d steps, validation accuracy %.2f%%\n", e.Epoch, e.Steps, 100*e.ValAccuracy)
 	}
-	filters, _ := mnisttrain.Filters(res.Model, 6)
+	filters, _ := mnisttrain.Filters(res.Model, 6, 0)
 	maps, _ := mnisttrain.FeatureMaps(res.Model, m.Test.Pixels(0))
 	curves, _ := mnisttrain.Curves("LeNet-5", res.History)
 	_, _, _ = filters, maps, curves

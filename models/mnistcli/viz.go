@@ -22,6 +22,7 @@ func (a *App) viz(args []string, stdout, stderr io.Writer) error {
 	index := fs.Int("index", 0, "test image to show the feature maps of when -image is not given")
 	out := fs.String("out", "", "directory for the PNGs (default: the checkpoint's directory)")
 	cols := fs.Int("cols", 0, "filters per row (default: 6 for up to 12 filters, else 20)")
+	limit := fs.Int("filters", 0, "draw only the first N first-layer filters (0: all)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -33,7 +34,7 @@ func (a *App) viz(args []string, stdout, stderr io.Writer) error {
 		*out = filepath.Dir(*ckpt)
 	}
 	w := &pngWriter{dir: *out, prefix: a.Name + "-", stdout: stdout}
-	if err := a.vizFilters(w, l, *cols); err != nil {
+	if err := a.vizFilters(w, l, *cols, *limit); err != nil {
 		return err
 	}
 	pixels, label, err := vizInput(*imageFile, *index, *data, stderr)
@@ -63,7 +64,7 @@ func (w *pngWriter) write(name string, img image.Image, what string) error {
 }
 
 // vizFilters draws the first layer's filters.
-func (a *App) vizFilters(w *pngWriter, l *loaded, cols int) error {
+func (a *App) vizFilters(w *pngWriter, l *loaded, cols, limit int) error {
 	p := l.Model.Params()[0]
 	if cols == 0 {
 		cols = 20
@@ -71,11 +72,15 @@ func (a *App) vizFilters(w *pngWriter, l *loaded, cols int) error {
 			cols = 6
 		}
 	}
-	img, err := mnisttrain.Filters(l.Model, cols)
+	img, err := mnisttrain.Filters(l.Model, cols, limit)
 	if err != nil {
 		return err
 	}
-	return w.write("filters", img, fmt.Sprintf("learned %s filters %v", p.Name, p.Shape()))
+	what := fmt.Sprintf("learned %s filters %v", p.Name, p.Shape())
+	if limit > 0 && limit < p.Shape()[0] {
+		what += fmt.Sprintf(", the first %d", limit)
+	}
+	return w.write("filters", img, what)
 }
 
 // vizInput reads the digit to show: a user's image file or a test image.

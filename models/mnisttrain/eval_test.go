@@ -82,7 +82,7 @@ func TestPictures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	img, err := mnisttrain.Filters(ln, 6)
+	img, err := mnisttrain.Filters(ln, 6, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +100,7 @@ func TestPictures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := mnisttrain.Filters(mp, 20); err != nil {
+	if _, err := mnisttrain.Filters(mp, 20, 50); err != nil {
 		t.Error(err)
 	}
 	if maps, err := mnisttrain.FeatureMaps(mp, realMNIST(t).Test.Pixels(0)); err != nil || len(maps) != 0 {

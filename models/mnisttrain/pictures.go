@@ -19,11 +19,12 @@ type Picture struct {
 }
 
 // Filters draws the model's first weight layer as a grid of its learned
-// filters, one tile per output unit: each 5x5 filter of a convolution,
-// or, for a fully connected first layer, each unit's weights over the
-// input image. Mid grey is zero, white positive and black negative, each
-// tile scaled on its own.
-func Filters(m *graph.Model, cols int) (image.Image, error) {
+// filters, cols to a row, one tile per output unit: each 5x5 filter of a
+// convolution, or, for a fully connected first layer, each unit's weights
+// over the input image. Mid grey is zero, white positive and black
+// negative, each tile scaled on its own. limit > 0 draws only the first
+// limit units.
+func Filters(m *graph.Model, cols, limit int) (image.Image, error) {
 	p, err := firstWeight(m)
 	if err != nil {
 		return nil, err
@@ -37,6 +38,9 @@ func Filters(m *graph.Model, cols int) (image.Image, error) {
 		out, ch, kh, kw = shape[0], in[0], in[1], in[2]
 	default:
 		return nil, errors.Errorf("filters: %s has shape %v, want (out, in, kh, kw) or (out, %d)", p.Name, shape, in.Size())
+	}
+	if limit > 0 {
+		out = min(out, limit)
 	}
 	w, n := p.Float64s(), ch*kh*kw
 	cell := max(1, 60/kh)
