@@ -10,6 +10,7 @@ import (
 	"github.com/pkg/errors"
 
 	"github.com/featlearn/featlearn/datasets"
+	"github.com/featlearn/featlearn/models/mnistdata"
 )
 
 // Config sets up the MNIST experiment: choose k by cross-validation on a
@@ -52,9 +53,9 @@ type Result struct {
 // of the k-NN rule over all of train. progress, when not nil, receives a
 // line per stage.
 func Run(train, test *datasets.Set, cfg Config, progress io.Writer) (*Result, error) {
-	train, test, err := limit(train, test, cfg.TrainLimit, cfg.TestLimit)
+	train, test, err := mnistdata.Limit(train, test, cfg.TrainLimit, cfg.TestLimit)
 	if err != nil {
-		return nil, err
+		return nil, errors.Wrap(err, "knn")
 	}
 	logf(progress, "knn: %d-fold cross-validation of k in %v on %d training images", cfg.Folds, cfg.Ks, min(cfg.CVSize, train.N))
 	start := time.Now()
@@ -84,28 +85,6 @@ func Run(train, test *datasets.Set, cfg Config, progress io.Writer) (*Result, er
 		}
 	}
 	return res, nil
-}
-
-// limit keeps the first trainN and testN examples (0 keeps all).
-func limit(train, test *datasets.Set, trainN, testN int) (*datasets.Set, *datasets.Set, error) {
-	if train == nil || test == nil || train.N == 0 || test.N == 0 {
-		return nil, nil, errors.New("knn: need non-empty training and test sets")
-	}
-	if trainN < 0 || testN < 0 {
-		return nil, nil, errors.Errorf("knn: limits %d and %d, want >= 0", trainN, testN)
-	}
-	var err error
-	if trainN > 0 && trainN < train.N {
-		if train, err = train.Slice(0, trainN); err != nil {
-			return nil, nil, err
-		}
-	}
-	if testN > 0 && testN < test.N {
-		if test, err = test.Slice(0, testN); err != nil {
-			return nil, nil, err
-		}
-	}
-	return train, test, nil
 }
 
 // confusion counts pairs (truth, prediction).

@@ -26,9 +26,9 @@ func Binary(train, test *datasets.Set, a, b int, cfg Config, progress io.Writer)
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
-	train, test, err := limit(train, test, cfg.TrainLimit, cfg.TestLimit)
+	train, test, err := mnistdata.Limit(train, test, cfg.TrainLimit, cfg.TestLimit)
 	if err != nil {
-		return nil, err
+		return nil, errors.Wrap(err, "linear")
 	}
 	if train, err = Pair(train, a, b); err != nil {
 		return nil, err

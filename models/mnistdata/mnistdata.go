@@ -68,3 +68,26 @@ func (d set) Gather(idx []int, x, y []float32) error {
 	}
 	return nil
 }
+
+// Limit keeps the first trainN training and testN test examples (0 keeps a
+// whole set), so quick runs and tests can use a prefix of MNIST.
+func Limit(train, test *datasets.Set, trainN, testN int) (*datasets.Set, *datasets.Set, error) {
+	if train == nil || test == nil || train.N == 0 || test.N == 0 {
+		return nil, nil, errors.New("need non-empty training and test sets")
+	}
+	if trainN < 0 || testN < 0 {
+		return nil, nil, errors.Errorf("limits %d and %d, want >= 0", trainN, testN)
+	}
+	var err error
+	if trainN > 0 && trainN < train.N {
+		if train, err = train.Slice(0, trainN); err != nil {
+			return nil, nil, err
+		}
+	}
+	if testN > 0 && testN < test.N {
+		if test, err = test.Slice(0, testN); err != nil {
+			return nil, nil, err
+		}
+	}
+	return train, test, nil
+}

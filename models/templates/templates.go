@@ -104,9 +104,9 @@ func Train(train, test *datasets.Set, cfg Config, progress io.Writer) (*Result, 
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
-	train, test, err := limit(train, test, cfg.TrainLimit, cfg.TestLimit)
+	train, test, err := mnistdata.Limit(train, test, cfg.TrainLimit, cfg.TestLimit)
 	if err != nil {
-		return nil, err
+		return nil, errors.Wrap(err, "templates")
 	}
 	m, err := New(train.Size())
 	if err != nil {
@@ -236,25 +236,6 @@ func ErrorRate(m *graph.Model, data graph.Dataset) (float64, error) {
 		return 0, err
 	}
 	return 1 - met.Accuracy, nil
-}
-
-// limit keeps the first trainN and testN examples (0 keeps all).
-func limit(train, test *datasets.Set, trainN, testN int) (*datasets.Set, *datasets.Set, error) {
-	if train == nil || test == nil || train.N == 0 || test.N == 0 {
-		return nil, nil, errors.New("templates: need non-empty training and test sets")
-	}
-	var err error
-	if trainN > 0 && trainN < train.N {
-		if train, err = train.Slice(0, trainN); err != nil {
-			return nil, nil, err
-		}
-	}
-	if testN > 0 && testN < test.N {
-		if test, err = test.Slice(0, testN); err != nil {
-			return nil, nil, err
-		}
-	}
-	return train, test, nil
 }
 
 func logf(w io.Writer, format string, args ...any) {
