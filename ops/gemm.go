@@ -3,8 +3,15 @@ package ops
 import (
 	"github.com/pkg/errors"
 
+	G "gorgonia.org/gorgonia"
+
 	kern "github.com/featlearn/featlearn/ops/internal/gemm"
 )
+
+// init routes gorgonia's own matrix products (G.Mul, G.MatMul and the
+// tensor package's) through the same kernels as ours, so a graph mixing
+// gorgonia's ops with featlearn's is fast throughout.
+func init() { G.Use(kern.BLAS{}) }
 
 // gemm computes C = alpha·op(A)·op(B) + beta·C for row-major matrices, where
 // op(A) is m×k, op(B) is k×n and C is m×n; transA and transB say whether A
