@@ -7,17 +7,58 @@ import (
 
 // BenchmarkTrainStepLeNet times one LeNet-5 training step at batch 64.
 func BenchmarkTrainStepLeNet(b *testing.B) {
-	net := Sequential("lenet",
-		Conv2D("conv1", 6, 5, Pad(2)), ReLU(), MaxPool2D("pool1", 2),
-		Conv2D("conv2", 16, 5), ReLU(), MaxPool2D("pool2", 2),
-		Flatten(), Dense("fc1", 120), ReLU(), Dense("fc2", 84), ReLU(), Dense("fc3", 10))
-	benchStep(b, net, []int{1, 28, 28})
+	benchStep(b, lenetNet(), []int{1, 28, 28})
 }
 
 // BenchmarkTrainStepMLP times one 784-300-100-10 training step at batch 64.
 func BenchmarkTrainStepMLP(b *testing.B) {
 	net := Sequential("mlp", Dense("fc1", 300), ReLU(), Dense("fc2", 100), ReLU(), Dense("fc3", 10))
 	benchStep(b, net, []int{784})
+}
+
+// lenetNet is LeNet-5 as the benchmarks build it.
+func lenetNet() Layer {
+	return Sequential("lenet",
+		Conv2D("conv1", 6, 5, Pad(2)), ReLU(), MaxPool2D("pool1", 2),
+		Conv2D("conv2", 16, 5), ReLU(), MaxPool2D("pool2", 2),
+		Flatten(), Dense("fc1", 120), ReLU(), Dense("fc2", 84), ReLU(), Dense("fc3", 10))
+}
+
+// BenchmarkPredictLeNet1000 times LeNet-5 inference on 1000 images at
+// batch 1000, as bench/featbench measures it.
+func BenchmarkPredictLeNet1000(b *testing.B) { benchPredict(b, lenetNet(), []int{1, 28, 28}, 1000) }
+
+// BenchmarkPredictLeNet1 times the batch-1 latency of LeNet-5.
+func BenchmarkPredictLeNet1(b *testing.B) { benchPredict(b, lenetNet(), []int{1, 28, 28}, 1) }
+
+// BenchmarkPredictMLP1000 times MLP inference on 1000 images at batch 1000.
+func BenchmarkPredictMLP1000(b *testing.B) {
+	benchPredict(b, Sequential("mlp", Dense("fc1", 300), ReLU(), Dense("fc2", 100), ReLU(), Dense("fc3", 10)), []int{784}, 1000)
+}
+
+func benchPredict(b *testing.B, net Layer, input []int, batch int) {
+	m, err := NewModel(net, input, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	x := make([]float32, batch*m.InputShape().Size())
+	for i := range x {
+		x[i] = rng.Float32()
+	}
+	// The first call builds the program for the batch size.
+	if _, err := m.Predict(x, batch, batch); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := m.Predict(x, batch, batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "img/s")
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N), "µs/call")
 }
 
 func benchStep(b *testing.B, net Layer, input []int) {

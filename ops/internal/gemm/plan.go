@@ -19,6 +19,12 @@ const (
 	// syncCost is the cost of handing parts to workers and waiting for
 	// them: a few microseconds.
 	syncCost = 200_000
+	// minSplitCost is the least work worth splitting at all. Below it the
+	// caller computes the product alone: waking a parked worker costs a
+	// futex call on each side and the worker may start several
+	// microseconds late, which a product of a few microseconds (LeNet's
+	// layers at batch 1) cannot hide.
+	minSplitCost = 1 << 20
 	// minKPart is the smallest k a part of a K split gets.
 	minKPart = 128
 	// maxKSplitMN bounds the C of a K split, whose private copies are
@@ -78,7 +84,7 @@ func plan[T float](pr *problem[T], t *tiles[T], threads int) (split, parts int) 
 	m, n, k := pr.m, pr.n, pr.k
 	split, parts = splitNone, 1
 	best := partCost(pr, t, m, n, k)
-	if threads <= 1 || best < 2*syncCost {
+	if threads <= 1 || best < max(2*syncCost, minSplitCost) {
 		return split, parts
 	}
 	// A later candidate must be better by 3%, beyond the model's error.
