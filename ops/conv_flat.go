@@ -160,6 +160,12 @@ func flatCompact[T float](f *flatGeom, dst, yv []T, bias T) {
 
 // flatForward computes y = w·im2col(x) + b, the samples spread over the cores.
 func flatForward[T float](g *convGeom, y, x, w, b []T) {
+	if directOK[T](g) {
+		// A nil b stays nil: the assertion on a nil []T gives a nil []float32.
+		bs, _ := any(b).([]float32)
+		directForward(g, any(y).([]float32), any(x).([]float32), any(w).([]float32), bs)
+		return
+	}
 	j := getJob[flatFwdJob[T]]()
 	*j = flatFwdJob[T]{f: newFlatGeom(g), y: y, x: x, w: w, b: b}
 	parallelRun(g.n, 1, j)

@@ -40,3 +40,10 @@ func pool2x2Max32(y, r0, r1 *float32, n int)
 //
 //go:noescape
 func biasRows32(dst, src *float32, rows, ow, wp int, b float32)
+
+// directConv6x16 writes a 6×16 tile of a stride-1 convolution's virtual
+// output into y (rows ldy apart): y[o][j] = Σₜ w[6t+o]·x[offs[t]/4 + j]
+// over k steps t, offs in bytes. k must be at least 1.
+//
+//go:noescape
+func directConv6x16(k int, w, x *float32, offs *int, y *float32, ldy int)

@@ -18,3 +18,7 @@ func pool2x2Max32(y, r0, r1 *float32, n int) { panic("ops: no vector kernels on 
 func biasRows32(dst, src *float32, rows, ow, wp int, b float32) {
 	panic("ops: no vector kernels on this architecture")
 }
+
+func directConv6x16(k int, w, x *float32, offs *int, y *float32, ldy int) {
+	panic("ops: no vector kernels on this architecture")
+}

@@ -1,0 +1,80 @@
+#include "textflag.h"
+
+// func directConv6x16(k int, w, x *float32, offs *int, y *float32, ldy int)
+//
+// The direct-convolution micro-kernel: a 6×16 tile of the virtual output,
+// y[o][j] = Σₜ w[t][o]·x[offs[t] + j], for o < 6 and j < 16. It is the
+// gemm's 6×16 micro-kernel with the row of B for step t read at its own
+// byte offset offs[t] in x instead of t·ldb, so that no im2col matrix is
+// written: the rows of a stride-1 convolution's im2col matrix are all
+// windows of the one padded sample. w is packed as k rows of 6 weights.
+// The accumulators start at zero and add the steps in order, one FMA each,
+// so every element's sum is the same on any CPU count.
+TEXT ·directConv6x16(SB), NOSPLIT, $0-48
+	MOVQ k+0(FP), CX
+	MOVQ w+8(FP), SI
+	MOVQ x+16(FP), DX
+	MOVQ offs+24(FP), BX
+	MOVQ y+32(FP), DI
+	MOVQ ldy+40(FP), R8
+	SHLQ $2, R8
+
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+
+step:
+	MOVQ         (BX), AX
+	VMOVUPS      (DX)(AX*1), Y12
+	VMOVUPS      32(DX)(AX*1), Y13
+	VBROADCASTSS (SI), Y14
+	VBROADCASTSS 4(SI), Y15
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VFMADD231PS  Y12, Y15, Y2
+	VFMADD231PS  Y13, Y15, Y3
+	VBROADCASTSS 8(SI), Y14
+	VBROADCASTSS 12(SI), Y15
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	VFMADD231PS  Y12, Y15, Y6
+	VFMADD231PS  Y13, Y15, Y7
+	VBROADCASTSS 16(SI), Y14
+	VBROADCASTSS 20(SI), Y15
+	VFMADD231PS  Y12, Y14, Y8
+	VFMADD231PS  Y13, Y14, Y9
+	VFMADD231PS  Y12, Y15, Y10
+	VFMADD231PS  Y13, Y15, Y11
+	ADDQ         $24, SI
+	ADDQ         $8, BX
+	DECQ         CX
+	JNZ          step
+
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ    R8, DI
+	VMOVUPS Y2, (DI)
+	VMOVUPS Y3, 32(DI)
+	ADDQ    R8, DI
+	VMOVUPS Y4, (DI)
+	VMOVUPS Y5, 32(DI)
+	ADDQ    R8, DI
+	VMOVUPS Y6, (DI)
+	VMOVUPS Y7, 32(DI)
+	ADDQ    R8, DI
+	VMOVUPS Y8, (DI)
+	VMOVUPS Y9, 32(DI)
+	ADDQ    R8, DI
+	VMOVUPS Y10, (DI)
+	VMOVUPS Y11, 32(DI)
+	VZEROUPPER
+	RET
