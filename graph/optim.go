@@ -63,18 +63,30 @@ func (o *SGD) State() map[string][]float64 { return o.slots.state() }
 func (o *SGD) SetState(s map[string][]float64) error { return o.slots.setState(s) }
 
 func sgdUpdate[T float32 | float64](w, g, v []T, lr, mom, wd T, nesterov bool) {
+	// One loop per case, with the slices cut to one length, so the compiler
+	// drops the bounds checks and the branches leave the loop: this runs over
+	// every weight at every step.
 	g = g[:len(w)]
-	for j := range w {
-		d := g[j] + wd*w[j]
-		if v != nil {
-			v[j] = mom*v[j] + d
-			if nesterov {
-				d += mom * v[j]
-			} else {
-				d = v[j]
-			}
+	switch {
+	case v == nil:
+		for j, wj := range w {
+			w[j] = wj - lr*(g[j]+wd*wj)
 		}
-		w[j] -= lr * d
+	case nesterov:
+		v = v[:len(w)]
+		for j, wj := range w {
+			d := g[j] + wd*wj
+			vj := mom*v[j] + d
+			v[j] = vj
+			w[j] = wj - lr*(d+mom*vj)
+		}
+	default:
+		v = v[:len(w)]
+		for j, wj := range w {
+			vj := mom*v[j] + (g[j] + wd*wj) // PyTorch's order of additions
+			v[j] = vj
+			w[j] = wj - lr*vj
+		}
 	}
 }
 
