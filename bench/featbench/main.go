@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -38,8 +39,9 @@ type result struct {
 func main() {
 	model := flag.String("model", "lenet", "lenet or mlp")
 	data := flag.String("data", "", "MNIST directory (default: the bundled Go module)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the training epoch to this file")
 	flag.Parse()
-	r, err := run(*model, *data)
+	r, err := run(*model, *data, *cpuProfile)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "featbench:", err)
 		os.Exit(1)
@@ -47,7 +49,7 @@ func main() {
 	_ = json.NewEncoder(os.Stdout).Encode(r)
 }
 
-func run(name, dir string) (*result, error) {
+func run(name, dir, cpuProfile string) (*result, error) {
 	mn, err := datasets.LoadMNIST(dir)
 	if err != nil {
 		return nil, err
@@ -63,7 +65,19 @@ func run(name, dir string) (*result, error) {
 		return nil, err
 	}
 	r := &result{Peer: "featlearn " + runtime.Version(), Model: name}
-	if err := train(r, m, mn.Train); err != nil {
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return nil, err
+		}
+	}
+	err = train(r, m, mn.Train)
+	pprof.StopCPUProfile()
+	if err != nil {
 		return nil, err
 	}
 	if err := infer(r, m, mn.Test); err != nil {
