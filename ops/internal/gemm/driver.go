@@ -64,13 +64,14 @@ type part[T float] struct {
 type tiles[T float] struct {
 	main, edge, short tiling[T]
 	dot               dotFn[T]
+	gemv              gemvFn[T]
 }
 
 func chooseTiles[T float](ks *kernelSet[T], n int) tiles[T] {
 	if ks.tall.nr > 0 && n <= ks.tall.nr {
-		return tiles[T]{main: ks.tall, short: ks.half, dot: ks.dot}
+		return tiles[T]{main: ks.tall, short: ks.half, dot: ks.dot, gemv: ks.gemv}
 	}
-	return tiles[T]{main: ks.main, edge: ks.half, dot: ks.dot}
+	return tiles[T]{main: ks.main, edge: ks.half, dot: ks.dot, gemv: ks.gemv}
 }
 
 // pick returns the tiling for a panel nv columns wide.
@@ -122,6 +123,10 @@ const dotMinK, dotMaxM = 32, 128
 // both operands in place. Four rows of B (a k block of them) stay in L1
 // while the rows of a block of A, in L2, stream past them.
 func runDot[T float](pr *problem[T], t *tiles[T], pt *part[T]) {
+	if pt.i1-pt.i0 == 1 && t.gemv != nil {
+		runGemv(pr, t, pt)
+		return
+	}
 	const mr, nr = 3, 4
 	kc, mc := dotKC, dotMC
 	for pc := pt.p0; pc < pt.p1; pc += kc {
@@ -139,6 +144,17 @@ func runDot[T float](pr *problem[T], t *tiles[T], pt *part[T]) {
 				}
 			}
 		}
+	}
+}
+
+// runGemv is runDot for a single row of A (batch-1 inference): the row
+// stays in L1 while B streams past it, eight rows at a time. There is no k
+// blocking: nothing but the one row of A is reused.
+func runGemv[T float](pr *problem[T], t *tiles[T], pt *part[T]) {
+	const nr = 8
+	i, kb := pt.i0, pt.p1-pt.p0
+	for jr := pt.j0; jr < pt.j1; jr += nr {
+		t.gemv(kb, &pr.a[i*pr.lda+pt.p0], &pr.b[jr*pr.ldb+pt.p0], pr.ldb, &pt.c[i*pt.ldc+jr], pr.alpha, pt.beta, min(nr, pt.j1-jr))
 	}
 }
 

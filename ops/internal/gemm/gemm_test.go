@@ -191,6 +191,23 @@ func TestLargeShapes(t *testing.T) {
 	})
 }
 
+// TestOneRow covers the single-row A·Bᵀ products of batch-1 inference
+// (sdot1x8): every width of the last group of B rows, k with and without
+// a remainder of 8, and the batch-1 MLP shapes.
+func TestOneRow(t *testing.T) {
+	eachPath(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(7, 8))
+		for _, n := range []int{1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 100, 300} {
+			for _, k := range []int{32, 33, 39, 40, 300, 784} {
+				beta := []float64{0, 1, -0.5}[rng.IntN(3)]
+				tc := newCase(rng, false, true, 1, n, k, rng.IntN(3), 1.25, beta)
+				tc.nanC = beta == 0
+				tc.check(t, callPublic32, callPublic64)
+			}
+		}
+	})
+}
+
 // TestSplits forces every way of splitting a problem across parts, on
 // shapes where the parts are uneven.
 func TestSplits(t *testing.T) {

@@ -15,6 +15,11 @@ type kernFn[T float] func(k int, a *T, rsa, csa int, b *T, rsb int, c *T, ldc in
 // and B that are both contiguous in k; asm/dot.go documents the contract.
 type dotFn[T float] func(k int, a *T, lda int, b *T, ldb int, c *T, ldc int, alpha, beta T, mv, nv int)
 
+// gemvFn computes C[0:nv] = alpha·a·Bᵀ + beta·C[0:nv] for a single row a
+// and nv <= 8 rows of B, both contiguous in k; asm/gemv.go documents the
+// contract.
+type gemvFn[T float] func(k int, a *T, b *T, ldb int, c *T, alpha, beta T, nv int)
+
 // tiling is one micro-kernel shape with its two ways of addressing A.
 type tiling[T float] struct {
 	mr, nr int
@@ -35,6 +40,9 @@ type kernelSet[T float] struct {
 	// dot serves A·Bᵀ with both operands read in place; nil when there is
 	// none.
 	dot dotFn[T]
+	// gemv serves the one-row parts of the products dot serves; nil when
+	// there is none.
+	gemv gemvFn[T]
 }
 
 // forceGeneric makes kernels32 and kernels64 return the pure-Go kernels,

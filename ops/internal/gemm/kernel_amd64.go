@@ -79,3 +79,9 @@ func dkern12x4S(k int, a *float64, rsa int, csa int, b *float64, rsb int, c *flo
 // and columns [0, nv) of C are read and written, and only those rows of A
 // and B are read; C is not read when beta is 0. k must be at least 1.
 func sdot3x4(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, mv int, nv int)
+
+// sdot1x8 computes C[0:nv] = alpha·A·Bᵀ + beta·C[0:nv] over k steps for
+// one row of A at a and the rows of B at b[j*ldb:], j < nv <= 8. Only
+// those rows of B are read; C is not read when beta is 0. k must be at
+// least 1.
+func sdot1x8(k int, a *float32, b *float32, ldb int, c *float32, alpha float32, beta float32, nv int)

@@ -7569,3 +7569,137 @@ nextd2:
 done:
 	VZEROUPPER
 	RET
+
+// func sdot1x8(k int, a *float32, b *float32, ldb int, c *float32, alpha float32, beta float32, nv int)
+// Requires: AVX, AVX2, CMOV, FMA3, SSE
+TEXT ·sdot1x8(SB), NOSPLIT, $0-56
+	// Register layout: Y0-Y7 accumulate 8-lane partial sums of C[j];
+	// Y8 holds 8 k steps of A. SI: A; DI, R8-R14: B rows (rows past nv
+	// alias the last real one, so that nothing outside B is read);
+	// BX: byte offset along k; CX: 8-step iterations left.
+	MOVQ    a+8(FP), SI
+	MOVQ    b+16(FP), DI
+	MOVQ    ldb+24(FP), AX
+	SHLQ    $0x02, AX
+	MOVQ    nv+48(FP), DX
+	MOVQ    DI, R8
+	CMPQ    DX, $0x00000001
+	LEAQ    (DI)(AX*1), BX
+	CMOVQGT BX, R8
+	MOVQ    R8, R9
+	CMPQ    DX, $0x00000002
+	LEAQ    (R8)(AX*1), BX
+	CMOVQGT BX, R9
+	MOVQ    R9, R10
+	CMPQ    DX, $0x00000003
+	LEAQ    (R9)(AX*1), BX
+	CMOVQGT BX, R10
+	MOVQ    R10, R11
+	CMPQ    DX, $0x00000004
+	LEAQ    (R10)(AX*1), BX
+	CMOVQGT BX, R11
+	MOVQ    R11, R12
+	CMPQ    DX, $0x00000005
+	LEAQ    (R11)(AX*1), BX
+	CMOVQGT BX, R12
+	MOVQ    R12, R13
+	CMPQ    DX, $0x00000006
+	LEAQ    (R12)(AX*1), BX
+	CMOVQGT BX, R13
+	MOVQ    R13, R14
+	CMPQ    DX, $0x00000007
+	LEAQ    (R13)(AX*1), BX
+	CMOVQGT BX, R14
+	MOVQ    k+0(FP), CX
+	MOVQ    CX, DX
+	SHRQ    $0x03, CX
+	ANDQ    $0x00000007, DX
+	JNZ     g1head
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	VXORPS  Y6, Y6, Y6
+	VXORPS  Y7, Y7, Y7
+	XORQ    BX, BX
+	JMP     g1body
+
+g1head:
+	LEAQ       maskTable<>+64(SB), AX
+	MOVQ       DX, BX
+	SHLQ       $0x02, BX
+	SUBQ       BX, AX
+	VMOVDQU    (AX), Y15
+	VMASKMOVPS (SI), Y15, Y8
+	VMASKMOVPS (DI), Y15, Y0
+	VMULPS     Y0, Y8, Y0
+	VMASKMOVPS (R8), Y15, Y1
+	VMULPS     Y1, Y8, Y1
+	VMASKMOVPS (R9), Y15, Y2
+	VMULPS     Y2, Y8, Y2
+	VMASKMOVPS (R10), Y15, Y3
+	VMULPS     Y3, Y8, Y3
+	VMASKMOVPS (R11), Y15, Y4
+	VMULPS     Y4, Y8, Y4
+	VMASKMOVPS (R12), Y15, Y5
+	VMULPS     Y5, Y8, Y5
+	VMASKMOVPS (R13), Y15, Y6
+	VMULPS     Y6, Y8, Y6
+	VMASKMOVPS (R14), Y15, Y7
+	VMULPS     Y7, Y8, Y7
+
+g1body:
+	TESTQ CX, CX
+	JZ    g1reduce
+
+g1loop:
+	VMOVUPS     (SI)(BX*1), Y8
+	VFMADD231PS (DI)(BX*1), Y8, Y0
+	VFMADD231PS (R8)(BX*1), Y8, Y1
+	VFMADD231PS (R9)(BX*1), Y8, Y2
+	VFMADD231PS (R10)(BX*1), Y8, Y3
+	VFMADD231PS (R11)(BX*1), Y8, Y4
+	VFMADD231PS (R12)(BX*1), Y8, Y5
+	VFMADD231PS (R13)(BX*1), Y8, Y6
+	VFMADD231PS (R14)(BX*1), Y8, Y7
+	ADDQ        $0x00000020, BX
+	DECQ        CX
+	JNZ         g1loop
+
+g1reduce:
+	VHADDPS      Y1, Y0, Y0
+	VHADDPS      Y3, Y2, Y2
+	VHADDPS      Y5, Y4, Y4
+	VHADDPS      Y7, Y6, Y6
+	VHADDPS      Y2, Y0, Y0
+	VHADDPS      Y6, Y4, Y4
+	VPERM2F128   $0x20, Y4, Y0, Y1
+	VPERM2F128   $0x31, Y4, Y0, Y3
+	VADDPS       Y3, Y1, Y1
+	MOVSS        alpha+40(FP), X2
+	VBROADCASTSS X2, Y2
+	VMULPS       Y2, Y1, Y1
+	MOVQ         nv+48(FP), DX
+	LEAQ         maskTable<>+64(SB), AX
+	SHLQ         $0x02, DX
+	SUBQ         DX, AX
+	VMOVDQU      (AX), Y15
+	MOVQ         c+32(FP), DI
+	MOVSS        beta+44(FP), X2
+	VXORPS       X3, X3, X3
+	VUCOMISS     X3, X2
+	JNE          g1beta
+	JPS          g1beta
+	JMP          g1store
+
+g1beta:
+	VBROADCASTSS X2, Y2
+	VMASKMOVPS   (DI), Y15, Y3
+	VFMADD231PS  Y3, Y2, Y1
+
+g1store:
+	VMASKMOVPS Y1, Y15, (DI)
+	VZEROUPPER
+	RET

@@ -13,6 +13,7 @@ func init() {
 		half: tiling[float32]{6, 8, skern6x8P, skern6x8S},
 		tall: tiling[float32]{12, 8, skern12x8P, skern12x8S},
 		dot:  sdot3x4,
+		gemv: sdot1x8,
 	}
 	asm64 = &kernelSet[float64]{
 		main: tiling[float64]{6, 8, dkern6x8P, dkern6x8S},

@@ -46,6 +46,11 @@ const (
 func partCost[T float](pr *problem[T], t *tiles[T], mp, np, kp int) float64 {
 	m, n, k := float64(mp), float64(np), float64(kp)
 	if useDot(pr, t, mp) {
+		if mp == 1 && t.gemv != nil {
+			// runGemv: no padding, and bound by the loads of B, which
+			// cost about as much as the flops the FMAs could do.
+			return 4 * k * float64((np+7)/8*8)
+		}
 		return 2 * k * float64((mp+2)/3*3) * float64((np+3)/4*4)
 	}
 	mr, nr := t.main.mr, t.main.nr

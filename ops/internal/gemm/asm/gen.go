@@ -103,6 +103,7 @@ func main() {
 		}
 	}
 	dotKernel()
+	gemvKernel()
 	Generate()
 }
 
