@@ -105,3 +105,45 @@ func directForward(g *convGeom, y, x, w, b []float32) {
 	putJob(j)
 	directTablePool.Put(tb)
 }
+
+// directDxGeom returns the geometry of the forward convolution that
+// computes g's input gradient, and whether the direct kernel serves it.
+// For stride 1, dx is the "full" convolution of dy with the filters
+// flipped in space and with input and output channels swapped: dy, padded
+// by kh-1-ph rows and kw-1-pw columns, is the input, and its output has
+// exactly dx's h × w positions. Paddings wider than kh-1 would need a
+// negative padding here, so those keep the gemm path.
+func directDxGeom(g *convGeom) (convGeom, bool) {
+	t := convGeom{n: g.n, c: g.out, h: g.oh, w: g.ow, out: g.c, kh: g.kh, kw: g.kw,
+		oh: g.h, ow: g.w, sh: 1, sw: 1, ph: g.kh - 1 - g.ph, pw: g.kw - 1 - g.pw}
+	ok := flatOK(g) && useAVX2 && t.ph >= 0 && t.pw >= 0 &&
+		t.h+2*t.ph >= t.kh && t.w+2*t.pw >= t.kw
+	return t, ok
+}
+
+// directInputGrad computes dx with the direct forward kernel, which reads
+// the padded dy in place: no gemm output to scatter back with one vector
+// add per tap. It reports false, computing nothing, when the direct kernel
+// does not serve g or w holds Inf or NaN: the padding of dy is not part of
+// the gradient's sum, and Inf·0 there would put NaN where the gradient has
+// none.
+func directInputGrad(g *convGeom, dx, w, dy []float32) bool {
+	t, ok := directDxGeom(g)
+	if !ok || nonFinite(w) {
+		return false
+	}
+	k := g.kh * g.kw
+	wt := convScratch[float32](len(w))
+	defer convRelease(wt)
+	// wt[c][o][i][j] = w[o][c][kh-1-i][kw-1-j].
+	for o := 0; o < g.out; o++ {
+		for c := 0; c < g.c; c++ {
+			src, dst := w[(o*g.c+c)*k:][:k], (*wt)[(c*g.out+o)*k:][:k]
+			for r, v := range src {
+				dst[k-1-r] = v
+			}
+		}
+	}
+	directForward(&t, dx, dy, *wt, nil)
+	return true
+}

@@ -205,6 +205,9 @@ func (j *flatDxJob[T]) run(lo, hi int) {
 
 // flatInputGrad computes dx = col2im(wᵀ·dy) one sample at a time.
 func flatInputGrad[T float](g *convGeom, dx, w, dy []T) {
+	if _, f32 := any(dx).([]float32); f32 && directInputGrad(g, any(dx).([]float32), any(w).([]float32), any(dy).([]float32)) {
+		return
+	}
 	j := getJob[flatDxJob[T]]()
 	*j = flatDxJob[T]{f: newFlatGeom(g), dx: dx, w: w, d: dy, wBad: nonFinite(w)}
 	parallelRun(g.n, 1, j)
