@@ -1,28 +1,15 @@
 package knn
 
 import (
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/featlearn/featlearn/datasets"
-)
-
-var (
-	mnistOnce sync.Once
-	mnist     *datasets.MNIST
-	mnistErr  error
+	"github.com/featlearn/featlearn/datasets/mnisttest"
 )
 
 // loadMNIST loads the real MNIST once per test binary.
-func loadMNIST(tb testing.TB) *datasets.MNIST {
-	tb.Helper()
-	mnistOnce.Do(func() { mnist, mnistErr = datasets.LoadMNIST("") })
-	if mnistErr != nil {
-		tb.Fatalf("loading MNIST: %v", mnistErr)
-	}
-	return mnist
-}
+func loadMNIST(tb testing.TB) *datasets.MNIST { return mnisttest.MNIST(tb) }
 
 // TestMNISTSubset is the quick version of the full run: k chosen by
 // 5-fold cross-validation on 2,000 training images, tested on the first

@@ -1,27 +1,14 @@
 package linear
 
 import (
-	"sync"
 	"testing"
 
 	"github.com/featlearn/featlearn/datasets"
-)
-
-var (
-	mnistOnce sync.Once
-	mnist     *datasets.MNIST
-	mnistErr  error
+	"github.com/featlearn/featlearn/datasets/mnisttest"
 )
 
 // loadMNIST loads the real MNIST once per test binary.
-func loadMNIST(tb testing.TB) *datasets.MNIST {
-	tb.Helper()
-	mnistOnce.Do(func() { mnist, mnistErr = datasets.LoadMNIST("") })
-	if mnistErr != nil {
-		tb.Fatalf("loading MNIST: %v", mnistErr)
-	}
-	return mnist
-}
+func loadMNIST(tb testing.TB) *datasets.MNIST { return mnisttest.MNIST(tb) }
 
 func TestBadInput(t *testing.T) {
 	m := loadMNIST(t)

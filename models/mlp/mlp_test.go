@@ -3,29 +3,16 @@ package mlp_test
 import (
 	"os"
 	"reflect"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/featlearn/featlearn/datasets"
+	"github.com/featlearn/featlearn/datasets/mnisttest"
 	"github.com/featlearn/featlearn/models/mlp"
 	"github.com/featlearn/featlearn/models/mnisttrain"
 )
 
-var (
-	mnistOnce sync.Once
-	mnist     *datasets.MNIST
-	mnistErr  error
-)
-
-func realMNIST(t *testing.T) *datasets.MNIST {
-	t.Helper()
-	mnistOnce.Do(func() { mnist, mnistErr = datasets.LoadMNIST("") })
-	if mnistErr != nil {
-		t.Fatal(mnistErr)
-	}
-	return mnist
-}
+func realMNIST(t *testing.T) *datasets.MNIST { return mnisttest.MNIST(t) }
 
 // data returns the first nTrain training and nVal validation images, or
 // all of them for nTrain 0.

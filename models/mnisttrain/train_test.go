@@ -7,32 +7,19 @@ import (
 	"reflect"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/pkg/errors"
 
 	"github.com/featlearn/featlearn/datasets"
+	"github.com/featlearn/featlearn/datasets/mnisttest"
 	"github.com/featlearn/featlearn/graph"
 	"github.com/featlearn/featlearn/models/mlp"
 	"github.com/featlearn/featlearn/models/mnisttrain"
 )
 
-var (
-	mnistOnce sync.Once
-	mnist     *datasets.MNIST
-	mnistErr  error
-)
-
 // realMNIST loads the real MNIST once for all tests.
-func realMNIST(t testing.TB) *datasets.MNIST {
-	t.Helper()
-	mnistOnce.Do(func() { mnist, mnistErr = datasets.LoadMNIST("") })
-	if mnistErr != nil {
-		t.Fatal(mnistErr)
-	}
-	return mnist
-}
+func realMNIST(t testing.TB) *datasets.MNIST { return mnisttest.MNIST(t) }
 
 // subset returns the first nTrain training images and nVal validation
 // images.

@@ -1,29 +1,16 @@
 package templates
 
 import (
-	"sync"
 	"testing"
 
 	"github.com/featlearn/featlearn/datasets"
+	"github.com/featlearn/featlearn/datasets/mnisttest"
 	"github.com/featlearn/featlearn/graph"
 	"github.com/featlearn/featlearn/models/mnistdata"
 )
 
-var (
-	mnistOnce sync.Once
-	mnist     *datasets.MNIST
-	mnistErr  error
-)
-
 // loadMNIST loads the real MNIST once per test binary.
-func loadMNIST(tb testing.TB) *datasets.MNIST {
-	tb.Helper()
-	mnistOnce.Do(func() { mnist, mnistErr = datasets.LoadMNIST("") })
-	if mnistErr != nil {
-		tb.Fatalf("loading MNIST: %v", mnistErr)
-	}
-	return mnist
-}
+func loadMNIST(tb testing.TB) *datasets.MNIST { return mnisttest.MNIST(tb) }
 
 // TestGraphUpdateIsTheRule shows real binarised MNIST images one at a time
 // to the graph (perceptron loss, G.Grad, TapeMachine, SGD at rate 1) and to
