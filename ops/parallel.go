@@ -4,7 +4,15 @@ import (
 	"reflect"
 	"runtime"
 	"sync"
+	"sync/atomic"
+	"time"
 )
+
+// spinFor is how long a worker, and a caller waiting for its workers, keep
+// polling before they park. Waking a parked thread costs 15 µs at the median
+// on this kind of machine (93 µs at the 90th percentile), longer than many
+// LeNet kernels take, so a short spin keeps the second core in the step.
+const spinFor = 50 * time.Microsecond
 
 // task is a kernel's parallel loop body: run handles items [lo, hi).
 //
@@ -49,10 +57,11 @@ func parallelRun(n, minChunk int, t task) {
 	b := batchPool.Get().(*batch)
 	for lo := chunk; lo < n; lo += chunk {
 		b.wg.Add(1)
-		workerSet.chunks <- chunkJob{t: t, lo: lo, hi: min(lo+chunk, n), wg: &b.wg}
+		b.pending.Add(1)
+		workerSet.chunks <- chunkJob{t: t, lo: lo, hi: min(lo+chunk, n), b: b}
 	}
 	t.run(0, min(chunk, n))
-	b.wg.Wait()
+	b.wait()
 	batchPool.Put(b)
 }
 
@@ -61,13 +70,27 @@ func parallelRun(n, minChunk int, t task) {
 type chunkJob struct {
 	t      task
 	lo, hi int
-	wg     *sync.WaitGroup
+	b      *batch
 }
 
-// batch holds the WaitGroup of one parallelFor call. It is pooled rather
-// than declared on the caller's stack because the workers keep a pointer
-// to it, which would make a stack variable escape on every call.
-type batch struct{ wg sync.WaitGroup }
+// batch tracks the chunks of one parallelRun call that are still running.
+// It is pooled rather than declared on the caller's stack because the
+// workers keep a pointer to it, which would make a stack variable escape on
+// every call.
+type batch struct {
+	wg      sync.WaitGroup
+	pending atomic.Int32
+}
+
+// wait returns when every chunk is done, polling for up to spinFor before
+// it parks on the WaitGroup.
+func (b *batch) wait() {
+	deadline := time.Now().Add(spinFor)
+	for b.pending.Load() > 0 && time.Now().Before(deadline) {
+		runtime.Gosched()
+	}
+	b.wg.Wait()
+}
 
 var batchPool = sync.Pool{New: func() any { return new(batch) }}
 
@@ -95,10 +118,30 @@ func (p *workerPool) start(n int) {
 }
 
 func worker(chunks <-chan chunkJob) {
-	for c := range chunks {
+	for {
+		c, ok := nextChunk(chunks)
+		if !ok {
+			return
+		}
 		c.t.run(c.lo, c.hi)
-		c.wg.Done()
+		c.b.pending.Add(-1)
+		c.b.wg.Done()
 	}
+}
+
+// nextChunk polls for a chunk for up to spinFor, then parks until one comes.
+func nextChunk(chunks <-chan chunkJob) (chunkJob, bool) {
+	deadline := time.Now().Add(spinFor)
+	for time.Now().Before(deadline) {
+		select {
+		case c, ok := <-chunks:
+			return c, ok
+		default:
+			runtime.Gosched()
+		}
+	}
+	c, ok := <-chunks
+	return c, ok
 }
 
 // jobPools maps a job type to the sync.Pool of its values. Go has no
