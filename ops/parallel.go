@@ -4,15 +4,7 @@ import (
 	"reflect"
 	"runtime"
 	"sync"
-	"sync/atomic"
-	"time"
 )
-
-// spinFor is how long a worker, and a caller waiting for its workers, keep
-// polling before they park. Waking a parked thread costs 15 µs at the median
-// on this kind of machine (93 µs at the 90th percentile), longer than many
-// LeNet kernels take, so a short spin keeps the second core in the step.
-const spinFor = 50 * time.Microsecond
 
 // task is a kernel's parallel loop body: run handles items [lo, hi).
 //
@@ -57,11 +49,10 @@ func parallelRun(n, minChunk int, t task) {
 	b := batchPool.Get().(*batch)
 	for lo := chunk; lo < n; lo += chunk {
 		b.wg.Add(1)
-		b.pending.Add(1)
-		workerSet.chunks <- chunkJob{t: t, lo: lo, hi: min(lo+chunk, n), b: b}
+		workerSet.chunks <- chunkJob{t: t, lo: lo, hi: min(lo+chunk, n), wg: &b.wg}
 	}
 	t.run(0, min(chunk, n))
-	b.wait()
+	b.wg.Wait()
 	batchPool.Put(b)
 }
 
@@ -70,27 +61,13 @@ func parallelRun(n, minChunk int, t task) {
 type chunkJob struct {
 	t      task
 	lo, hi int
-	b      *batch
+	wg     *sync.WaitGroup
 }
 
-// batch tracks the chunks of one parallelRun call that are still running.
-// It is pooled rather than declared on the caller's stack because the
-// workers keep a pointer to it, which would make a stack variable escape on
-// every call.
-type batch struct {
-	wg      sync.WaitGroup
-	pending atomic.Int32
-}
-
-// wait returns when every chunk is done, polling for up to spinFor before
-// it parks on the WaitGroup.
-func (b *batch) wait() {
-	deadline := time.Now().Add(spinFor)
-	for b.pending.Load() > 0 && time.Now().Before(deadline) {
-		runtime.Gosched()
-	}
-	b.wg.Wait()
-}
+// batch holds the WaitGroup of one parallelFor call. It is pooled rather
+// than declared on the caller's stack because the workers keep a pointer
+// to it, which would make a stack variable escape on every call.
+type batch struct{ wg sync.WaitGroup }
 
 var batchPool = sync.Pool{New: func() any { return new(batch) }}
 
@@ -118,30 +95,10 @@ func (p *workerPool) start(n int) {
 }
 
 func worker(chunks <-chan chunkJob) {
-	for {
-		c, ok := nextChunk(chunks)
-		if !ok {
-			return
-		}
+	for c := range chunks {
 		c.t.run(c.lo, c.hi)
-		c.b.pending.Add(-1)
-		c.b.wg.Done()
+		c.wg.Done()
 	}
-}
-
-// nextChunk polls for a chunk for up to spinFor, then parks until one comes.
-func nextChunk(chunks <-chan chunkJob) (chunkJob, bool) {
-	deadline := time.Now().Add(spinFor)
-	for time.Now().Before(deadline) {
-		select {
-		case c, ok := <-chunks:
-			return c, ok
-		default:
-			runtime.Gosched()
-		}
-	}
-	c, ok := <-chunks
-	return c, ok
 }
 
 // jobPools maps a job type to the sync.Pool of its values. Go has no
