@@ -1,8 +1,10 @@
 package viz
 
 import (
+	"fmt"
 	"image"
 	"image/png"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -65,4 +67,25 @@ func syncDir(dir string) {
 	}
 	_ = d.Sync()
 	_ = d.Close()
+}
+
+// Figure is a named picture; Name is its file name.
+type Figure struct {
+	Name  string
+	Image image.Image
+}
+
+// WriteFigures writes every figure as a PNG file in dir and names each file
+// it wrote on progress (which may be nil).
+func WriteFigures(dir string, figs []Figure, progress io.Writer) error {
+	for _, f := range figs {
+		path := filepath.Join(dir, f.Name)
+		if err := WritePNG(path, f.Image); err != nil {
+			return err
+		}
+		if progress != nil {
+			fmt.Fprintln(progress, "wrote", path)
+		}
+	}
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -73,5 +74,26 @@ func TestWritePNGErrors(t *testing.T) {
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 2 {
 		t.Errorf("directory holds %d entries, want file and taken.png only", len(entries))
+	}
+}
+
+func TestWriteFiguresWritesEachAndSaysSo(t *testing.T) {
+	dir := t.TempDir()
+	img := image.NewGray(image.Rect(0, 0, 3, 2))
+	var log strings.Builder
+	err := WriteFigures(filepath.Join(dir, "sub"), []Figure{{Name: "a.png", Image: img}, {Name: "b.png", Image: img}}, &log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"a.png", "b.png"} {
+		if _, err := os.Stat(filepath.Join(dir, "sub", name)); err != nil {
+			t.Errorf("%s not written: %v", name, err)
+		}
+		if !strings.Contains(log.String(), name) {
+			t.Errorf("progress %q does not name %s", log.String(), name)
+		}
+	}
+	if err := WriteFigures(dir, []Figure{{Name: "c.png"}}, nil); err == nil {
+		t.Error("a figure without an image was written")
 	}
 }

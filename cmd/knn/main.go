@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -72,14 +71,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	for _, f := range figs {
-		path := filepath.Join(*out, f.Name)
-		if err := viz.WritePNG(path, f.Image); err != nil {
-			return err
-		}
-		fmt.Fprintln(stderr, "wrote", path)
-	}
-	return nil
+	return viz.WriteFigures(*out, figs, stderr)
 }
 
 // parseInts reads a comma-separated list of positive integers.

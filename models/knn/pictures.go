@@ -115,23 +115,17 @@ func floats(v []int) []float64 {
 	return out
 }
 
-// Figure is a named picture, Name being its file name.
-type Figure struct {
-	Name  string
-	Image image.Image
-}
-
 // Figures draws the pictures of the k-NN page from a Run on train and
 // test: the decision regions on two moons, the cross-validation curve, the
 // training, validation and test error against k, and the test confusion
 // matrix. seed fixes the moons and the curves' samples.
-func Figures(train, test *datasets.Set, r *Result, seed uint64, progress io.Writer) ([]Figure, error) {
-	var figs []Figure
+func Figures(train, test *datasets.Set, r *Result, seed uint64, progress io.Writer) ([]viz.Figure, error) {
+	var figs []viz.Figure
 	add := func(name string, img image.Image, err error) error {
 		if err != nil {
 			return errors.Wrap(err, name)
 		}
-		figs = append(figs, Figure{name, img})
+		figs = append(figs, viz.Figure{Name: name, Image: img})
 		return nil
 	}
 	moons, err := datasets.Moons(100, 0.25, seed)

@@ -113,23 +113,17 @@ func DecayPicture(r *DecayCV) (image.Image, error) {
 		viz.Series{Name: "cross-validation error", X: x, Y: r.Mean})
 }
 
-// Figure is a named picture, Name being its file name.
-type Figure struct {
-	Name  string
-	Image image.Image
-}
-
 // Figures draws the pictures of the linear-classifier page: the ten
 // weight maps of r as Hinton diagrams and as heat maps, the discriminant
 // of bin, the over-fitting curves and the weight-decay cross-validation
 // curve (those two train their own small classifiers, seeded by seed).
-func Figures(train, test *datasets.Set, r *Result, bin *BinaryResult, seed uint64, progress io.Writer) ([]Figure, error) {
-	var figs []Figure
+func Figures(train, test *datasets.Set, r *Result, bin *BinaryResult, seed uint64, progress io.Writer) ([]viz.Figure, error) {
+	var figs []viz.Figure
 	add := func(name string, img image.Image, err error) error {
 		if err != nil {
 			return errors.Wrap(err, name)
 		}
-		figs = append(figs, Figure{name, img})
+		figs = append(figs, viz.Figure{Name: name, Image: img})
 		return nil
 	}
 	for _, h := range []struct {

@@ -81,18 +81,12 @@ func binarised(pixels []uint8, threshold uint8) []float64 {
 	return out
 }
 
-// Figure is a named picture, Name being its file name.
-type Figure struct {
-	Name  string
-	Image image.Image
-}
-
 // Figures draws the pictures of the template page: the network learning
 // over its first training images and its final templates, each as Hinton
 // diagrams and as heat maps. train and threshold must be those r was
 // trained with.
-func (r *Result) Figures(train *datasets.Set, threshold uint8) ([]Figure, error) {
-	var figs []Figure
+func (r *Result) Figures(train *datasets.Set, threshold uint8) ([]viz.Figure, error) {
+	var figs []viz.Figure
 	for _, f := range []struct {
 		name   string
 		hinton bool
@@ -111,7 +105,7 @@ func (r *Result) Figures(train *datasets.Set, threshold uint8) ([]Figure, error)
 		if err != nil {
 			return nil, errors.Wrap(err, f.name)
 		}
-		figs = append(figs, Figure{f.name, img})
+		figs = append(figs, viz.Figure{Name: f.name, Image: img})
 	}
 	return figs, nil
 }
