@@ -8,24 +8,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/featlearn/featlearn/datasets"
 	"github.com/featlearn/featlearn/datasets/mnisttest"
 	"github.com/featlearn/featlearn/models/lenet"
 	"github.com/featlearn/featlearn/models/mnisttrain"
 )
 
-func realMNIST(t *testing.T) *datasets.MNIST { return mnisttest.MNIST(t) }
-
-// data returns the first nTrain training and nVal validation images.
+// data returns the first nTrain training and nVal validation images of
+// MNIST's usual split (0: all of them).
 func data(t *testing.T, nTrain, nVal int) mnisttrain.Data {
 	t.Helper()
-	d, err := mnisttrain.Split(realMNIST(t))
+	d, err := mnisttrain.SplitFirst(mnisttest.MNIST(t), nTrain, nVal)
 	if err != nil {
 		t.Fatal(err)
-	}
-	if nTrain > 0 {
-		d.Train, _ = d.Train.Slice(0, nTrain)
-		d.Val, _ = d.Val.Slice(0, nVal)
 	}
 	return d
 }
@@ -146,7 +140,7 @@ func TestDefaultRecipeAccuracy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev, err := mnisttrain.Evaluate(res.Model, realMNIST(t).Test)
+	ev, err := mnisttrain.Evaluate(res.Model, mnisttest.MNIST(t).Test)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -48,6 +48,26 @@ func Split(m *datasets.MNIST) (Data, error) {
 	return Data{Train: train, Val: val}, err
 }
 
+// SplitFirst is Split cut to its first nTrain training and nVal validation
+// images (0 keeps a whole set), for quick runs and tests.
+func SplitFirst(m *datasets.MNIST, nTrain, nVal int) (Data, error) {
+	d, err := Split(m)
+	if err != nil {
+		return Data{}, err
+	}
+	if nTrain > 0 {
+		if d.Train, err = d.Train.Slice(0, nTrain); err != nil {
+			return Data{}, err
+		}
+	}
+	if nVal > 0 {
+		if d.Val, err = d.Val.Slice(0, nVal); err != nil {
+			return Data{}, err
+		}
+	}
+	return d, nil
+}
+
 // ErrStop, returned by Hooks.OnStep, stops training cleanly: Train saves a
 // checkpoint of the exact position (when Config.Out is set) and returns
 // without error, with Result.Interrupted set.
