@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -220,5 +221,40 @@ func assertClose(t *testing.T, what string, got, want []float64, wantShape, gotS
 	}
 	if bad > 0 {
 		t.Fatalf("%s: %d of %d values differ", what, bad, len(got))
+	}
+}
+
+// times3 is f's scalar output times 3, so a gradient check also covers an
+// upstream gradient other than 1.
+func times3(f builder) builder {
+	return func(xs ...*G.Node) (*G.Node, error) {
+		l, err := f(xs...)
+		if err != nil {
+			return nil, err
+		}
+		return G.Mul(l, G.NewConstant(3.0))
+	}
+}
+
+// checkBadLabels runs f on x (2 rows of 3 classes) with a second label that
+// is not a class index, and wants an error naming it from the forward run
+// and from grad, the op's gradient op.
+func checkBadLabels(t *testing.T, f builder, grad G.Op, x *tensor.Dense) {
+	t.Helper()
+	for _, bad := range []float64{1.5, 3.5, -1, 3, math.NaN(), math.Inf(1)} {
+		labels := t64([]float64{0, bad}, 2)
+		p, err := compile(t, f, tensor.Float32, x, labels)
+		if err != nil {
+			t.Fatal(err)
+		}
+		vm := G.NewTapeMachine(p.g)
+		err = vm.RunAll()
+		vm.Close()
+		if want := "label " + fmt.Sprint(bad) + " of row 1"; err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("label %v: error %v, want one naming %q", bad, err, want)
+		}
+		if _, err := grad.Do(x, labels, G.NewF64(1)); err == nil {
+			t.Errorf("label %v: gradient op gave no error", bad)
+		}
 	}
 }

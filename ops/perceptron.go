@@ -2,7 +2,6 @@ package ops
 
 import (
 	"hash"
-	"math"
 
 	"github.com/chewxy/hm"
 	"github.com/pkg/errors"
@@ -59,24 +58,7 @@ func perceptronOperands(name string, inputs []G.Value, want int) (s, y *tensor.D
 	if c, err = checkPerceptron(s.Shape(), y.Shape()); err != nil {
 		return nil, nil, 0, err
 	}
-	if s.Dtype() == tensor.Float32 {
-		err = badClass(data[float32](y), c)
-	} else {
-		err = badClass(data[float64](y), c)
-	}
-	return s, y, c, err
-}
-
-// badClass returns an error naming the first label that is not an integer
-// class index in [0, c).
-func badClass[T float](labels []T, c int) error {
-	for i, l := range labels {
-		v := float64(l)
-		if !(v >= 0 && v < float64(c)) || v != math.Trunc(v) {
-			return errors.Errorf("perceptron loss: label %v of row %d is not a class index in [0, %d)", v, i, c)
-		}
-	}
-	return nil
+	return s, y, c, errors.Wrap(checkLabels(y, c), "perceptron loss")
 }
 
 // perceptronOp is PerceptronLoss.

@@ -1,10 +1,8 @@
 package ops
 
 import (
-	"fmt"
 	"math"
 	"sort"
-	"strings"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -75,34 +73,11 @@ func TestPerceptronLossGrad(t *testing.T) {
 		checkGradWRT(t, perceptron, []int{0}, c.s, t64(c.y, len(c.y)))
 	}
 	// A scalar upstream gradient that is not 1 scales the result.
-	scaled := func(xs ...*G.Node) (*G.Node, error) {
-		l, err := perceptron(xs...)
-		if err != nil {
-			return nil, err
-		}
-		return G.Mul(l, G.NewConstant(3.0))
-	}
-	checkGradWRT(t, scaled, []int{0}, randT(5, 3, 4), t64([]float64{3, 0, 2}, 3))
+	checkGradWRT(t, times3(perceptron), []int{0}, randT(5, 3, 4), t64([]float64{3, 0, 2}, 3))
 }
 
 func TestPerceptronLossBadLabels(t *testing.T) {
-	s := randT(1, 2, 3)
-	for _, bad := range []float64{1.5, 3.5, -1, 3, math.NaN(), math.Inf(1)} {
-		labels := t64([]float64{0, bad}, 2)
-		p, err := compile(t, perceptron, tensor.Float32, s, labels)
-		if err != nil {
-			t.Fatal(err)
-		}
-		vm := G.NewTapeMachine(p.g)
-		err = vm.RunAll()
-		vm.Close()
-		if want := "label " + fmt.Sprint(bad) + " of row 1"; err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("label %v: error %v, want one naming %q", bad, err, want)
-		}
-		if _, err := (perceptronGradOp{}).Do(s, labels, G.NewF64(1)); err == nil {
-			t.Errorf("label %v: gradient op gave no error", bad)
-		}
-	}
+	checkBadLabels(t, perceptron, perceptronGradOp{}, randT(1, 2, 3))
 }
 
 func TestPerceptronLossShapeErrors(t *testing.T) {

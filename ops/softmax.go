@@ -343,13 +343,13 @@ func (op xentOp) operands(inputs []G.Value, want int) (x, t *tensor.Dense, c int
 		return nil, nil, 0, err
 	}
 	if op.labelDims == 1 {
-		err = checkLabels(t, c)
+		err = errors.Wrap(checkLabels(t, c), "softmax cross-entropy")
 	}
 	return x, t, c, err
 }
 
 // checkLabels returns an error naming the first label that is not an
-// integer class index in [0, c).
+// integer class index in [0, c). Every op taking class indices uses it.
 func checkLabels(t *tensor.Dense, c int) error {
 	if t.Dtype() == tensor.Float32 {
 		return badLabel(data[float32](t), c)
@@ -361,7 +361,7 @@ func badLabel[T float](labels []T, c int) error {
 	for i, l := range labels {
 		v := float64(l)
 		if !(v >= 0 && v < float64(c)) || v != math.Trunc(v) {
-			return errors.Errorf("softmax cross-entropy: label %v of row %d is not a class index in [0, %d)", v, i, c)
+			return errors.Errorf("label %v of row %d is not a class index in [0, %d)", v, i, c)
 		}
 	}
 	return nil
