@@ -74,7 +74,7 @@ func Evaluate(model *Model, loss Loss, data Dataset, batch int) (Metrics, error)
 			return Metrics{}, errors.Wrap(err, "evaluate")
 		}
 		outs = appendFloats(outs[:0], p.out)
-		lossSum += appendFloats(nil, p.loss)[0] * float64(k)
+		lossSum += first(p.loss) * float64(k)
 		right += loss.Correct(outs, y, k)
 	}
 	return Metrics{Loss: lossSum / float64(n), Accuracy: float64(right) / float64(n), N: n}, nil

@@ -226,6 +226,15 @@ func setFloats(dst *tensor.Dense, src []float32) {
 	}
 }
 
+// first returns the first value of a float32 or float64 tensor, such as a
+// captured loss, without the slice appendFloats would allocate.
+func first(t *tensor.Dense) float64 {
+	if t.Dtype() == tensor.Float64 {
+		return t.Float64s()[0]
+	}
+	return float64(t.Float32s()[0])
+}
+
 // appendFloats appends the values of a float32 or float64 tensor as float64.
 func appendFloats(dst []float64, src *tensor.Dense) []float64 {
 	if src.Dtype() == tensor.Float64 {

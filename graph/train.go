@@ -119,7 +119,7 @@ func (t *Trainer) TrainBatch(x, y []float32, n int) (BatchResult, error) {
 	if err := p.run(); err != nil {
 		return BatchResult{}, errors.Wrapf(err, "step %d", t.steps+1)
 	}
-	res := BatchResult{Loss: appendFloats(nil, p.loss)[0], N: n}
+	res := BatchResult{Loss: first(p.loss), N: n}
 	if math.IsNaN(res.Loss) || math.IsInf(res.Loss, 0) {
 		return res, errors.Errorf("step %d: loss is %v; weights left as they were", t.steps+1, res.Loss)
 	}
