@@ -12,8 +12,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
-	"strings"
 
 	"github.com/pkg/errors"
 
@@ -211,14 +209,4 @@ func (a *App) load(path string) (*loaded, error) {
 		return nil, err
 	}
 	return &loaded{Model: m, Meta: meta, Path: path}, nil
-}
-
-// joinSorted lists a set's keys in order.
-func joinSorted(set map[string]bool) string {
-	var keys []string
-	for k := range set {
-		keys = append(keys, "-"+k)
-	}
-	sort.Strings(keys)
-	return strings.Join(keys, ", ")
 }
