@@ -107,6 +107,7 @@ type Program struct {
 	roots    G.Nodes       // the capture nodes: all the machine has to compute
 	computed G.Nodes       // the nodes the machine computes
 	vm       G.VM
+	tape     *tapeRunner // runs vm in place; nil: fall back to RunAll
 }
 
 // newProgram builds the forward graph of m for a batch size.
@@ -151,6 +152,7 @@ func (p *Program) compile() {
 	sub := p.Graph.ExactSubgraphRoots(p.roots...)
 	p.computed = sub.AllNodes()
 	p.vm = G.NewTapeMachine(sub)
+	p.tape, _ = newTapeRunner(p.vm) // nil: run falls back to RunAll
 }
 
 // program returns the cached forward program for a batch size.
@@ -171,6 +173,9 @@ func (m *Model) program(batch int) (*Program, error) {
 func (p *Program) run() (err error) {
 	defer recoverTo(&err)
 	defer p.vm.Reset()
+	if p.tape != nil {
+		return p.tape.runAll()
+	}
 	return p.vm.RunAll()
 }
 
