@@ -2,8 +2,9 @@ package ops
 
 import (
 	"reflect"
-	"runtime"
 	"sync"
+
+	"github.com/featlearn/featlearn/ops/internal/workers"
 )
 
 // task is a kernel's parallel loop body: run handles items [lo, hi).
@@ -26,80 +27,41 @@ type funcTask func(lo, hi int)
 func (f funcTask) run(lo, hi int) { f(lo, hi) }
 
 // parallelRun splits [0, n) into contiguous chunks of at least minChunk
-// items, one per core, and runs t on them: chunk 0 on the calling goroutine,
-// the others on persistent workers. Small n runs inline so tiny ops pay no
+// items, one per core, and runs t on them on the shared worker pool (the
+// caller takes part). Small n runs inline so tiny ops pay no
 // synchronisation. Each item lands in exactly one chunk, so kernels whose
 // items write disjoint outputs give the same bits on any number of cores.
 func parallelRun(n, minChunk int, t task) {
-	workers := runtime.GOMAXPROCS(0)
+	parts := workers.Threads()
 	if minChunk < 1 {
 		minChunk = 1
 	}
-	if most := n / minChunk; most < workers {
-		workers = most
+	if most := n / minChunk; most < parts {
+		parts = most
 	}
-	if workers <= 1 {
+	if parts <= 1 {
 		if n > 0 {
 			t.run(0, n)
 		}
 		return
 	}
-	chunk := (n + workers - 1) / workers
-	workerSet.start(workers - 1)
-	b := batchPool.Get().(*batch)
-	for lo := chunk; lo < n; lo += chunk {
-		b.wg.Add(1)
-		workerSet.chunks <- chunkJob{t: t, lo: lo, hi: min(lo+chunk, n), wg: &b.wg}
-	}
-	t.run(0, min(chunk, n))
-	b.wg.Wait()
-	batchPool.Put(b)
+	c := chunkPool.Get().(*chunks)
+	c.t, c.n, c.size = t, n, (n+parts-1)/parts
+	workers.Run((n+c.size-1)/c.size, c)
+	c.t = nil
+	chunkPool.Put(c)
 }
 
-// chunkJob is one chunk of a parallelFor call, sent to a worker by value so
-// that sending allocates nothing.
-type chunkJob struct {
-	t      task
-	lo, hi int
-	wg     *sync.WaitGroup
+// chunks is one parallelRun call as a workers.Job. It is pooled because a
+// job handed to other goroutines escapes to the heap.
+type chunks struct {
+	t       task
+	n, size int
 }
 
-// batch holds the WaitGroup of one parallelFor call. It is pooled rather
-// than declared on the caller's stack because the workers keep a pointer
-// to it, which would make a stack variable escape on every call.
-type batch struct{ wg sync.WaitGroup }
+func (c *chunks) Part(i, _ int) { c.t.run(i*c.size, min((i+1)*c.size, c.n)) }
 
-var batchPool = sync.Pool{New: func() any { return new(batch) }}
-
-// workerSet is the set of persistent workers. They live as long as the program,
-// because starting goroutines per call allocates and costs microseconds
-// that the small LeNet kernels cannot hide.
-var workerSet workerPool
-
-type workerPool struct {
-	sync.Mutex
-	n      int
-	chunks chan chunkJob
-}
-
-// start makes sure that at least n workers exist.
-func (p *workerPool) start(n int) {
-	p.Lock()
-	if p.chunks == nil {
-		p.chunks = make(chan chunkJob, 64)
-	}
-	for ; p.n < n; p.n++ {
-		go worker(p.chunks)
-	}
-	p.Unlock()
-}
-
-func worker(chunks <-chan chunkJob) {
-	for c := range chunks {
-		c.t.run(c.lo, c.hi)
-		c.wg.Done()
-	}
-}
+var chunkPool = sync.Pool{New: func() any { return new(chunks) }}
 
 // jobPools maps a job type to the sync.Pool of its values. Go has no
 // generic package variables, so getJob finds the pool of its type here.

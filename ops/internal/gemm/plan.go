@@ -1,10 +1,10 @@
 package gemm
 
 import (
-	"runtime"
 	"sync"
-	"sync/atomic"
 	"unsafe"
+
+	"github.com/featlearn/featlearn/ops/internal/workers"
 )
 
 // The cost model that chooses how to split a problem across cores counts
@@ -123,7 +123,7 @@ func plan[T float](pr *problem[T], t *tiles[T], threads int) (split, parts int) 
 // run computes a validated problem.
 func run[T float](ks *kernelSet[T], pr *problem[T]) {
 	t := prepare(ks, pr)
-	split, parts := plan(pr, &t, runtime.GOMAXPROCS(0))
+	split, parts := plan(pr, &t, workers.Threads())
 	runSplit(pr, t, split, parts)
 }
 
@@ -186,21 +186,7 @@ func runSplit[T float](pr *problem[T], t tiles[T], split, parts int) {
 		j.parts = append(j.parts, pt)
 	}
 
-	// Parts are claimed, not assigned: the caller goes on to the next
-	// unclaimed part instead of waiting for a worker that the OS has not
-	// scheduled yet (the cores may be busy with other processes). It then
-	// waits only for parts already under way.
-	j.next.Store(0)
-	j.refs.Store(int32(parts))
-	j.wg.Add(parts)
-	startWorkers(parts - 1)
-	for i := 1; i < parts; i++ {
-		tasks <- task{j}
-	}
-	ws := getWorkspaces()
-	j.work(ws)
-	putWorkspaces(ws)
-	j.wg.Wait()
+	workers.Run(parts, j)
 
 	if split == splitK {
 		for i := 0; i < pr.m; i++ {
@@ -213,78 +199,28 @@ func runSplit[T float](pr *problem[T], t tiles[T], split, parts int) {
 			}
 		}
 	}
-	j.release()
+	// Run returned, so every part has finished and no worker will touch
+	// the job again: drop the references to the caller's matrices and
+	// pool it.
+	j.pr = problem[T]{}
+	clear(j.parts)
+	jobs.put(j)
 }
 
-// job is a split problem shared by the threads working on it.
+// job is a split problem shared by the threads working on it, as a
+// workers.Job.
 type job[T float] struct {
 	pr      problem[T]
 	t       tiles[T]
 	parts   []part[T]
-	partial []T          // K split: the private products of parts 1 and up
-	next    atomic.Int32 // the next part to claim
-	refs    atomic.Int32 // the caller and the workers yet to let go
-	wg      sync.WaitGroup
+	partial []T // K split: the private products of parts 1 and up
 }
 
-// work computes parts until none is left to claim.
-func (j *job[T]) work(ws *workspaces) {
-	for {
-		i := int(j.next.Add(1)) - 1
-		if i >= len(j.parts) {
-			return
-		}
-		runPart(wsOf[T](ws), &j.pr, &j.t, &j.parts[i])
-		j.wg.Done()
-	}
-}
-
-// runTask is a worker's share of the job: whatever parts are left.
-func (j *job[T]) runTask(ws *workspaces) {
-	j.work(ws)
-	j.release()
-}
-
-// release drops one reference; the last one pools the job. A worker may
-// reach a job long after the caller returned, so the job cannot be reused
-// before then.
-func (j *job[T]) release() {
-	if j.refs.Add(-1) != 0 {
-		return
-	}
-	// Drop the references to the caller's matrices before pooling.
-	j.pr = problem[T]{}
-	clear(j.parts)
-	jobsOf[T]().put(j)
-}
-
-// task hands a job to a worker.
-type task struct {
-	j interface{ runTask(ws *workspaces) }
-}
-
-// tasks feeds the persistent workers. Workers live as long as the program:
-// starting goroutines per call would allocate and lose the warm pack
-// buffers.
-var tasks = make(chan task, 256)
-
-var workers struct {
-	sync.Mutex
-	n int
-}
-
-// startWorkers makes sure that at least n workers exist.
-func startWorkers(n int) {
-	workers.Lock()
-	for ; workers.n < n; workers.n++ {
-		go func() {
-			var ws workspaces
-			for t := range tasks {
-				t.j.runTask(&ws)
-			}
-		}()
-	}
-	workers.Unlock()
+// Part computes part i with pack buffers of its own.
+func (j *job[T]) Part(i, _ int) {
+	ws := getWorkspaces()
+	runPart(wsOf[T](ws), &j.pr, &j.t, &j.parts[i])
+	putWorkspaces(ws)
 }
 
 // workspace holds one thread's pack buffers.
@@ -330,13 +266,14 @@ func (f *freeList[E]) put(e *E) {
 }
 
 var (
-	callerWS freeList[workspaces]
+	// threadWS holds the pack buffers of the threads not computing a part.
+	threadWS freeList[workspaces]
 	jobs32   freeList[job[float32]]
 	jobs64   freeList[job[float64]]
 )
 
-func getWorkspaces() *workspaces   { return callerWS.get() }
-func putWorkspaces(ws *workspaces) { callerWS.put(ws) }
+func getWorkspaces() *workspaces   { return threadWS.get() }
+func putWorkspaces(ws *workspaces) { threadWS.put(ws) }
 
 func jobsOf[T float]() *freeList[job[T]] {
 	if f, ok := any(&jobs32).(*freeList[job[T]]); ok {

@@ -1,0 +1,13 @@
+//go:build !unix
+
+package workers
+
+import (
+	"testing"
+	"time"
+)
+
+func cpuTime(t *testing.T) time.Duration {
+	t.Skip("no getrusage here")
+	return 0
+}
