@@ -3,6 +3,7 @@ package graph
 import (
 	"math"
 
+	"github.com/featlearn/featlearn/ops"
 	"github.com/pkg/errors"
 	"gorgonia.org/tensor"
 )
@@ -47,10 +48,14 @@ func (o *SGD) Step(params []*Param, grads []*tensor.Dense) error {
 		if velocity != nil {
 			v = velocity[i]
 		}
+		var err error
 		if p.value.Dtype() == tensor.Float32 {
-			sgdUpdate(p.value.Float32s(), grads[i].Float32s(), slot32(v), float32(o.LR), float32(o.Momentum), float32(wd), o.Nesterov)
+			err = ops.SGDUpdate32(p.value.Float32s(), grads[i].Float32s(), slot32(v), float32(o.LR), float32(o.Momentum), float32(wd), o.Nesterov)
 		} else {
-			sgdUpdate(p.value.Float64s(), grads[i].Float64s(), slot64(v), o.LR, o.Momentum, wd, o.Nesterov)
+			err = ops.SGDUpdate64(p.value.Float64s(), grads[i].Float64s(), slot64(v), o.LR, o.Momentum, wd, o.Nesterov)
+		}
+		if err != nil {
+			return errors.Wrap(err, p.Name)
 		}
 	}
 	return nil
@@ -61,34 +66,6 @@ func (o *SGD) State() map[string][]float64 { return o.slots.state() }
 
 // SetState restores what State returned; it takes effect at the next Step.
 func (o *SGD) SetState(s map[string][]float64) error { return o.slots.setState(s) }
-
-func sgdUpdate[T float32 | float64](w, g, v []T, lr, mom, wd T, nesterov bool) {
-	// One loop per case, with the slices cut to one length, so the compiler
-	// drops the bounds checks and the branches leave the loop: this runs over
-	// every weight at every step.
-	g = g[:len(w)]
-	switch {
-	case v == nil:
-		for j, wj := range w {
-			w[j] = wj - lr*(g[j]+wd*wj)
-		}
-	case nesterov:
-		v = v[:len(w)]
-		for j, wj := range w {
-			d := g[j] + wd*wj
-			vj := mom*v[j] + d
-			v[j] = vj
-			w[j] = wj - lr*(d+mom*vj)
-		}
-	default:
-		v = v[:len(w)]
-		for j, wj := range w {
-			vj := mom*v[j] + (g[j] + wd*wj) // PyTorch's order of additions
-			v[j] = vj
-			w[j] = wj - lr*vj
-		}
-	}
-}
 
 // Adam is Kingma and Ba's optimizer with PyTorch's defaults when fields are
 // zero (betas 0.9 and 0.999, eps 1e-8); weight decay is added to the

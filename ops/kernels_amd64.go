@@ -47,3 +47,9 @@ func biasRows32(dst, src *float32, rows, ow, wp int, b float32)
 //
 //go:noescape
 func directConv6x16(k int, w, x *float32, offs *int, y *float32, ldy int)
+
+// sgdMomentum32 applies SGD with momentum to n weights (n a multiple of 8):
+// v = mom·v + (g + wd·w), w -= lr·v, rounding after every operation.
+//
+//go:noescape
+func sgdMomentum32(w, grad, v *float32, n int, lr, mom, wd float32)

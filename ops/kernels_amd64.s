@@ -336,3 +336,38 @@ biasLast:
 biasDone:
 	VZEROUPPER
 	RET
+
+// func sgdMomentum32(w, grad, v *float32, n int, lr, mom, wd float32)
+//
+// Multiplies and adds are separate instructions, not FMAs, so that each
+// result is rounded as the scalar Go loop rounds it.
+TEXT ·sgdMomentum32(SB), NOSPLIT, $0-44
+	MOVQ         w+0(FP), DI
+	MOVQ         grad+8(FP), SI
+	MOVQ         v+16(FP), DX
+	MOVQ         n+24(FP), CX
+	VBROADCASTSS lr+32(FP), Y13
+	VBROADCASTSS mom+36(FP), Y14
+	VBROADCASTSS wd+40(FP), Y15
+
+sgdLoop:
+	CMPQ    CX, $8
+	JLT     sgdDone
+	VMOVUPS (DI), Y0
+	VMULPS  Y15, Y0, Y1
+	VADDPS  (SI), Y1, Y1
+	VMULPS  (DX), Y14, Y2
+	VADDPS  Y1, Y2, Y2
+	VMOVUPS Y2, (DX)
+	VMULPS  Y13, Y2, Y3
+	VSUBPS  Y3, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, DI
+	ADDQ    $32, SI
+	ADDQ    $32, DX
+	SUBQ    $8, CX
+	JMP     sgdLoop
+
+sgdDone:
+	VZEROUPPER
+	RET

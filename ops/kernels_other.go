@@ -22,3 +22,7 @@ func biasRows32(dst, src *float32, rows, ow, wp int, b float32) {
 func directConv6x16(k int, w, x *float32, offs *int, y *float32, ldy int) {
 	panic("ops: no vector kernels on this architecture")
 }
+
+func sgdMomentum32(w, grad, v *float32, n int, lr, mom, wd float32) {
+	panic("ops: no vector kernels on this architecture")
+}
