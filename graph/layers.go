@@ -196,8 +196,17 @@ func (l *MaxPool2DLayer) Setup(in Shape, _ tensor.Dtype, _ *rand.Rand) (Shape, [
 	return Shape{in[0], oh, ow}, nil, nil
 }
 
-// Forward applies ops.MaxPool2D.
+// Forward applies ops.MaxPool2D. When x is the output of a ReLU, as in
+// LeNet's conv-ReLU-pool blocks, it pools the ReLU's input with
+// ops.MaxPool2DReLU instead: the same values and gradients without
+// writing or reading the ReLU's full-size output. The ReLU node stays in
+// the graph for whoever else reads it (Activations does); programs that
+// do not need it never compute it.
 func (l *MaxPool2DLayer) Forward(x *G.Node, _ []*G.Node) (*G.Node, error) {
 	k, s, p := l.w.kernel, l.w.stride, l.w.pad
-	return ops.MaxPool2D(x, ops.PoolParams{KernelH: k, KernelW: k, StrideH: s, StrideW: s, PadH: p, PadW: p})
+	pp := ops.PoolParams{KernelH: k, KernelW: k, StrideH: s, StrideW: s, PadH: p, PadW: p}
+	if in, ok := ops.ReLUInput(x); ok {
+		return ops.MaxPool2DReLU(in, pp)
+	}
+	return ops.MaxPool2D(x, pp)
 }

@@ -26,6 +26,21 @@ func (a activation) String() string {
 // ReLU returns max(x, 0) elementwise.
 func ReLU(x *G.Node) (*G.Node, error) { return apply(activationOp{plainOp: fresh(), act: reluAct}, x) }
 
+// ReLUInput returns x's input when x is the output of ReLU, for layers
+// that fuse a ReLU into what follows it.
+func ReLUInput(x *G.Node) (*G.Node, bool) {
+	op, ok := x.Op().(activationOp)
+	if !ok || op.act != reluAct || x.Graph() == nil {
+		return nil, false
+	}
+	children := x.Graph().From(x.ID())
+	if children.Len() != 1 || !children.Next() {
+		return nil, false
+	}
+	in, ok := children.Node().(*G.Node)
+	return in, ok
+}
+
 // Sigmoid returns 1/(1+exp(-x)) elementwise.
 func Sigmoid(x *G.Node) (*G.Node, error) {
 	return apply(activationOp{plainOp: fresh(), act: sigmoidAct}, x)

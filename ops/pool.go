@@ -84,10 +84,36 @@ func MaxPool2D(x *G.Node, p PoolParams) (*G.Node, error) {
 	return apply(maxPoolOp{plainOp: fresh(), p: p}, x)
 }
 
-// maxPoolOp is the forward max pooling over NCHW tensors.
+// MaxPool2DReLU returns max(0, MaxPool2D(x)), which equals
+// MaxPool2D(ReLU(x)): both functions are non-decreasing, so they commute.
+// Fused, the pair never writes or reads ReLU's full-size output, in either
+// pass; graph's MaxPool2D layer uses it when its input is a ReLU. A window
+// holding a NaN gives 0 here, where ReLU first would give the window's
+// largest other element or 0: either way the NaN does not propagate.
+func MaxPool2DReLU(x *G.Node, p PoolParams) (*G.Node, error) {
+	if err := p.validate(); err != nil {
+		return nil, err
+	}
+	if x.Dims() != 4 {
+		return nil, errors.Errorf("maxpool: input shape %v is not NCHW", x.Shape())
+	}
+	return apply(maxPoolOp{plainOp: fresh(), p: p, relu: true}, x)
+}
+
+// maxPoolOp is the forward max pooling over NCHW tensors, followed by a
+// ReLU when relu is set.
 type maxPoolOp struct {
 	plainOp
-	p PoolParams
+	p    PoolParams
+	relu bool
+}
+
+// poolName names the op for String and WriteHash.
+func poolName(relu bool, suffix string) string {
+	if relu {
+		return "MaxPool2DReLU" + suffix
+	}
+	return "MaxPool2D" + suffix
 }
 
 func (op maxPoolOp) Arity() int    { return 1 }
@@ -120,16 +146,16 @@ func (op maxPoolOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Value,
 	}
 	y := op.output(prealloc, x.Dtype(), g.out[:])
 	if x.Dtype() == tensor.Float32 {
-		maxPoolForward(&g, data[float32](y), data[float32](x))
+		maxPoolForward(&g, data[float32](y), data[float32](x), op.relu)
 	} else {
-		maxPoolForward(&g, data[float64](y), data[float64](x))
+		maxPoolForward(&g, data[float64](y), data[float64](x), op.relu)
 	}
 	return y, nil
 }
 
-func (op maxPoolOp) WriteHash(h hash.Hash) { writeHash(h, "MaxPool2D", op.p) }
+func (op maxPoolOp) WriteHash(h hash.Hash) { writeHash(h, poolName(op.relu, ""), op.p) }
 func (op maxPoolOp) Hashcode() uint32      { return hashOf(op) }
-func (op maxPoolOp) String() string        { return "MaxPool2D(" + op.p.String() + ")" }
+func (op maxPoolOp) String() string        { return poolName(op.relu, "") + "(" + op.p.String() + ")" }
 
 func (op maxPoolOp) DiffWRT(int) []bool { return []bool{true} }
 
@@ -147,10 +173,12 @@ func (op maxPoolOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, erro
 	return G.Nodes{dx}, nil
 }
 
-// maxPoolGradOp computes dL/dx of max pooling from x, y and dL/dy.
+// maxPoolGradOp computes dL/dx of max pooling (and the ReLU after it,
+// when relu is set) from x, y and dL/dy.
 type maxPoolGradOp struct {
 	plainOp
-	p PoolParams
+	p    PoolParams
+	relu bool
 }
 
 func (op maxPoolGradOp) Arity() int    { return 3 }
@@ -189,16 +217,30 @@ func (op maxPoolGradOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Va
 	}
 	dx := op.output(prealloc, x.Dtype(), x.Shape())
 	if x.Dtype() == tensor.Float32 {
-		maxPoolBackward(&g, data[float32](dx), data[float32](x), data[float32](y), data[float32](dy))
+		maxPoolGrad(&g, data[float32](dx), data[float32](x), data[float32](y), data[float32](dy), op.relu)
 	} else {
-		maxPoolBackward(&g, data[float64](dx), data[float64](x), data[float64](y), data[float64](dy))
+		maxPoolGrad(&g, data[float64](dx), data[float64](x), data[float64](y), data[float64](dy), op.relu)
 	}
 	return dx, nil
 }
 
-func (op maxPoolGradOp) WriteHash(h hash.Hash) { writeHash(h, "MaxPool2DGrad", op.p) }
+// maxPoolGrad is maxPoolBackward, with the ReLU's gradient applied first
+// when relu is set: a window whose output is not positive passes no
+// gradient. Its output is then 0, which no input may equal, but the
+// gradient routed to whichever element is taken as the winner is 0.
+func maxPoolGrad[T float](g *poolGeom, dx, x, y, dy []T, relu bool) {
+	if relu {
+		masked := convScratch[T](len(dy))
+		defer convRelease(masked)
+		activateGrad(reluAct, *masked, y, dy)
+		dy = *masked
+	}
+	maxPoolBackward(g, dx, x, y, dy)
+}
+
+func (op maxPoolGradOp) WriteHash(h hash.Hash) { writeHash(h, poolName(op.relu, "Grad"), op.p) }
 func (op maxPoolGradOp) Hashcode() uint32      { return hashOf(op) }
-func (op maxPoolGradOp) String() string        { return "MaxPool2DGrad(" + op.p.String() + ")" }
+func (op maxPoolGradOp) String() string        { return poolName(op.relu, "Grad") + "(" + op.p.String() + ")" }
 
 // poolGeom is the geometry of one pooling call. colLo[kx] and colHi[kx]
 // bound the output columns whose kernel column kx falls inside the input
@@ -246,10 +288,11 @@ func (g *poolGeom) rows(oy int) (lo, hi int) {
 // planeChunk is the smallest number of planes worth a goroutine.
 func (g *poolGeom) planeChunk() int { return max(1, 4096/max(1, g.h*g.w)) }
 
-// maxPoolForward writes the window maxima of x into y, plane by plane.
-func maxPoolForward[T float](g *poolGeom, y, x []T) {
+// maxPoolForward writes the window maxima of x into y, plane by plane, and
+// with relu replaces the negative ones by 0.
+func maxPoolForward[T float](g *poolGeom, y, x []T, relu bool) {
 	j := getJob[poolJob[T]]()
-	*j = poolJob[T]{g: *g, y: y, x: x}
+	*j = poolJob[T]{g: *g, y: y, x: x, relu: relu}
 	parallelRun(g.planes, g.planeChunk(), j)
 	putJob(j)
 }
@@ -259,6 +302,7 @@ func maxPoolForward[T float](g *poolGeom, y, x []T) {
 type poolJob[T float] struct {
 	g            poolGeom
 	y, x, dy, dx []T
+	relu         bool // forward: apply ReLU to each plane's maxima
 }
 
 func (j *poolJob[T]) run(lo, hi int) {
@@ -277,12 +321,18 @@ func (j *poolJob[T]) run(lo, hi int) {
 		xp, yp := x[pl*hw:(pl+1)*hw], y[pl*ohw:(pl+1)*ohw]
 		if buf != nil {
 			pool2x2NarrowForward(g, any(xp).([]float32), any(yp).([]float32), *buf)
+			if j.relu {
+				reluForward(yp, yp)
+			}
 			continue
 		}
 		if g.p == pool2x2 {
 			pool2x2Forward(g, xp, yp)
 		} else {
 			poolPlaneForward(g, xp, yp)
+		}
+		if j.relu {
+			reluForward(yp, yp)
 		}
 	}
 }
@@ -381,6 +431,12 @@ func poolPlaneBackward[T float](g *poolGeom, dxp, xp, yp, dyp []T, win []int32) 
 	for oy := 0; oy < g.oh; oy++ {
 		yr, dyr := yp[oy*g.ow:(oy+1)*g.ow], dyp[oy*g.ow:(oy+1)*g.ow]
 		r0, r1 := g.rows(oy)
+		for ox := range win {
+			// A window of MaxPool2DReLU whose maximum is negative has no
+			// element equal to its output 0; its gradient, 0, goes to
+			// the window's first element rather than to a stale index.
+			win[ox] = int32(r0*g.w + max(ox*sw-pw, 0))
+		}
 		for r := r1 - 1; r >= r0; r-- {
 			xr := xp[r*g.w : (r+1)*g.w]
 			for kx := len(g.colLo) - 1; kx >= 0; kx-- {
