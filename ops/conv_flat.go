@@ -281,6 +281,9 @@ func flatOutGradT[T float](f *flatGeom, dyt, dyn []T) {
 // per-chunk partial sums added in chunk order, so the bits do not depend
 // on the number of cores.
 func flatFilterGrad[T float](g *convGeom, dw, x, dy []T) {
+	if _, f32 := any(dw).([]float32); f32 && directFilterGrad(g, any(dw).([]float32), any(x).([]float32), any(dy).([]float32)) {
+		return
+	}
 	chunks, ws := min(g.n, convGradChunks), len(dw)
 	parts := convScratch[T](chunks * ws)
 	defer convRelease(parts)

@@ -53,3 +53,13 @@ func directConv6x16(k int, w, x *float32, offs *int, y *float32, ldy int)
 //
 //go:noescape
 func sgdMomentum32(w, grad, v *float32, n int, lr, mom, wd float32)
+
+// directDw6x16 adds to a 6×16 tile of the filter gradient (taps by output
+// channels, rows ldc bytes apart) the products of six tap windows of the
+// padded sample x, at byte offsets offs, with the transposed output
+// gradient dyt (a row of ldd bytes per real output position), over rows ×
+// cols positions; the windows skip bump bytes after each row. rows and
+// cols must be at least 1.
+//
+//go:noescape
+func directDw6x16(rows, cols int, x *float32, offs *int, bump int, dyt *float32, ldd int, c *float32, ldc int)

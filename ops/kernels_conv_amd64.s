@@ -78,3 +78,124 @@ step:
 	VMOVUPS Y11, 32(DI)
 	VZEROUPPER
 	RET
+
+// func directDw6x16(rows, cols int, x *float32, offs *int, bump int, dyt *float32, ldd int, c *float32, ldc int)
+//
+// The filter-gradient micro-kernel: for six filter taps i and sixteen
+// output channels o it adds to c[i][o] (rows ldc bytes apart)
+// Σ x[offs[i] + p]·dyt[p][o] over the rows × cols real output positions p
+// of one sample. x is the padded sample, offs[i] the byte offset of tap
+// i's window, dyt the sample's output gradient transposed, one row of
+// ldd bytes per position. After each row of cols positions the windows
+// skip bump bytes, the padded row's columns that no output reads, so no
+// virtual position is computed. The accumulators start at zero and add the
+// positions in order, one FMA each.
+TEXT ·directDw6x16(SB), NOSPLIT, $0-72
+	MOVQ x+16(FP), AX
+	MOVQ offs+24(FP), BX
+	MOVQ (BX), R8
+	MOVQ 8(BX), R9
+	MOVQ 16(BX), R10
+	MOVQ 24(BX), R11
+	MOVQ 32(BX), R12
+	MOVQ 40(BX), R13
+	ADDQ AX, R8
+	ADDQ AX, R9
+	ADDQ AX, R10
+	ADDQ AX, R11
+	ADDQ AX, R12
+	ADDQ AX, R13
+	MOVQ rows+0(FP), DX
+	MOVQ bump+32(FP), AX
+	MOVQ dyt+40(FP), SI
+	MOVQ ldd+48(FP), BX
+
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+
+dwRow:
+	MOVQ cols+8(FP), CX
+
+dwStep:
+	VMOVUPS      (SI), Y12
+	VMOVUPS      32(SI), Y13
+	VBROADCASTSS (R8), Y14
+	VBROADCASTSS (R9), Y15
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VFMADD231PS  Y12, Y15, Y2
+	VFMADD231PS  Y13, Y15, Y3
+	VBROADCASTSS (R10), Y14
+	VBROADCASTSS (R11), Y15
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	VFMADD231PS  Y12, Y15, Y6
+	VFMADD231PS  Y13, Y15, Y7
+	VBROADCASTSS (R12), Y14
+	VBROADCASTSS (R13), Y15
+	VFMADD231PS  Y12, Y14, Y8
+	VFMADD231PS  Y13, Y14, Y9
+	VFMADD231PS  Y12, Y15, Y10
+	VFMADD231PS  Y13, Y15, Y11
+	ADDQ         $4, R8
+	ADDQ         $4, R9
+	ADDQ         $4, R10
+	ADDQ         $4, R11
+	ADDQ         $4, R12
+	ADDQ         $4, R13
+	ADDQ         BX, SI
+	DECQ         CX
+	JNZ          dwStep
+
+	ADDQ AX, R8
+	ADDQ AX, R9
+	ADDQ AX, R10
+	ADDQ AX, R11
+	ADDQ AX, R12
+	ADDQ AX, R13
+	DECQ DX
+	JNZ  dwRow
+
+	MOVQ   c+56(FP), DI
+	MOVQ   ldc+64(FP), R8
+	VADDPS (DI), Y0, Y0
+	VADDPS 32(DI), Y1, Y1
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ   R8, DI
+	VADDPS (DI), Y2, Y2
+	VADDPS 32(DI), Y3, Y3
+	VMOVUPS Y2, (DI)
+	VMOVUPS Y3, 32(DI)
+	ADDQ   R8, DI
+	VADDPS (DI), Y4, Y4
+	VADDPS 32(DI), Y5, Y5
+	VMOVUPS Y4, (DI)
+	VMOVUPS Y5, 32(DI)
+	ADDQ   R8, DI
+	VADDPS (DI), Y6, Y6
+	VADDPS 32(DI), Y7, Y7
+	VMOVUPS Y6, (DI)
+	VMOVUPS Y7, 32(DI)
+	ADDQ   R8, DI
+	VADDPS (DI), Y8, Y8
+	VADDPS 32(DI), Y9, Y9
+	VMOVUPS Y8, (DI)
+	VMOVUPS Y9, 32(DI)
+	ADDQ   R8, DI
+	VADDPS (DI), Y10, Y10
+	VADDPS 32(DI), Y11, Y11
+	VMOVUPS Y10, (DI)
+	VMOVUPS Y11, 32(DI)
+	VZEROUPPER
+	RET

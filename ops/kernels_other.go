@@ -26,3 +26,7 @@ func directConv6x16(k int, w, x *float32, offs *int, y *float32, ldy int) {
 func sgdMomentum32(w, grad, v *float32, n int, lr, mom, wd float32) {
 	panic("ops: no vector kernels on this architecture")
 }
+
+func directDw6x16(rows, cols int, x *float32, offs *int, bump int, dyt *float32, ldd int, c *float32, ldc int) {
+	panic("ops: no vector kernels on this architecture")
+}

@@ -1,0 +1,90 @@
+package ops
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// naiveFilterGrad32 is dw = Σ dy·x straight from the definition, summed in
+// float64: dw[o][c][i][j] gets dy[n][o][r][s]·x[n][c][r+i-ph][s+j-pw] for
+// every sample and output position whose window tap (i, j) is inside x.
+func naiveFilterGrad32(g *convGeom, x, dy []float32) []float64 {
+	dw := make([]float64, g.out*g.k())
+	for n := 0; n < g.n; n++ {
+		for o := 0; o < g.out; o++ {
+			for r := 0; r < g.oh; r++ {
+				for s := 0; s < g.ow; s++ {
+					d := float64(dy[((n*g.out+o)*g.oh+r)*g.ow+s])
+					for c := 0; c < g.c; c++ {
+						for i := 0; i < g.kh; i++ {
+							for j := 0; j < g.kw; j++ {
+								h, v := r+i-g.ph, s+j-g.pw
+								if h < 0 || h >= g.h || v < 0 || v >= g.w {
+									continue
+								}
+								dw[((o*g.c+c)*g.kh+i)*g.kw+j] += float64(x[((n*g.c+c)*g.h+h)*g.w+v]) * d
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	return dw
+}
+
+// TestDirectFilterGrad checks the direct float32 filter gradient against
+// the definition: LeNet's conv2, channel counts that leave part of a
+// 16-lane tile or a second tile, tap counts that leave part of a 6-tap
+// tile, paddings, and batches split into several chunks. An Inf or NaN in
+// x must reach exactly the weights it touches.
+func TestDirectFilterGrad(t *testing.T) {
+	if !useAVX2 {
+		t.Skip("no AVX2")
+	}
+	cases := []struct {
+		x, w   [4]int // (n, c, h, w) and (out, c, kh, kw)
+		ph, pw int
+		served bool
+	}{
+		{[4]int{3, 6, 14, 14}, [4]int{16, 6, 5, 5}, 0, 0, true}, // LeNet conv2
+		{[4]int{20, 2, 7, 9}, [4]int{9, 2, 3, 2}, 1, 0, true},
+		{[4]int{2, 3, 5, 6}, [4]int{17, 3, 3, 3}, 1, 1, true},
+		{[4]int{1, 1, 4, 4}, [4]int{33, 1, 2, 2}, 0, 1, true},
+		{[4]int{2, 1, 28, 28}, [4]int{6, 1, 5, 5}, 2, 2, false}, // LeNet conv1: 6 lanes of 16
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, tc := range cases {
+		g := convGeom{n: tc.x[0], c: tc.x[1], h: tc.x[2], w: tc.x[3], out: tc.w[0], kh: tc.w[2], kw: tc.w[3], sh: 1, sw: 1, ph: tc.ph, pw: tc.pw}
+		g.oh, g.ow = g.h+2*g.ph-g.kh+1, g.w+2*g.pw-g.kw+1
+		x := make([]float32, g.n*g.c*g.h*g.w)
+		dy := make([]float32, g.n*g.out*g.p())
+		for i := range x {
+			x[i] = float32(rng.NormFloat64())
+		}
+		for i := range dy {
+			dy[i] = float32(rng.NormFloat64())
+		}
+		dw := make([]float32, g.out*g.k())
+		if got := directFilterGrad(&g, dw, x, dy); got != tc.served {
+			t.Fatalf("%+v: served %v, want %v", g, got, tc.served)
+		}
+		if !tc.served {
+			continue
+		}
+		for i, v := range naiveFilterGrad32(&g, x, dy) {
+			if math.Abs(float64(dw[i])-v) > 1e-4*max(1, math.Abs(v)) {
+				t.Fatalf("%+v: dw[%d] = %v, want %v", g, i, dw[i], v)
+			}
+		}
+		x[len(x)/2] = float32(math.Inf(1))
+		x[1] = float32(math.NaN())
+		directFilterGrad(&g, dw, x, dy)
+		for i, v := range naiveFilterGrad32(&g, x, dy) {
+			if math.IsNaN(v) != math.IsNaN(float64(dw[i])) || math.IsInf(v, 0) != math.IsInf(float64(dw[i]), 0) {
+				t.Fatalf("%+v with Inf and NaN: dw[%d] = %v, want %v", g, i, dw[i], v)
+			}
+		}
+	}
+}
