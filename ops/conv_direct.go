@@ -43,6 +43,7 @@ type directFwdJob struct {
 	y, x, b []float32
 	wp      []float32 // the filters packed in panels of directMR channels
 	offs    []int     // byte offsets of the taps in the padded sample
+	live    []int     // per tile of positions: its first and end kernel row
 }
 
 func (j *directFwdJob) run(lo, hi int) {
@@ -52,11 +53,21 @@ func (j *directFwdJob) run(lo, hi int) {
 	xpad, yv := (*buf)[:d.plane], (*buf)[d.plane:]
 	k := d.k()
 	xs, ys, p := d.c*d.h*d.w, d.out*d.p(), d.p()
+	rowTaps := d.c * d.kw // taps per kernel row: the taps are in (i, c, j) order
 	for n := lo; n < hi; n++ {
 		flatPad(&d.flatGeom, xpad, j.x[n*xs:][:xs])
 		for c := 0; c < d.qr; c += directNR {
+			i0, i1 := j.live[2*(c/directNR)], j.live[2*(c/directNR)+1]
+			t0, steps := i0*rowTaps, (i1-i0)*rowTaps
 			for q := 0; q < d.outR/directMR; q++ {
-				directConv6x16(k, &j.wp[q*k*directMR], &xpad[c], &j.offs[0], &yv[q*directMR*d.qr+c], d.qr)
+				out := yv[q*directMR*d.qr+c:]
+				if steps == 0 {
+					for r := 0; r < directMR; r++ {
+						clear(out[r*d.qr:][:directNR])
+					}
+					continue
+				}
+				directConv6x16(steps, &j.wp[(q*k+t0)*directMR], &xpad[c], &j.offs[t0], &out[0], d.qr)
 			}
 		}
 		yn := j.y[n*ys:][:ys]
@@ -70,37 +81,76 @@ func (j *directFwdJob) run(lo, hi int) {
 	}
 }
 
-// directTables holds a call's packed filters and tap offsets; the offsets
-// are pooled here because convScratch pools only float buffers.
-type directTables struct{ offs []int }
+// liveRows returns the kernel rows [i0, i1) that read a real input row for
+// some position of the tile of virtual positions starting at c. The other
+// rows read only the zero padding above or below the sample, which adds
+// nothing: for the input gradient, whose "input" is the output gradient
+// padded by kh-1 rows, that is nearly a third of the work.
+func (d *directGeom) liveRows(c int) (i0, i1 int) {
+	h0, h1 := c/d.wp, min(c+directNR-1, d.q-1)/d.wp
+	// Output row r reads padded rows r..r+kh-1; the real ones are
+	// [ph, ph+h).
+	i0 = max(0, d.ph-h1)
+	i1 = min(d.kh, d.ph+d.h-h0)
+	return i0, max(i0, i1)
+}
+
+// directTables holds a call's tap offsets and the live kernel rows of each
+// tile; they are pooled here because convScratch pools only float buffers.
+type directTables struct{ offs, live []int }
 
 var directTablePool = sync.Pool{New: func() any { return new(directTables) }}
 
 // directForward computes y = w·im2col(x) + b with the direct micro-kernel,
-// the samples spread over the cores.
+// the samples spread over the cores. The taps are taken kernel row by
+// kernel row, (i, c, j), so that the rows a tile skips are a contiguous
+// run of them.
 func directForward(g *convGeom, y, x, w, b []float32) {
 	d := newDirectGeom(g)
 	k := d.k()
 	wp := convScratch[float32](d.outR * k)
 	defer convRelease(wp)
-	// wp[q][t][o] = w[q·6+o][t], zero past the last channel so that the
-	// padding rows of the last panel compute zeros that are dropped.
-	clear(*wp)
-	for o := 0; o < g.out; o++ {
-		q, r := o/directMR, o%directMR
-		for t, v := range w[o*k : (o+1)*k] {
-			(*wp)[(q*k+t)*directMR+r] = v
-		}
-	}
 	tb := directTablePool.Get().(*directTables)
 	if cap(tb.offs) < k {
 		tb.offs = make([]int, k)
 	}
 	tb.offs = tb.offs[:k]
-	d.taps(func(r, off int) { tb.offs[r] = off * 4 })
+	// wp[q][t][o] = w[q·6+o][r] for tap t = (i, c, j) and its filter index
+	// r = (c, i, j), zero past the last channel so that the padding rows
+	// of the last panel compute zeros that are dropped.
+	clear(*wp)
+	t := 0
+	for i := 0; i < g.kh; i++ {
+		for c := 0; c < g.c; c++ {
+			for jj := 0; jj < g.kw; jj++ {
+				r := (c*g.kh+i)*g.kw + jj
+				tb.offs[t] = ((c*d.hp+i)*d.wp + jj) * 4
+				for o := 0; o < g.out; o++ {
+					(*wp)[((o/directMR)*k+t)*directMR+o%directMR] = w[o*k+r]
+				}
+				t++
+			}
+		}
+	}
+
+	// Skipping padding rows changes nothing unless a weight is Inf or NaN,
+	// where 0·Inf would give NaN: keep those rows then, so that every
+	// output treats the padding alike.
+	tiles := d.qr / directNR
+	if cap(tb.live) < 2*tiles {
+		tb.live = make([]int, 2*tiles)
+	}
+	tb.live = tb.live[:2*tiles]
+	skip := !nonFinite(w)
+	for c := 0; c < tiles; c++ {
+		tb.live[2*c], tb.live[2*c+1] = 0, g.kh
+		if skip {
+			tb.live[2*c], tb.live[2*c+1] = d.liveRows(c * directNR)
+		}
+	}
 
 	j := getJob[directFwdJob]()
-	*j = directFwdJob{d: d, y: y, x: x, b: b, wp: *wp, offs: tb.offs}
+	*j = directFwdJob{d: d, y: y, x: x, b: b, wp: *wp, offs: tb.offs, live: tb.live}
 	parallelRun(g.n, 1, j)
 	putJob(j)
 	directTablePool.Put(tb)
