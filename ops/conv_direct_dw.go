@@ -75,10 +75,14 @@ func transposeInto(dst, src []float32, rows, cols, ld int) {
 }
 
 // directFilterGrad computes dw = Σₙ dyₙ·im2col(xₙ)ᵀ with the direct
-// kernel and reports whether it served g. Like flatFilterGrad it sums the
+// kernels and reports whether it served g. Like flatFilterGrad it sums the
 // batch in fixed chunks, added in chunk order, so the bits do not depend on
 // the number of cores.
 func directFilterGrad(g *convGeom, dw, x, dy []float32) bool {
+	if useAVX2 && flatOK(g) && g.out <= 8 {
+		narrowFilterGrad(g, dw, x, dy)
+		return true
+	}
 	if !directDwOK(g) {
 		return false
 	}
@@ -113,4 +117,119 @@ func directFilterGrad(g *convGeom, dw, x, dy []float32) bool {
 		}
 	}
 	return true
+}
+
+// The narrow filter gradient serves stride-1 convolutions with at most 8
+// output channels (LeNet's conv1), too few for the 16 lanes above. Each
+// weight is a dot product over the virtual positions of the output
+// gradient and a tap window of the padded sample, read in place: a kernel
+// call computes six output channels by two taps. The flat path's im2col
+// copy of each sample (90 KB for conv1) is gone.
+
+// narrowGeom extends the flat geometry with the kernel's padding.
+type narrowGeom struct {
+	flatGeom
+	q8   int // virtual positions rounded up to the kernel's 8
+	outR int // output channels rounded up to whole tiles of 6
+}
+
+// narrowDwJob computes the partial filter gradients (out × k) of chunks
+// [lo, hi).
+type narrowDwJob struct {
+	d      narrowGeom
+	parts  []float32
+	x, dy  []float32
+	offs   []int // element offsets of the taps, an even number of them
+	chunks int
+}
+
+func (j *narrowDwJob) run(lo, hi int) {
+	d := &j.d
+	k, p := d.k(), d.p()
+	// The windows of the last taps read up to q8 - q positions past the
+	// padded plane.
+	xlen := d.plane + d.q8 - d.q
+	buf := convScratch[float32](xlen + d.outR*d.q8)
+	defer convRelease(buf)
+	xpad, dyv := (*buf)[:xlen], (*buf)[xlen:]
+	clear(xpad[d.plane:])
+	clear(dyv) // garbage positions and padding rows stay zero
+	xs, ys := d.c*d.h*d.w, d.out*p
+	var sums [12]float32
+	for c := lo; c < hi; c++ {
+		part := j.parts[c*d.out*k:][:d.out*k]
+		clear(part)
+		for n := c * d.n / j.chunks; n < (c+1)*d.n/j.chunks; n++ {
+			xn, dyn := j.x[n*xs:][:xs], j.dy[n*ys:][:ys]
+			flatPad(&d.flatGeom, xpad[:d.plane], xn)
+			if nonFinite(xn) {
+				// The windows' virtual positions read real inputs, which
+				// the zero output gradient there would turn from Inf or
+				// NaN into NaN: sum over the real positions only.
+				j.realPositions(part, xpad, dyn)
+				continue
+			}
+			for o := 0; o < d.out; o++ {
+				for r := 0; r < d.oh; r++ {
+					copy(dyv[o*d.q8+r*d.wp:][:d.ow], dyn[(o*d.oh+r)*d.ow:][:d.ow])
+				}
+			}
+			for ob := 0; ob < d.outR; ob += 6 {
+				for t := 0; t < len(j.offs); t += 2 {
+					directDwDot6x2(d.q8/8, &dyv[ob*d.q8], d.q8*4, &xpad[j.offs[t]], &xpad[j.offs[t+1]], &sums[0])
+					for o := ob; o < min(ob+6, d.out); o++ {
+						part[o*k+t] += sums[2*(o-ob)]
+						if t+1 < k {
+							part[o*k+t+1] += sums[2*(o-ob)+1]
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// realPositions adds one sample's filter gradient to part, summing over
+// the real output positions only.
+func (j *narrowDwJob) realPositions(part, xpad, dyn []float32) {
+	d := &j.d
+	k := d.k()
+	for o := 0; o < d.out; o++ {
+		for t := 0; t < k; t++ {
+			var s float32
+			for r := 0; r < d.oh; r++ {
+				xr, dr := xpad[j.offs[t]+r*d.wp:][:d.ow], dyn[(o*d.oh+r)*d.ow:][:d.ow]
+				for i, v := range dr {
+					s += v * xr[i]
+				}
+			}
+			part[o*k+t] += s
+		}
+	}
+}
+
+// narrowFilterGrad is directFilterGrad for at most 8 output channels.
+func narrowFilterGrad(g *convGeom, dw, x, dy []float32) {
+	d := narrowGeom{flatGeom: newFlatGeom(g)}
+	d.q8 = (d.q + 7) / 8 * 8
+	d.outR = (g.out + 5) / 6 * 6
+	k := g.k()
+	chunks := min(g.n, convGradChunks)
+	parts := convScratch[float32](chunks * g.out * k)
+	defer convRelease(parts)
+	tb := directTablePool.Get().(*directTables)
+	defer directTablePool.Put(tb)
+	n := (k + 1) / 2 * 2
+	if cap(tb.offs) < n {
+		tb.offs = make([]int, n)
+	}
+	tb.offs = tb.offs[:n]
+	tb.offs[n-1] = 0 // an odd last tap pairs with tap 0, whose sums are dropped
+	d.taps(func(r, off int) { tb.offs[r] = off })
+
+	j := getJob[narrowDwJob]()
+	*j = narrowDwJob{d: d, parts: *parts, x: x, dy: dy, offs: tb.offs, chunks: chunks}
+	parallelRun(chunks, 1, j)
+	putJob(j)
+	convSumParts(dw, *parts, chunks)
 }

@@ -52,7 +52,9 @@ func TestDirectFilterGrad(t *testing.T) {
 		{[4]int{20, 2, 7, 9}, [4]int{9, 2, 3, 2}, 1, 0, true},
 		{[4]int{2, 3, 5, 6}, [4]int{17, 3, 3, 3}, 1, 1, true},
 		{[4]int{1, 1, 4, 4}, [4]int{33, 1, 2, 2}, 0, 1, true},
-		{[4]int{2, 1, 28, 28}, [4]int{6, 1, 5, 5}, 2, 2, false}, // LeNet conv1: 6 lanes of 16
+		{[4]int{2, 1, 28, 28}, [4]int{6, 1, 5, 5}, 2, 2, true}, // LeNet conv1: the narrow kernel
+		{[4]int{18, 2, 5, 7}, [4]int{8, 2, 3, 2}, 1, 1, true},
+		{[4]int{1, 3, 4, 4}, [4]int{1, 3, 2, 2}, 0, 0, true},
 	}
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, tc := range cases {

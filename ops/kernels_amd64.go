@@ -63,3 +63,10 @@ func sgdMomentum32(w, grad, v *float32, n int, lr, mom, wd float32)
 //
 //go:noescape
 func directDw6x16(rows, cols int, x *float32, offs *int, bump int, dyt *float32, ldd int, c *float32, ldc int)
+
+// directDwDot6x2 writes into out[2·o+t] the dot product, over 8n
+// positions, of row o of dy (rows ldd bytes apart, o < 6) with the window
+// xt of filter tap t (t < 2) in a padded sample. n must be at least 1.
+//
+//go:noescape
+func directDwDot6x2(n int, dy *float32, ldd int, x0, x1 *float32, out *float32)

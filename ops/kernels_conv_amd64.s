@@ -199,3 +199,85 @@ dwStep:
 	VMOVUPS Y11, 32(DI)
 	VZEROUPPER
 	RET
+
+// func directDwDot6x2(n int, dy *float32, ldd int, x0, x1 *float32, out *float32)
+//
+// The narrow filter-gradient micro-kernel: twelve dot products of length
+// 8n, between six rows of the output gradient (ldd bytes apart) and two
+// filter taps' windows of the padded sample. out[2·o+t] gets the product
+// of row o and window t. Each dot product adds eight partial sums in
+// order, then folds them pairwise, so its bits do not depend on the CPU
+// count.
+TEXT ·directDwDot6x2(SB), NOSPLIT, $0-48
+	MOVQ n+0(FP), CX
+	MOVQ dy+8(FP), SI
+	MOVQ ldd+16(FP), BX
+	MOVQ x0+24(FP), R8
+	MOVQ x1+32(FP), R9
+	LEAQ (SI)(BX*2), R10
+	LEAQ (R10)(BX*2), R11
+
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+
+dotStep:
+	VMOVUPS     (R8), Y12
+	VMOVUPS     (R9), Y13
+	VMOVUPS     (SI), Y14
+	VFMADD231PS Y14, Y12, Y0
+	VFMADD231PS Y14, Y13, Y1
+	VMOVUPS     (SI)(BX*1), Y15
+	VFMADD231PS Y15, Y12, Y2
+	VFMADD231PS Y15, Y13, Y3
+	VMOVUPS     (R10), Y14
+	VFMADD231PS Y14, Y12, Y4
+	VFMADD231PS Y14, Y13, Y5
+	VMOVUPS     (R10)(BX*1), Y15
+	VFMADD231PS Y15, Y12, Y6
+	VFMADD231PS Y15, Y13, Y7
+	VMOVUPS     (R11), Y14
+	VFMADD231PS Y14, Y12, Y8
+	VFMADD231PS Y14, Y13, Y9
+	VMOVUPS     (R11)(BX*1), Y15
+	VFMADD231PS Y15, Y12, Y10
+	VFMADD231PS Y15, Y13, Y11
+	ADDQ        $32, R8
+	ADDQ        $32, R9
+	ADDQ        $32, SI
+	ADDQ        $32, R10
+	ADDQ        $32, R11
+	DECQ        CX
+	JNZ         dotStep
+
+	// Fold four accumulators at a time into the four sums they hold.
+	MOVQ         out+40(FP), DI
+	VHADDPS      Y1, Y0, Y0
+	VHADDPS      Y3, Y2, Y2
+	VHADDPS      Y2, Y0, Y0
+	VEXTRACTF128 $1, Y0, X12
+	VADDPS       X12, X0, X0
+	VMOVUPS      X0, (DI)
+	VHADDPS      Y5, Y4, Y4
+	VHADDPS      Y7, Y6, Y6
+	VHADDPS      Y6, Y4, Y4
+	VEXTRACTF128 $1, Y4, X12
+	VADDPS       X12, X4, X4
+	VMOVUPS      X4, 16(DI)
+	VHADDPS      Y9, Y8, Y8
+	VHADDPS      Y11, Y10, Y10
+	VHADDPS      Y10, Y8, Y8
+	VEXTRACTF128 $1, Y8, X12
+	VADDPS       X12, X8, X8
+	VMOVUPS      X8, 32(DI)
+	VZEROUPPER
+	RET

@@ -30,3 +30,7 @@ func sgdMomentum32(w, grad, v *float32, n int, lr, mom, wd float32) {
 func directDw6x16(rows, cols int, x *float32, offs *int, bump int, dyt *float32, ldd int, c *float32, ldc int) {
 	panic("ops: no vector kernels on this architecture")
 }
+
+func directDwDot6x2(n int, dy *float32, ldd int, x0, x1 *float32, out *float32) {
+	panic("ops: no vector kernels on this architecture")
+}
