@@ -437,22 +437,33 @@ type convBiasJob[T float] struct {
 func (j *convBiasJob[T]) run(lo, hi int) {
 	p, ys := j.g.p(), j.g.out*j.g.p()
 	for o := lo; o < hi; o++ {
-		var s0, s1, s2, s3 float64
+		var s float64
 		for n := 0; n < j.g.n; n++ {
-			row := j.dy[n*ys+o*p:][:p]
-			i := 0
-			for ; i+4 <= len(row); i += 4 {
-				s0 += float64(row[i])
-				s1 += float64(row[i+1])
-				s2 += float64(row[i+2])
-				s3 += float64(row[i+3])
-			}
-			for ; i < len(row); i++ {
-				s0 += float64(row[i])
-			}
+			s += sumTo64(j.dy[n*ys+o*p:][:p])
 		}
-		j.db[o] = T((s0 + s1) + (s2 + s3))
+		j.db[o] = T(s)
 	}
+}
+
+// sumTo64 returns the sum of row accumulated in float64, in an order that
+// depends only on its length.
+func sumTo64[T float](row []T) float64 {
+	var s0, s1, s2, s3 float64
+	i := 0
+	if r32, ok := any(row).([]float32); ok && useAVX2 && len(row) >= 16 {
+		i = len(row) &^ 15
+		s0 = sum32To64(&r32[0], i)
+	}
+	for ; i+4 <= len(row); i += 4 {
+		s0 += float64(row[i])
+		s1 += float64(row[i+1])
+		s2 += float64(row[i+2])
+		s3 += float64(row[i+3])
+	}
+	for ; i < len(row); i++ {
+		s0 += float64(row[i])
+	}
+	return (s0 + s1) + (s2 + s3)
 }
 
 // convPools holds scratch buffers by element type and power-of-two size

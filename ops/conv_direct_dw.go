@@ -65,11 +65,14 @@ func (j *directDwJob) run(lo, hi int) {
 }
 
 // transposeInto writes src (rows × cols) transposed into dst, whose rows
-// are ld apart: dst[c·ld + r] = src[r·cols + c].
+// are ld apart: dst[c·ld + r] = src[r·cols + c]. It writes each row of dst
+// in one go, reading the rows of src as parallel streams.
 func transposeInto(dst, src []float32, rows, cols, ld int) {
-	for r := 0; r < rows; r++ {
-		for c, v := range src[r*cols : (r+1)*cols] {
-			dst[c*ld+r] = v
+	src = src[:rows*cols]
+	for c := 0; c < cols; c++ {
+		out := dst[c*ld:][:rows]
+		for r := range out {
+			out[r] = src[r*cols+c]
 		}
 	}
 }

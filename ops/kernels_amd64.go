@@ -70,3 +70,9 @@ func directDw6x16(rows, cols int, x *float32, offs *int, bump int, dyt *float32,
 //
 //go:noescape
 func directDwDot6x2(n int, dy *float32, ldd int, x0, x1 *float32, out *float32)
+
+// sum32To64 returns the sum of x[0:n] accumulated in float64, n a
+// multiple of 16.
+//
+//go:noescape
+func sum32To64(x *float32, n int) float64

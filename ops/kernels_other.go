@@ -34,3 +34,5 @@ func directDw6x16(rows, cols int, x *float32, offs *int, bump int, dyt *float32,
 func directDwDot6x2(n int, dy *float32, ldd int, x0, x1 *float32, out *float32) {
 	panic("ops: no vector kernels on this architecture")
 }
+
+func sum32To64(x *float32, n int) float64 { panic("ops: no vector kernels on this architecture") }

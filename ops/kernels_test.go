@@ -277,3 +277,31 @@ func TestConvFlatMatchesIm2col(t *testing.T) {
 		compare("dw", flat, ref)
 	}
 }
+
+// TestSumTo64 checks the float64 sum of float32 rows, vector and scalar
+// parts, against a plain float64 loop, and that Inf and NaN propagate.
+func TestSumTo64(t *testing.T) {
+	for n := 0; n <= 70; n++ {
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = float32(math.Sin(float64(i)*1.7)) * float32(1+i%5)
+		}
+		var want float64
+		for _, v := range x {
+			want += float64(v)
+		}
+		if got := sumTo64(x); math.Abs(got-want) > 1e-12*max(1, math.Abs(want)) {
+			t.Fatalf("n %d: sum %v, want %v", n, got, want)
+		}
+		if n > 0 {
+			x[n-1] = float32(math.Inf(1))
+			if got := sumTo64(x); !math.IsInf(got, 1) {
+				t.Fatalf("n %d with +Inf: sum %v", n, got)
+			}
+			x[0] = float32(math.NaN())
+			if got := sumTo64(x); !math.IsNaN(got) {
+				t.Fatalf("n %d with NaN: sum %v", n, got)
+			}
+		}
+	}
+}
