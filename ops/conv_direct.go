@@ -95,9 +95,18 @@ func (d *directGeom) liveRows(c int) (i0, i1 int) {
 	return i0, max(i0, i1)
 }
 
-// directTables holds a call's tap offsets and the live kernel rows of each
-// tile; they are pooled here because convScratch pools only float buffers.
-type directTables struct{ offs, live []int }
+// directTables holds a call's tap offsets, the live kernel rows of each
+// tile or the offsets of the output positions; they are pooled here
+// because convScratch pools only float buffers.
+type directTables struct{ offs, live, pos []int }
+
+// growInts returns s resliced to n elements, reallocated if too short.
+func growInts(s []int, n int) []int {
+	if cap(s) < n {
+		return make([]int, n)
+	}
+	return s[:n]
+}
 
 var directTablePool = sync.Pool{New: func() any { return new(directTables) }}
 
@@ -106,6 +115,10 @@ var directTablePool = sync.Pool{New: func() any { return new(directTables) }}
 // kernel row, (i, c, j), so that the rows a tile skips are a contiguous
 // run of them.
 func directForward(g *convGeom, y, x, w, b []float32) {
+	if directTOK(g) {
+		directTForward(g, y, x, w, b)
+		return
+	}
 	d := newDirectGeom(g)
 	k := d.k()
 	wp := convScratch[float32](d.outR * k)

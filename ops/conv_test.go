@@ -122,6 +122,10 @@ var convForwardCases = []convCase{
 	{"lenet1-like", []int{2, 1, 8, 8}, []int{6, 1, 5, 5}, ConvParams{PadH: 2, PadW: 2}, true},
 	{"filter-equals-input", []int{2, 3, 4, 4}, []int{5, 3, 4, 4}, ConvParams{}, false},
 	{"filter-equals-padded-input", []int{1, 2, 1, 2}, []int{2, 2, 5, 4}, ConvParams{PadH: 2, PadW: 1}, true},
+	// More than 8 output channels: the transposed direct kernel in float32.
+	{"lenet2-like", []int{2, 6, 14, 14}, []int{16, 6, 5, 5}, ConvParams{}, true},
+	{"out9-pad", []int{2, 2, 5, 7}, []int{9, 2, 3, 3}, ConvParams{PadH: 1, PadW: 1}, true},
+	{"out33-nobias", []int{1, 3, 4, 5}, []int{33, 3, 2, 2}, ConvParams{}, false},
 }
 
 func TestConv2DForward(t *testing.T) {

@@ -76,3 +76,11 @@ func directDwDot6x2(n int, dy *float32, ldd int, x0, x1 *float32, out *float32)
 //
 //go:noescape
 func sum32To64(x *float32, n int) float64
+
+// directConvT6x16 writes six output positions by 16 output channels of a
+// stride-1 convolution into y (rows ldy bytes apart): y[i][o] = Σₜ
+// w[16t+o]·x[(pos[i]+offs[t])/4] over k taps, pos and offs in bytes. k must
+// be at least 1.
+//
+//go:noescape
+func directConvT6x16(k int, w *float32, offs *int, x *float32, pos *int, y *float32, ldy int)
