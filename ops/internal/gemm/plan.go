@@ -107,7 +107,15 @@ func plan[T float](pr *problem[T], t *tiles[T], threads int) (split, parts int) 
 	}
 	if tilesN := (n + nr - 1) / nr; tilesN > 1 {
 		p := min(threads, tilesN)
-		try(splitN, p, partCost(pr, t, m, min(n, (tilesN+p-1)/p*nr), k))
+		cost := partCost(pr, t, m, min(n, (tilesN+p-1)/p*nr), k)
+		if pr.transA && n >= 2*m {
+			// Weight gradients (Aᵀ·B, B wide) run 5-15 % faster split
+			// along N than the model says, measured on the MLP's and
+			// LeNet's dense layers at batch 64: each thread packs half
+			// of B rather than all of it.
+			cost *= 0.9
+		}
+		try(splitN, p, cost)
 	}
 	if p := min(threads, k/minKPart); p > 1 && int64(m)*int64(n) <= maxKSplitMN {
 		// Each extra part writes a private m×n product that the caller
