@@ -2,9 +2,9 @@ package ops
 
 // The "flat" kernels below serve stride-1 convolutions, LeNet's among them.
 //
-// The input plane is copied once into a zero-padded plane of width
-// wp = w + 2·pw, and the output is computed on a virtual grid of oh rows of
-// wp columns: position q = oh·wp + ow. Seen that way, the im2col row of
+// The input plane is copied once into a zero-padded plane of row stride
+// wp = w + 2·pw (or w + pw, see newFlatGeom), and the output is computed
+// on a virtual grid of oh rows of wp columns: position q = oh·wp + ow. Seen that way, the im2col row of
 // filter tap k = (c, i, j) is the contiguous run
 // xpad[off(k) : off(k)+oh·wp] with off(k) = (c·hp + i)·wp + j, so im2col is
 // one long copy per tap instead of one short copy per tap and output row,
@@ -29,6 +29,16 @@ func flatOK(g *convGeom) bool {
 
 func newFlatGeom(g *convGeom) flatGeom {
 	f := flatGeom{convGeom: *g, hp: g.h + 2*g.ph, wp: g.w + 2*g.pw}
+	if g.pw <= g.kw-1 && (g.pw == 0 || g.ph >= 1) {
+		// Rows share their padding: the pw zeros that end a row are the
+		// pw zeros that start the next one, so a row takes w + pw
+		// columns and the virtual grid has kw - 1 - pw garbage columns
+		// instead of kw - 1 (none for an input gradient, whose padding
+		// is kw - 1). The last row of a channel ends in the next
+		// channel's top padding, hence ph ≥ 1 when pw > 0; and an output
+		// row must fit, hence pw ≤ kw - 1.
+		f.wp = g.w + g.pw
+	}
 	f.q = g.oh * f.wp
 	// The last tap's run ends kw - 1 elements past the padded sample.
 	f.plane = g.c*f.hp*f.wp + g.kw
