@@ -1,21 +1,74 @@
 package ops
 
-// The 2x2 pooling kernels run rows of at least 8 windows through the AVX2
-// loops directly. Narrower planes, such as LeNet's second pooling (10x10
-// to 5x5), are first gathered into two contiguous rows, the top and the
-// bottom row of every window, so that the same loops see all the windows
-// of a plane at once instead of 5 at a time; without this the scalar
-// backward loop costs some 20 cycles a window on mispredicted selects.
+// The 2x2 pooling kernels for float32 on AVX2 CPUs. Rows of at least 8
+// windows run through the AVX2 loops directly. Narrower planes, such as
+// LeNet's second pooling (10x10 to 5x5), are first gathered into two
+// contiguous rows, the top and the bottom row of every window, so that the
+// same loops see all the windows of a plane at once instead of 5 at a
+// time; without this the scalar backward loop costs some 20 cycles a
+// window on mispredicted selects. The loops here are not generic: the
+// type switches of generic code, once per row, cost as much as the rows.
+
+// pool2x2Vector reports whether float32 planes of g take these kernels.
+func pool2x2Vector(g *poolGeom) bool {
+	return useAVX2 && g.p == pool2x2 && (g.ow >= 8 || g.oh*g.ow >= 8)
+}
 
 // pool2x2Narrow reports whether the planes of g take the gathered path.
-func pool2x2Narrow[T float](g *poolGeom) bool {
-	var z T
-	_, f32 := any(z).(float32)
-	return f32 && useAVX2 && g.p == pool2x2 && g.ow < 8 && g.oh*g.ow >= 8
-}
+func pool2x2Narrow(g *poolGeom) bool { return g.ow < 8 }
 
 // pool2x2NarrowScratch is the buffer size the gathered path needs.
 func pool2x2NarrowScratch(g *poolGeom) int { return 8 * g.oh * g.ow }
+
+// pool2x2Forward32 pools planes [lo, hi), with a ReLU after if relu is set.
+func pool2x2Forward32(g *poolGeom, y, x []float32, lo, hi int, relu bool) {
+	hw, ohw := g.h*g.w, g.oh*g.ow
+	var buf *[]float32
+	if pool2x2Narrow(g) {
+		buf = convScratch[float32](pool2x2NarrowScratch(g))
+		defer convRelease(buf)
+	}
+	for pl := lo; pl < hi; pl++ {
+		xp, yp := x[pl*hw:(pl+1)*hw], y[pl*ohw:(pl+1)*ohw]
+		if buf != nil {
+			pool2x2NarrowForward(g, xp, yp, *buf)
+		} else {
+			for oy := 0; oy < g.oh; oy++ {
+				r0 := xp[2*oy*g.w:]
+				pool2x2MaxRow32(yp[oy*g.ow:][:g.ow], r0, r0[g.w:])
+			}
+		}
+		if relu {
+			reluForward(yp, yp)
+		}
+	}
+}
+
+// pool2x2Backward32 routes the gradients of planes [lo, hi).
+func pool2x2Backward32(g *poolGeom, dx, x, y, dy []float32, lo, hi int) {
+	hw, ohw := g.h*g.w, g.oh*g.ow
+	var buf *[]float32
+	if pool2x2Narrow(g) {
+		buf = convScratch[float32](pool2x2NarrowScratch(g))
+		defer convRelease(buf)
+	}
+	for pl := lo; pl < hi; pl++ {
+		dxp, xp := dx[pl*hw:(pl+1)*hw], x[pl*hw:(pl+1)*hw]
+		yp, dyp := y[pl*ohw:(pl+1)*ohw], dy[pl*ohw:(pl+1)*ohw]
+		if g.h%2 != 0 || g.w%2 != 0 {
+			clear(dxp) // the last row or column is in no window
+		}
+		if buf != nil {
+			pool2x2NarrowBackward(g, dxp, xp, yp, dyp, *buf)
+			continue
+		}
+		for oy := 0; oy < g.oh; oy++ {
+			top := 2 * oy * g.w
+			d0, r0 := dxp[top:], xp[top:]
+			pool2x2GradRow32(d0, d0[g.w:], r0, r0[g.w:], yp[oy*g.ow:][:g.ow], dyp[oy*g.ow:][:g.ow])
+		}
+	}
+}
 
 // pool2x2Gather copies the top and bottom rows of every window of the
 // plane xp into top and bot, output row after output row.
@@ -27,23 +80,52 @@ func pool2x2Gather(g *poolGeom, top, bot, xp []float32) {
 	}
 }
 
-// pool2x2NarrowForward is pool2x2Forward for one narrow float32 plane.
+// pool2x2NarrowForward pools one narrow plane.
 func pool2x2NarrowForward(g *poolGeom, xp, yp, buf []float32) {
 	n := g.oh * g.ow
 	top, bot := buf[:2*n], buf[2*n:4*n]
 	pool2x2Gather(g, top, bot, xp)
-	pool2x2MaxVector(yp[:n], top, bot)
+	pool2x2MaxRow32(yp[:n], top, bot)
 }
 
-// pool2x2NarrowBackward is pool2x2Backward for one narrow float32 plane.
-// The caller clears dxp when a row or column lies outside every window.
+// pool2x2NarrowBackward routes the gradients of one narrow plane. The
+// caller clears dxp when a row or column lies outside every window.
 func pool2x2NarrowBackward(g *poolGeom, dxp, xp, yp, dyp, buf []float32) {
 	n, w2 := g.oh*g.ow, 2*g.ow
 	top, bot, dt, db := buf[:2*n], buf[2*n:4*n], buf[4*n:6*n], buf[6*n:8*n]
 	pool2x2Gather(g, top, bot, xp)
-	pool2x2RowVector(dt, db, top, bot, yp[:n], dyp[:n])
+	pool2x2GradRow32(dt, db, top, bot, yp[:n], dyp[:n])
 	for oy := 0; oy < g.oh; oy++ {
 		copy(dxp[2*oy*g.w:][:w2], dt[oy*w2:][:w2])
 		copy(dxp[(2*oy+1)*g.w:][:w2], db[oy*w2:][:w2])
+	}
+}
+
+// pool2x2MaxRow32 writes the maxima of the len(y) ≥ 8 windows over the
+// rows r0 and r1 into y. A row whose width is not a multiple of 8 ends
+// with a block that overlaps the one before, which writes the same values
+// again.
+func pool2x2MaxRow32(y, r0, r1 []float32) {
+	n := len(y)
+	_, _ = r0[2*n-1], r1[2*n-1] // the kernel reads 2n columns
+	body := n &^ 7
+	pool2x2Max32(&y[0], &r0[0], &r1[0], body)
+	if t := n - 8; body < n {
+		pool2x2Max32(&y[t], &r0[2*t], &r1[2*t], 8)
+	}
+}
+
+// pool2x2GradRow32 routes the gradients dy of the len(y) ≥ 8 windows over
+// the rows r0 and r1, with maxima y, into the gradient rows d0 and d1; like
+// pool2x2MaxRow32 it overlaps the last block, which is safe because the
+// kernel writes, never adds.
+func pool2x2GradRow32(d0, d1, r0, r1, y, dy []float32) {
+	n := len(y)
+	_, _, _, _ = d0[2*n-1], d1[2*n-1], r0[2*n-1], r1[2*n-1] // the kernel reads 2n columns
+	_ = dy[n-1]
+	body := n &^ 7
+	pool2x2Grad32(&d0[0], &d1[0], &r0[0], &r1[0], &y[0], &dy[0], body)
+	if t := n - 8; body < n {
+		pool2x2Grad32(&d0[2*t], &d1[2*t], &r0[2*t], &r1[2*t], &y[t], &dy[t], 8)
 	}
 }

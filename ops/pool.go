@@ -311,21 +311,13 @@ func (j *poolJob[T]) run(lo, hi int) {
 		return
 	}
 	g, x, y := &j.g, j.x, j.y
-	hw, ohw := g.h*g.w, g.oh*g.ow
-	var buf *[]float32
-	if pool2x2Narrow[T](g) {
-		buf = convScratch[float32](pool2x2NarrowScratch(g))
-		defer convRelease(buf)
+	if x32, ok := any(x).([]float32); ok && pool2x2Vector(g) {
+		pool2x2Forward32(g, any(y).([]float32), x32, lo, hi, j.relu)
+		return
 	}
+	hw, ohw := g.h*g.w, g.oh*g.ow
 	for pl := lo; pl < hi; pl++ {
 		xp, yp := x[pl*hw:(pl+1)*hw], y[pl*ohw:(pl+1)*ohw]
-		if buf != nil {
-			pool2x2NarrowForward(g, any(xp).([]float32), any(yp).([]float32), *buf)
-			if j.relu {
-				reluForward(yp, yp)
-			}
-			continue
-		}
 		if g.p == pool2x2 {
 			pool2x2Forward(g, xp, yp)
 		} else {
@@ -377,16 +369,15 @@ func maxPoolBackward[T float](g *poolGeom, dx, x, y, dy []T) {
 
 func (j *poolJob[T]) backward(lo, hi int) {
 	g := &j.g
+	if dx32, ok := any(j.dx).([]float32); ok && pool2x2Vector(g) {
+		pool2x2Backward32(g, dx32, any(j.x).([]float32), any(j.y).([]float32), any(j.dy).([]float32), lo, hi)
+		return
+	}
 	hw, ohw := g.h*g.w, g.oh*g.ow
 	var win *[]int32
 	if g.p != pool2x2 {
 		win = poolWinners(g.ow)
 		defer poolWinnerPool.Put(win)
-	}
-	var buf *[]float32
-	if pool2x2Narrow[T](g) {
-		buf = convScratch[float32](pool2x2NarrowScratch(g))
-		defer convRelease(buf)
 	}
 	for pl := lo; pl < hi; pl++ {
 		dxp, xp := j.dx[pl*hw:(pl+1)*hw], j.x[pl*hw:(pl+1)*hw]
@@ -394,10 +385,6 @@ func (j *poolJob[T]) backward(lo, hi int) {
 		if g.p == pool2x2 {
 			if g.h%2 != 0 || g.w%2 != 0 {
 				clear(dxp) // the last row or column is in no window
-			}
-			if buf != nil {
-				pool2x2NarrowBackward(g, any(dxp).([]float32), any(xp).([]float32), any(yp).([]float32), any(dyp).([]float32), *buf)
-				continue
 			}
 			pool2x2Backward(g, dxp, xp, yp, dyp)
 			continue
@@ -473,32 +460,10 @@ func pool2x2Forward[T float](g *poolGeom, xp, yp []T) {
 	for oy := 0; oy < g.oh; oy++ {
 		r0, r1 := xp[2*oy*w:(2*oy+1)*w], xp[(2*oy+1)*w:(2*oy+2)*w]
 		yr := yp[oy*g.ow : (oy+1)*g.ow]
-		if pool2x2MaxVector(yr, r0, r1) {
-			continue
-		}
 		for i := range yr {
 			yr[i] = max(r0[2*i], r0[2*i+1], r1[2*i], r1[2*i+1])
 		}
 	}
-}
-
-// pool2x2MaxVector runs one output row of pool2x2Forward through the AVX2
-// kernel when the row is float32 and at least 8 windows wide, and reports
-// whether it did; like pool2x2RowVector it overlaps the last block.
-func pool2x2MaxVector[T float](yr, r0, r1 []T) bool {
-	y, ok := any(yr).([]float32)
-	if !ok || !useAVX2 || len(y) < 8 {
-		return false
-	}
-	n := len(y)
-	x0, x1 := any(r0).([]float32), any(r1).([]float32)
-	_, _ = x0[2*n-1], x1[2*n-1] // the kernel reads 2n columns
-	body := n &^ 7
-	pool2x2Max32(&y[0], &x0[0], &x1[0], body)
-	if t := n - 8; body < n {
-		pool2x2Max32(&y[t], &x0[2*t], &x1[2*t], 8)
-	}
-	return true
 }
 
 // pool2x2Backward is poolPlaneBackward for pool2x2. Each window's four
@@ -513,9 +478,6 @@ func pool2x2Backward[T float](g *poolGeom, dxp, xp, yp, dyp []T) {
 		r0, r1 := xp[top:top+w], xp[top+w:top+2*w]
 		d0, d1 := dxp[top:top+w], dxp[top+w:top+2*w]
 		yr, dyr := yp[oy*g.ow:(oy+1)*g.ow], dyp[oy*g.ow:(oy+1)*g.ow]
-		if pool2x2RowVector(d0, d1, r0, r1, yr, dyr) {
-			continue
-		}
 		for i, m := range yr {
 			c := 2 * i
 			a, b, e := r0[c], r0[c+1], r1[c]
@@ -534,27 +496,4 @@ func pool2x2Backward[T float](g *poolGeom, dxp, xp, yp, dyp []T) {
 			d0[c], d0[c+1], d1[c], d1[c+1] = v[0], v[1], v[2], v[3]
 		}
 	}
-}
-
-// pool2x2RowVector runs one output row of pool2x2Backward through the AVX2
-// kernel when the row is float32 and at least 8 windows wide, and reports
-// whether it did. A row whose width is not a multiple of 8 ends with a
-// block that overlaps the one before: the kernel writes, never adds, so
-// computing those windows twice gives the same result.
-func pool2x2RowVector[T float](d0, d1, r0, r1, yr, dyr []T) bool {
-	y, ok := any(yr).([]float32)
-	if !ok || !useAVX2 || len(y) < 8 {
-		return false
-	}
-	n := len(y)
-	f0, f1 := any(d0).([]float32), any(d1).([]float32)
-	x0, x1, dy := any(r0).([]float32), any(r1).([]float32), any(dyr).([]float32)
-	_, _, _, _ = f0[2*n-1], f1[2*n-1], x0[2*n-1], x1[2*n-1] // the kernel reads 2n columns
-	_ = dy[n-1]
-	body := n &^ 7
-	pool2x2Grad32(&f0[0], &f1[0], &x0[0], &x1[0], &y[0], &dy[0], body)
-	if t := n - 8; body < n {
-		pool2x2Grad32(&f0[2*t], &f1[2*t], &x0[2*t], &x1[2*t], &y[t], &dy[t], 8)
-	}
-	return true
 }
