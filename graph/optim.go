@@ -97,11 +97,15 @@ func (o *Adam) Step(params []*Param, grads []*tensor.Dense) error {
 		if p.Decay {
 			wd = o.WeightDecay
 		}
-		h := adamHyper{lr: o.LR / c1, b1: b1, b2: b2, c2: c2, eps: eps, wd: wd}
+		h := ops.AdamStep{LR: o.LR / c1, Beta1: b1, Beta2: b2, Correction2: c2, Eps: eps, WeightDecay: wd}
+		var err error
 		if p.value.Dtype() == tensor.Float32 {
-			adamUpdate(p.value.Float32s(), grads[i].Float32s(), slot32(m[i]), slot32(v[i]), h)
+			err = ops.AdamUpdate32(p.value.Float32s(), grads[i].Float32s(), slot32(m[i]), slot32(v[i]), h)
 		} else {
-			adamUpdate(p.value.Float64s(), grads[i].Float64s(), slot64(m[i]), slot64(v[i]), h)
+			err = ops.AdamUpdate64(p.value.Float64s(), grads[i].Float64s(), slot64(m[i]), slot64(v[i]), h)
+		}
+		if err != nil {
+			return errors.Wrap(err, p.Name)
 		}
 	}
 	return nil
@@ -131,19 +135,6 @@ func (o *Adam) SetState(s map[string][]float64) error {
 	}
 	o.t = int(t[0])
 	return nil
-}
-
-type adamHyper struct{ lr, b1, b2, c2, eps, wd float64 }
-
-func adamUpdate[T float32 | float64](w, g, m, v []T, h adamHyper) {
-	g = g[:len(w)]
-	b1, b2, wd := T(h.b1), T(h.b2), T(h.wd)
-	for j := range w {
-		d := g[j] + wd*w[j]
-		m[j] = b1*m[j] + (1-b1)*d
-		v[j] = b2*v[j] + (1-b2)*d*d
-		w[j] -= T(h.lr * float64(m[j]) / (math.Sqrt(float64(v[j])/h.c2) + h.eps))
-	}
 }
 
 func orDefault(v, def float64) float64 {

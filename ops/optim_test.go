@@ -100,3 +100,40 @@ func BenchmarkSGDUpdateMLP(b *testing.B) {
 		}
 	}
 }
+
+func TestAdamUpdateValues(t *testing.T) {
+	// One step from m = v = 0 with β₁ 0.9, β₂ 0.999, t = 1: d = 0.5 + 0.01·1
+	// = 0.51, m = 0.051, v = 0.001·0.2601, and with both bias corrections
+	// the step is lr·sign(d) up to ε: w = 1 - 0.1·0.051/0.1 / (√(0.0002601
+	// /0.001) + 1e-8) = 1 - 0.1·0.51/(0.51 + 1e-8).
+	w, m, v := []float64{1}, []float64{0}, []float64{0}
+	h := AdamStep{LR: 0.1 / 0.1, Beta1: 0.9, Beta2: 0.999, Correction2: 0.001, Eps: 1e-8, WeightDecay: 0.01}
+	if err := AdamUpdate64(w, []float64{0.5}, m, v, h); err != nil {
+		t.Fatal(err)
+	}
+	want := 1 - 0.1*0.51/(0.51+1e-8)
+	if math.Abs(w[0]-want) > 1e-12 || math.Abs(m[0]-0.051) > 1e-15 || math.Abs(v[0]-0.0002601) > 1e-15 {
+		t.Fatalf("w %v m %v v %v, want w %v", w[0], m[0], v[0], want)
+	}
+}
+
+// TestAdamUpdateSplitMatchesOneCore checks that the update spread over the
+// cores gives the bits of one loop over all weights.
+func TestAdamUpdateSplitMatchesOneCore(t *testing.T) {
+	n := 3*adamMinChunk + 5
+	w, g, m, v := kernelInput(1, n), kernelInput(2, n), make([]float32, n), make([]float32, n)
+	rw, rm, rv := append([]float32(nil), w...), make([]float32, n), make([]float32, n)
+	h := AdamStep{LR: 0.01, Beta1: 0.9, Beta2: 0.999, Correction2: 0.001, Eps: 1e-8, WeightDecay: 1e-4}
+	for step := 0; step < 3; step++ {
+		if err := AdamUpdate32(w, g, m, v, h); err != nil {
+			t.Fatal(err)
+		}
+		(&adamJob[float32]{w: rw, g: g, m: rm, v: rv, h: h}).run(0, n)
+	}
+	if i := sameBits(w, rw); i >= 0 {
+		t.Fatalf("w[%d] = %v, want %v", i, w[i], rw[i])
+	}
+	if AdamUpdate32(w, g[:3], m, v, h) == nil {
+		t.Error("3 gradients accepted")
+	}
+}
