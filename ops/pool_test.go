@@ -4,6 +4,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/featlearn/featlearn/internal/tape"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -320,10 +321,16 @@ func benchForwardBackward(b *testing.B, f builder, wrt []int, inputs ...*tensor.
 	}
 	vm := G.NewTapeMachine(g)
 	defer vm.Close()
+	// Run in place as graph does: RunAll's thread hand-offs would
+	// dominate the small ops.
+	r, err := tape.New(vm)
+	if err != nil {
+		b.Fatal(err)
+	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
-		if err := vm.RunAll(); err != nil {
+		if err := r.Run(); err != nil {
 			b.Fatal(err)
 		}
 		vm.Reset()

@@ -1,4 +1,6 @@
-package graph
+// Package tape runs a gorgonia TapeMachine's program on the calling
+// goroutine.
+package tape
 
 import (
 	"reflect"
@@ -8,7 +10,7 @@ import (
 	G "gorgonia.org/gorgonia"
 )
 
-// tapeRunner runs a TapeMachine's whole program on the calling goroutine.
+// Runner runs a TapeMachine's whole program on the calling goroutine.
 //
 // gorgonia's RunAll is built for CUDA: it locks the caller to its OS thread,
 // starts a goroutine that executes the program and waits for it on two
@@ -17,18 +19,21 @@ import (
 // thread to wake the kernels' workers. The machine's own Run method executes
 // a fragment of the program in place, with the same instructions, the same
 // registers and the same error handling; its argument type is unexported, so
-// tapeRunner reaches it through reflection once, at compile time. If a
-// future gorgonia changes those internals, newTapeRunner reports it and the
-// program falls back to RunAll.
-type tapeRunner struct {
+// New reaches it through reflection once. If a future gorgonia changes
+// those internals, New reports it and the caller falls back to RunAll.
+type Runner struct {
 	run  reflect.Value   // the machine's Run method
 	args []reflect.Value // the whole program as Run's one argument
 }
 
-// newTapeRunner prepares vm to run in place, or returns an error saying why
-// it cannot.
-func newTapeRunner(vm G.VM) (r *tapeRunner, err error) {
-	defer recoverTo(&err)
+// New prepares vm to run in place, or returns an error saying why it
+// cannot.
+func New(vm G.VM) (r *Runner, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			r, err = nil, errors.Errorf("tape: %v", p)
+		}
+	}()
 	mv := reflect.ValueOf(vm)
 	run := mv.MethodByName("Run")
 	prog := mv.MethodByName("Prog")
@@ -46,11 +51,12 @@ func newTapeRunner(vm G.VM) (r *tapeRunner, err error) {
 	// The field is unexported: reflect would refuse to pass it to Call, so
 	// read it through its address instead. The slice is not modified.
 	frag := reflect.NewAt(f.Type(), unsafe.Pointer(f.UnsafeAddr())).Elem()
-	return &tapeRunner{run: run, args: []reflect.Value{frag}}, nil
+	return &Runner{run: run, args: []reflect.Value{frag}}, nil
 }
 
-// runAll executes the whole program once.
-func (r *tapeRunner) runAll() error {
+// Run executes the whole program once, as RunAll does. Reset the machine
+// before the next run.
+func (r *Runner) Run() error {
 	out := r.run.Call(r.args)
 	if err, _ := out[0].Interface().(error); err != nil {
 		return err
