@@ -53,11 +53,17 @@ func (j *directDwJob) run(lo, hi int) {
 		part := j.parts[c*d.part():][:d.part()]
 		clear(part)
 		for n := c * d.n / j.chunks; n < (c+1)*d.n/j.chunks; n++ {
-			flatPad(&d.flatGeom, xpad, j.x[n*xs:][:xs])
+			// The kernel reads real positions only, so an unpadded
+			// sample is read where it is.
+			xn := j.x[n*xs:][:xs]
+			if d.ph != 0 || d.pw != 0 {
+				flatPad(&d.flatGeom, xpad, xn)
+				xn = xpad
+			}
 			transposeInto(dyt, j.dy[n*ys:][:ys], d.out, p, d.outR)
 			for jb := 0; jb < d.outR; jb += directNR {
 				for tb := 0; tb < d.kR; tb += directMR {
-					directDw6x16(d.oh, d.ow, &xpad[0], &j.offs[tb], bump, &dyt[jb], ldd, &part[tb*d.outR+jb], ldd)
+					directDw6x16(d.oh, d.ow, &xn[0], &j.offs[tb], bump, &dyt[jb], ldd, &part[tb*d.outR+jb], ldd)
 				}
 			}
 		}
@@ -65,11 +71,19 @@ func (j *directDwJob) run(lo, hi int) {
 }
 
 // transposeInto writes src (rows × cols) transposed into dst, whose rows
-// are ld apart: dst[c·ld + r] = src[r·cols + c]. It writes each row of dst
-// in one go, reading the rows of src as parallel streams.
+// are ld apart: dst[c·ld + r] = src[r·cols + c]. Four columns at a time,
+// so that each row of src is read four values at once.
 func transposeInto(dst, src []float32, rows, cols, ld int) {
 	src = src[:rows*cols]
-	for c := 0; c < cols; c++ {
+	c := 0
+	for ; c+4 <= cols; c += 4 {
+		d0, d1, d2, d3 := dst[c*ld:][:rows], dst[(c+1)*ld:][:rows], dst[(c+2)*ld:][:rows], dst[(c+3)*ld:][:rows]
+		for r := range d0 {
+			s := src[r*cols+c:][:4]
+			d0[r], d1[r], d2[r], d3[r] = s[0], s[1], s[2], s[3]
+		}
+	}
+	for ; c < cols; c++ {
 		out := dst[c*ld:][:rows]
 		for r := range out {
 			out[r] = src[r*cols+c]

@@ -36,10 +36,16 @@ func (j *directTFwdJob) run(lo, hi int) {
 	xpad, yt := (*buf)[:d.plane], (*buf)[d.plane:]
 	xs, ys := d.c*d.h*d.w, d.out*p
 	for n := lo; n < hi; n++ {
-		flatPad(&d.flatGeom, xpad, j.x[n*xs:][:xs])
+		// The kernel reads real positions only, so an unpadded sample is
+		// read where it is.
+		xn := j.x[n*xs:][:xs]
+		if d.ph != 0 || d.pw != 0 {
+			flatPad(&d.flatGeom, xpad, xn)
+			xn = xpad
+		}
 		for ob := 0; ob < d.outR; ob += directNR {
 			for pb := 0; pb < d.pR; pb += directMR {
-				directConvT6x16(k, &j.wt[ob*k], &j.offs[0], &xpad[0], &j.pos[pb], &yt[pb*d.outR+ob], d.outR*4)
+				directConvT6x16(k, &j.wt[ob*k], &j.offs[0], &xn[0], &j.pos[pb], &yt[pb*d.outR+ob], d.outR*4)
 			}
 		}
 		yn := j.y[n*ys:][:ys]
