@@ -482,6 +482,12 @@ func convScratch[T float](n int) *[]T {
 	return &s
 }
 
+// align64 rounds n float32s up to a whole number of 64-byte cache lines.
+// convScratch buffers start on a line (their capacity is a power of two,
+// which Go's allocator aligns), so a scratch area that starts at an
+// aligned offset lets the kernels' vector loads stay within one line.
+func align64(n int) int { return (n + 15) &^ 15 }
+
 // convRelease returns a buffer from convScratch to its pool.
 func convRelease[T float](b *[]T) {
 	convPool[T](bits.Len(uint(cap(*b))) - 1).Put(b)

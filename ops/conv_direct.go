@@ -48,9 +48,10 @@ type directFwdJob struct {
 
 func (j *directFwdJob) run(lo, hi int) {
 	d := &j.d
-	buf := convScratch[float32](d.plane + d.outR*d.qr)
+	at := align64(d.plane)
+	buf := convScratch[float32](at + d.outR*d.qr)
 	defer convRelease(buf)
-	xpad, yv := (*buf)[:d.plane], (*buf)[d.plane:]
+	xpad, yv := (*buf)[:d.plane], (*buf)[at:]
 	k := d.k()
 	xs, ys, p := d.c*d.h*d.w, d.out*d.p(), d.p()
 	rowTaps := d.c * d.kw // taps per kernel row: the taps are in (i, c, j) order

@@ -43,9 +43,10 @@ type directDwJob struct {
 func (j *directDwJob) run(lo, hi int) {
 	d := &j.d
 	p := d.p()
-	buf := convScratch[float32](d.plane + p*d.outR)
+	at := align64(d.plane)
+	buf := convScratch[float32](at + p*d.outR)
 	defer convRelease(buf)
-	xpad, dyt := (*buf)[:d.plane], (*buf)[d.plane:]
+	xpad, dyt := (*buf)[:d.plane], (*buf)[at:]
 	clear(dyt) // the padding channels stay zero for every sample
 	xs, ys := d.c*d.h*d.w, d.out*p
 	bump, ldd := (d.wp-d.ow)*4, d.outR*4
@@ -165,7 +166,7 @@ func (j *narrowDwJob) run(lo, hi int) {
 	k, p := d.k(), d.p()
 	// The windows of the last taps read up to q8 - q positions past the
 	// padded plane.
-	xlen := d.plane + d.q8 - d.q
+	xlen := align64(d.plane + d.q8 - d.q)
 	buf := convScratch[float32](xlen + d.outR*d.q8)
 	defer convRelease(buf)
 	xpad, dyv := (*buf)[:xlen], (*buf)[xlen:]

@@ -31,9 +31,10 @@ type directTFwdJob struct {
 func (j *directTFwdJob) run(lo, hi int) {
 	d := &j.d
 	k, p := d.k(), d.p()
-	buf := convScratch[float32](d.plane + d.pR*d.outR)
+	at := align64(d.plane)
+	buf := convScratch[float32](at + d.pR*d.outR)
 	defer convRelease(buf)
-	xpad, yt := (*buf)[:d.plane], (*buf)[d.plane:]
+	xpad, yt := (*buf)[:d.plane], (*buf)[at:]
 	xs, ys := d.c*d.h*d.w, d.out*p
 	for n := lo; n < hi; n++ {
 		// The kernel reads real positions only, so an unpadded sample is
