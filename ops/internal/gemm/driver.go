@@ -418,6 +418,12 @@ func packB[T float](dst []T, pr *problem[T], pc, kb, j, nv, w int) {
 		}
 		return
 	}
+	if nv == w && w == 16 && transpose32 != nil {
+		if d32, ok := any(dst).([]float32); ok {
+			packBT16(d32, any(b).([]float32), ldb, pc, kb, j)
+			return
+		}
+	}
 	// op(B)[p][j] = b[j*ldb+p]: gather one column of the panel at a time,
 	// so that reads are sequential and writes stride through a buffer that
 	// is in L1.
@@ -429,6 +435,30 @@ func packB[T float](dst []T, pr *problem[T], pc, kb, j, nv, w int) {
 		d := dst[jj:]
 		for p, v := range src {
 			d[p*w] = v
+		}
+	}
+}
+
+// transpose32 transposes an 8×8 float32 block (see transpose8x8); nil
+// where there is no vector kernel.
+var transpose32 func(dst *float32, ldd int, src *float32, lds int)
+
+// packBT16 is packB for a full 16-wide float32 panel of a transposed B:
+// dst[p·16 + jj] = b[(j+jj)·ldb + pc + p], by 8×8 blocks, the last k steps
+// of a block that does not fill 8 one at a time.
+func packBT16(dst, b []float32, ldb, pc, kb, j int) {
+	p := 0
+	for ; p+8 <= kb; p += 8 {
+		for jj := 0; jj < 16; jj += 8 {
+			src := b[(j+jj)*ldb+pc+p:]
+			_, _ = src[7*ldb+7], dst[(p+7)*16+jj+7] // the blocks' last elements
+			transpose32(&dst[p*16+jj], 64, &src[0], ldb*4)
+		}
+	}
+	for ; p < kb; p++ {
+		row := dst[p*16 : p*16+16]
+		for jj := range row {
+			row[jj] = b[(j+jj)*ldb+pc+p]
 		}
 	}
 }

@@ -390,3 +390,28 @@ func TestConcurrentCalls(t *testing.T) {
 		}
 	}
 }
+
+// TestPackBTransposed checks the vector packing of a transposed B panel
+// against the element loop, for k block lengths around the 8×8 blocks.
+func TestPackBTransposed(t *testing.T) {
+	if transpose32 == nil {
+		t.Skip("no vector transpose on this CPU")
+	}
+	const n, ldb = 40, 53
+	b := make([]float32, n*ldb)
+	for i := range b {
+		b[i] = float32(i)
+	}
+	for _, kb := range []int{1, 7, 8, 9, 16, 23} {
+		pr := problem[float32]{transB: true, b: b, ldb: ldb}
+		got := make([]float32, kb*16)
+		packB(got, &pr, 3, kb, 5, 16, 16)
+		for p := 0; p < kb; p++ {
+			for jj := 0; jj < 16; jj++ {
+				if want := b[(5+jj)*ldb+3+p]; got[p*16+jj] != want {
+					t.Fatalf("kb %d: panel[%d][%d] = %v, want %v", kb, p, jj, got[p*16+jj], want)
+				}
+			}
+		}
+	}
+}
