@@ -37,13 +37,23 @@ type denseOp struct {
 // outShape checks the shapes of x, w and b (nil without bias) and returns
 // the output shape (N, out).
 func (op denseOp) outShape(x, w, b tensor.Shape) (tensor.Shape, error) {
+	out, err := op.outDims(x, w, b)
+	if err != nil {
+		return nil, err
+	}
+	return tensor.Shape{out[0], out[1]}, nil
+}
+
+// outDims is outShape as an array, which the forward pass uses so that a
+// step allocates no shape.
+func (op denseOp) outDims(x, w, b tensor.Shape) ([2]int, error) {
 	if len(x) != 2 || len(w) != 2 || x[1] != w[1] {
-		return nil, errors.Errorf("dense: x %v and w %v: want x (N, in) and w (out, in)", x, w)
+		return [2]int{}, errors.Errorf("dense: x %v and w %v: want x (N, in) and w (out, in)", x.Clone(), w.Clone())
 	}
 	if op.bias && (len(b) != 1 || b[0] != w[0]) {
-		return nil, errors.Errorf("dense: w %v and b %v: want b (out) for w (out, in)", w, b)
+		return [2]int{}, errors.Errorf("dense: w %v and b %v: want b (out) for w (out, in)", w.Clone(), b.Clone())
 	}
-	return tensor.Shape{x[0], w[0]}, nil
+	return [2]int{x[0], w[0]}, nil
 }
 
 func (op denseOp) Arity() int {
@@ -89,11 +99,11 @@ func (op denseOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Value, e
 	if op.bias {
 		b, bs = ds[2], ds[2].Shape()
 	}
-	out, err := op.outShape(x.Shape(), w.Shape(), bs)
+	out, err := op.outDims(x.Shape(), w.Shape(), bs)
 	if err != nil {
 		return nil, err
 	}
-	y := op.output(prealloc, x.Dtype(), out)
+	y := op.output(prealloc, x.Dtype(), out[:])
 	if x.Dtype() == tensor.Float32 {
 		denseForward(data[float32](y), data[float32](x), data[float32](w), dataOrNil[float32](b), out[0], x.Shape()[1], out[1])
 	} else {
@@ -193,26 +203,36 @@ func (op denseGradOp) Type() hm.Type {
 // gradShape checks the inputs' shapes and returns the gradient's shape:
 // a is w (for dx) or x (for dw) and dy is the output gradient.
 func (op denseGradOp) gradShape(shapes []tensor.Shape) (tensor.Shape, error) {
+	dims, n, err := op.gradDims(shapes)
+	if err != nil {
+		return nil, err
+	}
+	return append(tensor.Shape(nil), dims[:n]...), nil
+}
+
+// gradDims is gradShape as an array and a length, which the backward pass
+// uses so that a step allocates no shape.
+func (op denseGradOp) gradDims(shapes []tensor.Shape) (dims [2]int, n int, err error) {
 	if len(shapes) != op.Arity() {
-		return nil, errors.Errorf("%v: expected %d inputs, got %d", op, op.Arity(), len(shapes))
+		return dims, 0, errors.Errorf("%v: expected %d inputs, got %d", op, op.Arity(), len(shapes))
 	}
 	dy := shapes[len(shapes)-1]
 	if len(dy) != 2 {
-		return nil, errors.Errorf("%v: gradient %v is not (N, out)", op, dy)
+		return dims, 0, errors.Errorf("%v: gradient %v is not (N, out)", op, dy.Clone())
 	}
 	switch op.wrt {
 	case denseWRTx:
 		if w := shapes[0]; len(w) != 2 || w[0] != dy[1] {
-			return nil, errors.Errorf("%v: w %v and gradient %v: want w (out, in) and gradient (N, out)", op, w, dy)
+			return dims, 0, errors.Errorf("%v: w %v and gradient %v: want w (out, in) and gradient (N, out)", op, w.Clone(), dy.Clone())
 		}
-		return tensor.Shape{dy[0], shapes[0][1]}, nil
+		return [2]int{dy[0], shapes[0][1]}, 2, nil
 	case denseWRTw:
 		if x := shapes[0]; len(x) != 2 || x[0] != dy[0] {
-			return nil, errors.Errorf("%v: x %v and gradient %v: want x (N, in) and gradient (N, out)", op, x, dy)
+			return dims, 0, errors.Errorf("%v: x %v and gradient %v: want x (N, in) and gradient (N, out)", op, x.Clone(), dy.Clone())
 		}
-		return tensor.Shape{dy[1], shapes[0][1]}, nil
+		return [2]int{dy[1], shapes[0][1]}, 2, nil
 	}
-	return tensor.Shape{dy[1]}, nil
+	return [2]int{dy[1]}, 1, nil
 }
 
 func (op denseGradOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
@@ -236,10 +256,11 @@ func (op denseGradOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Valu
 	for i, d := range ds {
 		shapes[i] = d.Shape()
 	}
-	out, err := op.gradShape(shapes)
+	dims, nd, err := op.gradDims(shapes)
 	if err != nil {
 		return nil, err
 	}
+	out := dims[:nd]
 	a, dy := ds[0], ds[len(ds)-1]
 	n, in, outDim := dy.Shape()[0], out[len(out)-1], dy.Shape()[1]
 	g := op.output(prealloc, a.Dtype(), out)
