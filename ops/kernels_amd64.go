@@ -84,3 +84,15 @@ func sum32To64(x *float32, n int) float64
 //
 //go:noescape
 func directConvT6x16(k int, w *float32, offs *int, x *float32, pos *int, y *float32, ldy int)
+
+// pool2x2Max4 writes the 2x2 maxima of pairs row pairs of x (rows of w
+// values, 2n ≤ w, n ≥ 4) into y, n per pair, reading the rows in place.
+//
+//go:noescape
+func pool2x2Max4(y, x *float32, pairs, w, n int)
+
+// pool2x2Grad4 is pool2x2Max4's backward: dy routed to each window's
+// winner in dx, 0 elsewhere in the windows.
+//
+//go:noescape
+func pool2x2Grad4(dx, x, y, dy *float32, pairs, w, n int)

@@ -410,3 +410,124 @@ sumDone:
 	VMOVSD       X0, ret+16(FP)
 	VZEROUPPER
 	RET
+
+// POOLHALFX is POOLHALF on 128-bit registers: two windows, four input
+// columns. X13 holds the low half of poolOdd.
+#define POOLHALFX(M, G, off) \
+	VMOVUPS   off(SI), X6; \
+	VMOVUPS   off(DX), X7; \
+	VCMPPS    $0, M, X6, X8; \
+	VCMPPS    $3, X6, X6, X9; \
+	VORPS     X9, X8, X8; \
+	VCMPPS    $0, M, X7, X10; \
+	VCMPPS    $3, X7, X7, X9; \
+	VORPS     X9, X10, X10; \
+	VPERMILPS $0xA0, X8, X11; \
+	VANDPS    X13, X11, X11; \
+	VANDNPS   X8, X11, X11; \
+	VPERMILPS $0xB1, X8, X9; \
+	VORPS     X9, X8, X8; \
+	VPERMILPS $0xA0, X10, X9; \
+	VANDNPS   X13, X9, X9; \
+	VANDNPS   X10, X13, X10; \
+	VORPS     X9, X10, X10; \
+	VANDNPS   X10, X8, X10; \
+	VANDPS    G, X11, X11; \
+	VANDPS    G, X10, X10; \
+	VMOVUPS   X11, off(DI); \
+	VMOVUPS   X10, off(R8)
+
+// func pool2x2Max4(y, x *float32, pairs, w, n int)
+//
+// Pools pairs row pairs of x in place, without gathering: row pair p is
+// input rows 2p and 2p+1 (w values each, 2n ≤ w) and its n ≥ 4 window
+// maxima go to y[p·n:]. Blocks of four windows; a row whose n is not a
+// multiple of 4 ends with a block that overlaps the one before.
+TEXT ·pool2x2Max4(SB), NOSPLIT, $0-40
+	MOVQ y+0(FP), DI
+	MOVQ x+8(FP), BX
+	MOVQ pairs+16(FP), R9
+	MOVQ w+24(FP), R10
+	SHLQ $2, R10
+	MOVQ n+32(FP), R11
+	MOVQ R11, R13
+	SUBQ $4, R13
+
+max4Pair:
+	XORQ CX, CX
+
+max4Block:
+	MOVQ    CX, AX
+	CMPQ    AX, R13
+	CMOVQGT R13, AX
+	LEAQ    (BX)(AX*8), SI
+	VMOVUPS (SI), X0
+	VMOVUPS 16(SI), X1
+	VMOVUPS (SI)(R10*1), X2
+	VMOVUPS 16(SI)(R10*1), X3
+	GOMAX(X0, X2, X4, X8)
+	GOMAX(X1, X3, X5, X8)
+	VSHUFPS $0x88, X5, X4, X6
+	VSHUFPS $0xDD, X5, X4, X7
+	GOMAX(X6, X7, X0, X8)
+	VMOVUPS X0, (DI)(AX*4)
+	ADDQ    $4, CX
+	CMPQ    CX, R11
+	JLT     max4Block
+
+	LEAQ (BX)(R10*2), BX
+	LEAQ (DI)(R11*4), DI
+	DECQ R9
+	JNZ  max4Pair
+	VZEROUPPER
+	RET
+
+// func pool2x2Grad4(dx, x, y, dy *float32, pairs, w, n int)
+//
+// pool2x2Max4's backward: for each row pair it writes dy at each window's
+// winner and 0 elsewhere into the same two rows of dx, four windows at a
+// time, the last block overlapping when n is not a multiple of 4 (the
+// kernel writes, never adds, so that is harmless).
+TEXT ·pool2x2Grad4(SB), NOSPLIT, $0-56
+	MOVQ    dx+0(FP), R9
+	MOVQ    x+8(FP), BX
+	MOVQ    y+16(FP), R10
+	MOVQ    dy+24(FP), R11
+	MOVQ    w+40(FP), R12
+	SHLQ    $2, R12
+	VMOVUPS poolOdd<>(SB), X13
+
+grad4Pair:
+	XORQ CX, CX
+
+grad4Block:
+	MOVQ      CX, AX
+	MOVQ      n+48(FP), R13
+	SUBQ      $4, R13
+	CMPQ      AX, R13
+	CMOVQGT   R13, AX
+	VMOVUPS   (R10)(AX*4), X0
+	VMOVUPS   (R11)(AX*4), X1
+	VPERMILPS $0x50, X0, X2
+	VPERMILPS $0xFA, X0, X3
+	VPERMILPS $0x50, X1, X4
+	VPERMILPS $0xFA, X1, X5
+	LEAQ      (BX)(AX*8), SI
+	LEAQ      (SI)(R12*1), DX
+	LEAQ      (R9)(AX*8), DI
+	LEAQ      (DI)(R12*1), R8
+	POOLHALFX(X2, X4, 0)
+	POOLHALFX(X3, X5, 16)
+	ADDQ      $4, CX
+	CMPQ      CX, n+48(FP)
+	JLT       grad4Block
+
+	MOVQ n+48(FP), AX
+	LEAQ (BX)(R12*2), BX
+	LEAQ (R9)(R12*2), R9
+	LEAQ (R10)(AX*4), R10
+	LEAQ (R11)(AX*4), R11
+	DECQ pairs+32(FP)
+	JNZ  grad4Pair
+	VZEROUPPER
+	RET

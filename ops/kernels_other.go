@@ -40,3 +40,9 @@ func sum32To64(x *float32, n int) float64 { panic("ops: no vector kernels on thi
 func directConvT6x16(k int, w *float32, offs *int, x *float32, pos *int, y *float32, ldy int) {
 	panic("ops: no vector kernels on this architecture")
 }
+
+func pool2x2Max4(y, x *float32, pairs, w, n int) { panic("ops: no vector kernels on this architecture") }
+
+func pool2x2Grad4(dx, x, y, dy *float32, pairs, w, n int) {
+	panic("ops: no vector kernels on this architecture")
+}

@@ -1,13 +1,16 @@
 package ops
 
 // The 2x2 pooling kernels for float32 on AVX2 CPUs. Rows of at least 8
-// windows run through the AVX2 loops directly. Narrower planes, such as
-// LeNet's second pooling (10x10 to 5x5), are first gathered into two
-// contiguous rows, the top and the bottom row of every window, so that the
-// same loops see all the windows of a plane at once instead of 5 at a
-// time; without this the scalar backward loop costs some 20 cycles a
-// window on mispredicted selects. The loops here are not generic: the
-// type switches of generic code, once per row, cost as much as the rows.
+// windows run through the 8-window AVX2 loops directly. Rows of 4 to 7
+// windows, such as LeNet's second pooling (10x10 to 5x5), run through
+// 4-window loops that walk every row pair of a batch of planes in one
+// call, the last block of a row overlapping the one before. Narrower
+// planes are first gathered into two contiguous rows, the top and the
+// bottom row of every window, so that the same loops see all the windows
+// of a plane at once; without this the scalar backward loop costs some 20
+// cycles a window on mispredicted selects. The loops here are not generic:
+// the type switches of generic code, once per row, cost as much as the
+// rows.
 
 // pool2x2Vector reports whether float32 planes of g take these kernels.
 func pool2x2Vector(g *poolGeom) bool {
@@ -15,7 +18,24 @@ func pool2x2Vector(g *poolGeom) bool {
 }
 
 // pool2x2Narrow reports whether the planes of g take the gathered path.
-func pool2x2Narrow(g *poolGeom) bool { return g.ow < 8 }
+func pool2x2Narrow(g *poolGeom) bool { return g.ow < 4 }
+
+// pool2x2Quad reports whether the planes of g take the 4-window loops.
+func pool2x2Quad(g *poolGeom) bool { return g.ow >= 4 && g.ow < 8 }
+
+// quadRuns calls fn for runs of planes [lo, hi) that the 4-window loops
+// can walk as one sequence of row pairs: all of them when every input row
+// is in a window, else one plane at a time (the odd last row of each
+// plane breaks the sequence).
+func quadRuns(g *poolGeom, lo, hi int, fn func(pl, planes int)) {
+	if g.h == 2*g.oh {
+		fn(lo, hi-lo)
+		return
+	}
+	for pl := lo; pl < hi; pl++ {
+		fn(pl, 1)
+	}
+}
 
 // pool2x2NarrowScratch is the buffer size the gathered path needs.
 func pool2x2NarrowScratch(g *poolGeom) int { return 8 * g.oh * g.ow }
@@ -23,6 +43,16 @@ func pool2x2NarrowScratch(g *poolGeom) int { return 8 * g.oh * g.ow }
 // pool2x2Forward32 pools planes [lo, hi), with a ReLU after if relu is set.
 func pool2x2Forward32(g *poolGeom, y, x []float32, lo, hi int, relu bool) {
 	hw, ohw := g.h*g.w, g.oh*g.ow
+	if pool2x2Quad(g) {
+		quadRuns(g, lo, hi, func(pl, planes int) {
+			xs, ys := x[pl*hw:(pl+planes)*hw], y[pl*ohw:(pl+planes)*ohw]
+			pool2x2Max4(&ys[0], &xs[0], planes*g.oh, g.w, g.ow)
+			if relu {
+				reluForward(ys, ys)
+			}
+		})
+		return
+	}
 	var buf *[]float32
 	if pool2x2Narrow(g) {
 		buf = convScratch[float32](pool2x2NarrowScratch(g))
@@ -47,6 +77,17 @@ func pool2x2Forward32(g *poolGeom, y, x []float32, lo, hi int, relu bool) {
 // pool2x2Backward32 routes the gradients of planes [lo, hi).
 func pool2x2Backward32(g *poolGeom, dx, x, y, dy []float32, lo, hi int) {
 	hw, ohw := g.h*g.w, g.oh*g.ow
+	if pool2x2Quad(g) {
+		quadRuns(g, lo, hi, func(pl, planes int) {
+			dxs, xs := dx[pl*hw:(pl+planes)*hw], x[pl*hw:(pl+planes)*hw]
+			ys, dys := y[pl*ohw:(pl+planes)*ohw], dy[pl*ohw:(pl+planes)*ohw]
+			if g.h%2 != 0 || g.w%2 != 0 {
+				clear(dxs) // the last row or column is in no window
+			}
+			pool2x2Grad4(&dxs[0], &xs[0], &ys[0], &dys[0], planes*g.oh, g.w, g.ow)
+		})
+		return
+	}
 	var buf *[]float32
 	if pool2x2Narrow(g) {
 		buf = convScratch[float32](pool2x2NarrowScratch(g))

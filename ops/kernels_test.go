@@ -123,12 +123,14 @@ func TestOpsNoAllocs(t *testing.T) {
 }
 
 // TestMaxPool2x2Wide runs the 2x2 kernels on rows wide enough for the
-// vector path (8 windows, 16 with an overlapping tail, 20 and 21 with an
-// odd input width), on narrow planes gathered for it (LeNet's 10x10, an
-// odd 7x9) and on one too small for it, on inputs full of NaN, ±Inf and
-// ties, against the naive definitions.
+// 8-window path (8 windows, 16 with an overlapping tail, 20 and 21 with an
+// odd input width), on rows for the 4-window path (LeNet's 10x10, an odd
+// 7x9, 6 and 7 windows with odd and even heights), on narrow planes
+// gathered for it (3 windows) and on one too small for it, on inputs full
+// of NaN, ±Inf and ties, against the naive definitions.
 func TestMaxPool2x2Wide(t *testing.T) {
-	shapes := [][]int{{1, 2, 4, 16}, {2, 3, 8, 40}, {1, 1, 5, 43}, {2, 2, 6, 32}, {2, 3, 10, 10}, {1, 2, 7, 9}, {1, 1, 4, 6}}
+	shapes := [][]int{{1, 2, 4, 16}, {2, 3, 8, 40}, {1, 1, 5, 43}, {2, 2, 6, 32}, {2, 3, 10, 10}, {1, 2, 7, 9},
+		{2, 2, 9, 14}, {1, 3, 8, 12}, {2, 2, 6, 7}, {1, 1, 4, 6}}
 	for i, shape := range shapes {
 		for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
 			xd := as(specialT(uint64(50+i), shape...), dt)
