@@ -41,7 +41,9 @@ func directConvT6x16(k int, w *float32, offs *int, x *float32, pos *int, y *floa
 	panic("ops: no vector kernels on this architecture")
 }
 
-func pool2x2Max4(y, x *float32, pairs, w, n int) { panic("ops: no vector kernels on this architecture") }
+func pool2x2Max4(y, x *float32, pairs, w, n int) {
+	panic("ops: no vector kernels on this architecture")
+}
 
 func pool2x2Grad4(dx, x, y, dy *float32, pairs, w, n int) {
 	panic("ops: no vector kernels on this architecture")

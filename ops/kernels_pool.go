@@ -1,27 +1,24 @@
 package ops
 
-// The 2x2 pooling kernels for float32 on AVX2 CPUs. Rows of at least 8
-// windows run through the 8-window AVX2 loops directly. Rows of 4 to 7
-// windows, such as LeNet's second pooling (10x10 to 5x5), run through
-// 4-window loops that walk every row pair of a batch of planes in one
-// call, the last block of a row overlapping the one before. Narrower
-// planes are first gathered into two contiguous rows, the top and the
-// bottom row of every window, so that the same loops see all the windows
-// of a plane at once; without this the scalar backward loop costs some 20
-// cycles a window on mispredicted selects. The loops here are not generic:
-// the type switches of generic code, once per row, cost as much as the
-// rows.
+// The 2x2 pooling kernels for float32 on AVX2 CPUs. Rows of at least 4
+// windows, LeNet's 14 and 5 among them, run through 4-window loops that
+// walk every row pair of a batch of planes in one call, the last block of
+// a row overlapping the one before: per-row calls from Go cost as much as
+// the rows, and wider 8-window blocks would overlap more. Narrower planes
+// are first gathered into two contiguous rows, the top and the bottom row
+// of every window, so that the 8-window loops see all the windows of a
+// plane at once; without this the scalar backward loop costs some 20
+// cycles a window on mispredicted selects. The loops here are not generic,
+// for the same reason as the batched calls.
 
 // pool2x2Vector reports whether float32 planes of g take these kernels.
 func pool2x2Vector(g *poolGeom) bool {
-	return useAVX2 && g.p == pool2x2 && (g.ow >= 8 || g.oh*g.ow >= 8)
+	return useAVX2 && g.p == pool2x2 && (g.ow >= 4 || g.oh*g.ow >= 8)
 }
 
-// pool2x2Narrow reports whether the planes of g take the gathered path.
-func pool2x2Narrow(g *poolGeom) bool { return g.ow < 4 }
-
-// pool2x2Quad reports whether the planes of g take the 4-window loops.
-func pool2x2Quad(g *poolGeom) bool { return g.ow >= 4 && g.ow < 8 }
+// pool2x2Quad reports whether the planes of g take the 4-window loops;
+// the others are gathered.
+func pool2x2Quad(g *poolGeom) bool { return g.ow >= 4 }
 
 // quadRuns calls fn for runs of planes [lo, hi) that the 4-window loops
 // can walk as one sequence of row pairs: all of them when every input row
@@ -53,21 +50,11 @@ func pool2x2Forward32(g *poolGeom, y, x []float32, lo, hi int, relu bool) {
 		})
 		return
 	}
-	var buf *[]float32
-	if pool2x2Narrow(g) {
-		buf = convScratch[float32](pool2x2NarrowScratch(g))
-		defer convRelease(buf)
-	}
+	buf := convScratch[float32](pool2x2NarrowScratch(g))
+	defer convRelease(buf)
 	for pl := lo; pl < hi; pl++ {
-		xp, yp := x[pl*hw:(pl+1)*hw], y[pl*ohw:(pl+1)*ohw]
-		if buf != nil {
-			pool2x2NarrowForward(g, xp, yp, *buf)
-		} else {
-			for oy := 0; oy < g.oh; oy++ {
-				r0 := xp[2*oy*g.w:]
-				pool2x2MaxRow32(yp[oy*g.ow:][:g.ow], r0, r0[g.w:])
-			}
-		}
+		yp := y[pl*ohw : (pl+1)*ohw]
+		pool2x2NarrowForward(g, x[pl*hw:(pl+1)*hw], yp, *buf)
 		if relu {
 			reluForward(yp, yp)
 		}
@@ -88,26 +75,14 @@ func pool2x2Backward32(g *poolGeom, dx, x, y, dy []float32, lo, hi int) {
 		})
 		return
 	}
-	var buf *[]float32
-	if pool2x2Narrow(g) {
-		buf = convScratch[float32](pool2x2NarrowScratch(g))
-		defer convRelease(buf)
-	}
+	buf := convScratch[float32](pool2x2NarrowScratch(g))
+	defer convRelease(buf)
 	for pl := lo; pl < hi; pl++ {
-		dxp, xp := dx[pl*hw:(pl+1)*hw], x[pl*hw:(pl+1)*hw]
-		yp, dyp := y[pl*ohw:(pl+1)*ohw], dy[pl*ohw:(pl+1)*ohw]
+		dxp := dx[pl*hw : (pl+1)*hw]
 		if g.h%2 != 0 || g.w%2 != 0 {
 			clear(dxp) // the last row or column is in no window
 		}
-		if buf != nil {
-			pool2x2NarrowBackward(g, dxp, xp, yp, dyp, *buf)
-			continue
-		}
-		for oy := 0; oy < g.oh; oy++ {
-			top := 2 * oy * g.w
-			d0, r0 := dxp[top:], xp[top:]
-			pool2x2GradRow32(d0, d0[g.w:], r0, r0[g.w:], yp[oy*g.ow:][:g.ow], dyp[oy*g.ow:][:g.ow])
-		}
+		pool2x2NarrowBackward(g, dxp, x[pl*hw:(pl+1)*hw], y[pl*ohw:(pl+1)*ohw], dy[pl*ohw:(pl+1)*ohw], *buf)
 	}
 }
 
