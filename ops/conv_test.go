@@ -376,3 +376,27 @@ func BenchmarkConv2DForwardLeNet1(b *testing.B)  { convBench(b, 1, false) }
 func BenchmarkConv2DForwardLeNet2(b *testing.B)  { convBench(b, 2, false) }
 func BenchmarkConv2DBackwardLeNet1(b *testing.B) { convBench(b, 1, true) }
 func BenchmarkConv2DBackwardLeNet2(b *testing.B) { convBench(b, 2, true) }
+
+// convGradBench times one gradient op of a LeNet-5 layer at batch 64.
+func convGradBench(b *testing.B, layer int, wrt convWRT) {
+	x, w, bias, p := convBenchInputs(layer)
+	p, _ = p.normalized()
+	y, err := convOp{kind: sharedConv, p: p, bias: true}.Do(x, w, bias)
+	if err != nil {
+		b.Fatal(err)
+	}
+	op := convGradOp{plainOp: fresh(), kind: sharedConv, p: p, wrt: wrt}
+	var out G.Value
+	b.ReportAllocs()
+	for b.Loop() {
+		if out, err = op.UsePreallocDo(out, x, w, y); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkConv2DGradWLeNet1(b *testing.B) { convGradBench(b, 1, convWrtW) }
+func BenchmarkConv2DGradBLeNet1(b *testing.B) { convGradBench(b, 1, convWrtB) }
+func BenchmarkConv2DGradXLeNet2(b *testing.B) { convGradBench(b, 2, convWrtX) }
+func BenchmarkConv2DGradWLeNet2(b *testing.B) { convGradBench(b, 2, convWrtW) }
+func BenchmarkConv2DGradBLeNet2(b *testing.B) { convGradBench(b, 2, convWrtB) }

@@ -126,3 +126,33 @@ func valueAndGrad(t *testing.T, f builder, x *tensor.Dense) (y, dx []float64) {
 	}
 	return y, toF64(t, vals[1])
 }
+
+// poolReLUBench times MaxPool2DReLU's forward or backward op at a LeNet-5
+// shape, batch 64.
+func poolReLUBench(b *testing.B, backward bool, shape ...int) {
+	x := as(randT(1, shape...), tensor.Float32)
+	fwd := maxPoolOp{plainOp: fresh(), p: pool2x2, relu: true}
+	y, err := fwd.Do(x)
+	if err != nil {
+		b.Fatal(err)
+	}
+	dy := as(randT(2, y.Shape()...), tensor.Float32)
+	grad := maxPoolGradOp{plainOp: fresh(), p: pool2x2, relu: true}
+	var out G.Value
+	b.ReportAllocs()
+	for b.Loop() {
+		if backward {
+			out, err = grad.UsePreallocDo(out, x, y, dy)
+		} else {
+			out, err = fwd.UsePreallocDo(out, x)
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkMaxPoolReLULeNet1(b *testing.B)     { poolReLUBench(b, false, 64, 6, 28, 28) }
+func BenchmarkMaxPoolReLUGradLeNet1(b *testing.B) { poolReLUBench(b, true, 64, 6, 28, 28) }
+func BenchmarkMaxPoolReLULeNet2(b *testing.B)     { poolReLUBench(b, false, 64, 16, 10, 10) }
+func BenchmarkMaxPoolReLUGradLeNet2(b *testing.B) { poolReLUBench(b, true, 64, 16, 10, 10) }
