@@ -10,13 +10,13 @@
 # where lower is better, so above 1 always means featlearn is ahead).
 #
 # The machine is noisy and the MLP's epoch lasts under a second, so each
-# peer runs BENCH_RUNS times (default 3), the two peers alternating, and
+# peer runs BENCH_RUNS times (default 5), the two peers alternating, and
 # every figure in the table is the median of its runs.
 #
 # PyTorch comes from Debian, with the OpenMP OpenBLAS so that nn.Linear does
 # not fall back to the reference BLAS:
 #   apt-get install -y python3-torch python3-numpy libopenblas0-openmp
-# Usage: [BENCH_RUNS=3] bench/run.sh [lenet|mlp ...]   (default: both)
+# Usage: [BENCH_RUNS=5] bench/run.sh [lenet|mlp ...]   (default: both)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,7 +30,7 @@ fi
 
 models=("$@")
 [ ${#models[@]} -gt 0 ] || models=(lenet mlp)
-runs=${BENCH_RUNS:-3}
+runs=${BENCH_RUNS:-5}
 
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
@@ -81,4 +81,10 @@ for m in models:
         else:
             ratio.append("%.2fx" % ((f[k] / p[k]) if better > 0 else (p[k] / f[k])))
     print("| %s | featlearn advantage | " % m + " | ".join(ratio) + " |")
+spread = []
+for m in models:
+    for peer in ("featlearn", "pytorch"):
+        rs = [json.load(open("%s/%s.%s.%d.json" % (out, m, peer, r))) for r in range(1, runs + 1)]
+        spread.append("%s %s train img/s %s" % (m, peer, " / ".join("{:,.0f}".format(r["train_img_s"]) for r in rs)))
+print("\nruns, in order: " + "; ".join(spread))
 PYEOF
