@@ -107,7 +107,8 @@ func TestAdamUpdateValues(t *testing.T) {
 	// the step is lr·sign(d) up to ε: w = 1 - 0.1·0.051/0.1 / (√(0.0002601
 	// /0.001) + 1e-8) = 1 - 0.1·0.51/(0.51 + 1e-8).
 	w, m, v := []float64{1}, []float64{0}, []float64{0}
-	h := AdamStep{LR: 0.1 / 0.1, Beta1: 0.9, Beta2: 0.999, Correction2: 0.001, Eps: 1e-8, WeightDecay: 0.01}
+	// LR is lr 0.1 over the first moment's bias correction 1 - 0.9.
+	h := AdamStep{LR: 1, Beta1: 0.9, Beta2: 0.999, Correction2: 0.001, Eps: 1e-8, WeightDecay: 0.01}
 	if err := AdamUpdate64(w, []float64{0.5}, m, v, h); err != nil {
 		t.Fatal(err)
 	}
