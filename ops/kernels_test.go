@@ -2,6 +2,7 @@ package ops
 
 import (
 	"math"
+	"sync/atomic"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -304,6 +305,27 @@ func TestSumTo64(t *testing.T) {
 			x[0] = float32(math.NaN())
 			if got := sumTo64(x); !math.IsNaN(got) {
 				t.Fatalf("n %d with NaN: sum %v", n, got)
+			}
+		}
+	}
+}
+
+// coverTask records which items its Run calls cover.
+type coverTask struct{ hits []int32 }
+
+func (c *coverTask) Run(lo, hi int) {
+	for i := lo; i < hi; i++ {
+		atomic.AddInt32(&c.hits[i], 1)
+	}
+}
+
+func TestParallelCoversEveryItemOnce(t *testing.T) {
+	for _, n := range []int{0, 1, 7, 16, 100, 1001} {
+		c := &coverTask{hits: make([]int32, n)}
+		Parallel(n, 8, c)
+		for i, h := range c.hits {
+			if h != 1 {
+				t.Fatalf("n %d: item %d run %d times", n, i, h)
 			}
 		}
 	}

@@ -21,6 +21,27 @@ func parallelFor(n, minChunk int, fn func(lo, hi int)) {
 	parallelRun(n, minChunk, funcTask(fn))
 }
 
+// Task is a loop body for Parallel: Run handles items [lo, hi), and calls
+// on disjoint ranges must be safe to run at once.
+type Task interface{ Run(lo, hi int) }
+
+// Parallel runs t over [0, n) in contiguous chunks of at least minChunk
+// items, one per core, on the worker pool the kernels use: the caller runs
+// the first chunk. It suits work outside the graph that would otherwise
+// leave a core idle between steps, such as converting a batch of images.
+// Passing a pointer to a reused value keeps it free of allocations.
+func Parallel(n, minChunk int, t Task) {
+	j := getJob[publicTask]()
+	j.t = t
+	parallelRun(n, minChunk, j)
+	putJob(j)
+}
+
+// publicTask adapts a Task to the kernels' task.
+type publicTask struct{ t Task }
+
+func (p *publicTask) run(lo, hi int) { p.t.Run(lo, hi) }
+
 // funcTask adapts a plain function to task.
 type funcTask func(lo, hi int)
 

@@ -59,3 +59,51 @@ func TestBinary(t *testing.T) {
 		t.Errorf("y = %v, want [4]", y)
 	}
 }
+
+// TestGatherLargeBatch gathers a batch big enough to be split over the
+// cores, binary and not, and checks every example against Float32s.
+func TestGatherLargeBatch(t *testing.T) {
+	const n, size = 40, 6
+	pixels, labels := make([]uint8, n*size), make([]uint8, n)
+	for i := range pixels {
+		pixels[i] = uint8(i * 37)
+	}
+	for i := range labels {
+		labels[i] = uint8(i % 10)
+	}
+	s, err := datasets.NewSet(pixels, labels, 2, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx := make([]int, 33)
+	for k := range idx {
+		idx[k] = (k * 7) % n
+	}
+	for _, binary := range []bool{false, true} {
+		d := Dataset(s)
+		if binary {
+			d = Binary(s, 128)
+		}
+		x, y := make([]float32, len(idx)*size), make([]float32, len(idx))
+		if err := d.Gather(idx, x, y); err != nil {
+			t.Fatal(err)
+		}
+		for k, i := range idx {
+			want := s.Float32s(i, nil)
+			for p, v := range s.Pixels(i) {
+				if binary {
+					want[p] = 0
+					if v >= 128 {
+						want[p] = 1
+					}
+				}
+				if x[k*size+p] != want[p] {
+					t.Fatalf("binary %v: example %d pixel %d = %v, want %v", binary, k, p, x[k*size+p], want[p])
+				}
+			}
+			if y[k] != float32(labels[i]) {
+				t.Fatalf("binary %v: label %d = %v, want %d", binary, k, y[k], labels[i])
+			}
+		}
+	}
+}
