@@ -122,18 +122,7 @@ func directFilterGrad(g *convGeom, dw, x, dy []float32) bool {
 	parallelRun(chunks, 1, j)
 	putJob(j)
 
-	// dw[o][r] = Σ_c partᶜ[r][o], the chunks added in order.
-	k, ps := g.k(), d.part()
-	for o := 0; o < g.out; o++ {
-		row := dw[o*k:][:k]
-		for r := range row {
-			s := (*parts)[r*d.outR+o]
-			for c := 1; c < chunks; c++ {
-				s += (*parts)[c*ps+r*d.outR+o]
-			}
-			row[r] = s
-		}
-	}
+	convSumPartsT(dw, *parts, chunks, g.out, d.outR, d.part())
 	return true
 }
 

@@ -306,14 +306,20 @@ func flatFilterGrad[T float](g *convGeom, dw, x, dy []T) {
 		convSumParts(dw, *parts, chunks)
 		return
 	}
-	// dw[o][r] = Σ_c partᶜ[r][o], the chunks added in order.
-	k := g.k()
-	for o := 0; o < g.out; o++ {
+	convSumPartsT(dw, *parts, chunks, g.out, g.out, ws)
+}
+
+// convSumPartsT writes into dw (out × k) the sum of chunks partial sums
+// of dwᵀ, each k rows of ld values, ps apart in parts: dw[o][r] = Σ_c
+// partᶜ[r][o], the chunks added in order.
+func convSumPartsT[T float](dw, parts []T, chunks, out, ld, ps int) {
+	k := len(dw) / out
+	for o := 0; o < out; o++ {
 		row := dw[o*k:][:k]
 		for r := range row {
-			s := (*parts)[r*g.out+o]
+			s := parts[r*ld+o]
 			for c := 1; c < chunks; c++ {
-				s += (*parts)[c*ws+r*g.out+o]
+				s += parts[c*ps+r*ld+o]
 			}
 			row[r] = s
 		}

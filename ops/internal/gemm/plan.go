@@ -1,7 +1,6 @@
 package gemm
 
 import (
-	"sync"
 	"unsafe"
 
 	"github.com/featlearn/featlearn/ops/internal/workers"
@@ -167,7 +166,7 @@ func runSplit[T float](pr *problem[T], t tiles[T], split, parts int) {
 	}
 
 	jobs := jobsOf[T]()
-	j := jobs.get()
+	j := jobs.Get()
 	j.pr, j.t = *pr, t
 	j.parts = j.parts[:0]
 	mn := pr.m * pr.n
@@ -212,7 +211,7 @@ func runSplit[T float](pr *problem[T], t tiles[T], split, parts int) {
 	// pool it.
 	j.pr = problem[T]{}
 	clear(j.parts)
-	jobs.put(j)
+	jobs.Put(j)
 }
 
 // job is a split problem shared by the threads working on it, as a
@@ -249,43 +248,19 @@ func wsOf[T float](ws *workspaces) *workspace[T] {
 	return any(&ws.f64).(*workspace[T])
 }
 
-// freeList is a pool that, unlike sync.Pool, is not emptied by the garbage
-// collector, so that warm buffers are not reallocated after every GC.
-type freeList[E any] struct {
-	mu    sync.Mutex
-	items []*E
-}
-
-func (f *freeList[E]) get() *E {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if n := len(f.items); n > 0 {
-		e := f.items[n-1]
-		f.items = f.items[:n-1]
-		return e
-	}
-	return new(E)
-}
-
-func (f *freeList[E]) put(e *E) {
-	f.mu.Lock()
-	f.items = append(f.items, e)
-	f.mu.Unlock()
-}
-
 var (
-	// threadWS holds the pack buffers of the threads not computing a part.
-	threadWS freeList[workspaces]
-	jobs32   freeList[job[float32]]
-	jobs64   freeList[job[float64]]
+	// threadWS holds pack buffers; a part takes one while it runs.
+	threadWS workers.FreeList[workspaces]
+	jobs32   workers.FreeList[job[float32]]
+	jobs64   workers.FreeList[job[float64]]
 )
 
-func getWorkspaces() *workspaces   { return threadWS.get() }
-func putWorkspaces(ws *workspaces) { threadWS.put(ws) }
+func getWorkspaces() *workspaces   { return threadWS.Get() }
+func putWorkspaces(ws *workspaces) { threadWS.Put(ws) }
 
-func jobsOf[T float]() *freeList[job[T]] {
-	if f, ok := any(&jobs32).(*freeList[job[T]]); ok {
+func jobsOf[T float]() *workers.FreeList[job[T]] {
+	if f, ok := any(&jobs32).(*workers.FreeList[job[T]]); ok {
 		return f
 	}
-	return any(&jobs64).(*freeList[job[T]])
+	return any(&jobs64).(*workers.FreeList[job[T]])
 }

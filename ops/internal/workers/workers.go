@@ -55,7 +55,7 @@ func Run(parts int, j Job) {
 		return
 	}
 	helpers := min(parts, Threads()) - 1
-	r := runs.get()
+	r := runs.Get()
 	r.job, r.parts = j, int32(parts)
 	r.next.Store(0)
 	r.done.Store(0)
@@ -117,7 +117,7 @@ func (r *run) wait() {
 func (r *run) release() {
 	if r.refs.Add(-1) == 0 {
 		r.job = nil
-		runs.put(r)
+		runs.Put(r)
 	}
 }
 
@@ -177,28 +177,32 @@ func (p *workerPool) poll() (*run, bool) {
 	}
 }
 
-// freeList is a pool that, unlike sync.Pool, the garbage collector does not
-// empty, so that runs are not reallocated after every collection.
-type freeList struct {
+// FreeList is a pool that, unlike sync.Pool, the garbage collector does not
+// empty, so that warm objects (runs here, pack buffers and jobs in the
+// SGEMM) are not reallocated after every collection. The zero value is an
+// empty list.
+type FreeList[E any] struct {
 	mu    sync.Mutex
-	items []*run
+	items []*E
 }
 
-var runs freeList
-
-func (f *freeList) get() *run {
+// Get returns a pooled *E, or a new zero one.
+func (f *FreeList[E]) Get() *E {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if n := len(f.items); n > 0 {
-		r := f.items[n-1]
+		e := f.items[n-1]
 		f.items = f.items[:n-1]
-		return r
+		return e
 	}
-	return new(run)
+	return new(E)
 }
 
-func (f *freeList) put(r *run) {
+// Put returns e to the list.
+func (f *FreeList[E]) Put(e *E) {
 	f.mu.Lock()
-	f.items = append(f.items, r)
+	f.items = append(f.items, e)
 	f.mu.Unlock()
 }
+
+var runs FreeList[run]
