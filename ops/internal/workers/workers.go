@@ -46,7 +46,10 @@ const SpinFor = 100 * time.Microsecond
 func Threads() int { return runtime.GOMAXPROCS(0) }
 
 // Run runs j's parts 0 to parts-1 and returns when all have finished.
-// Every part runs exactly once.
+// Every part runs exactly once. If a part panics, on whichever goroutine,
+// Run waits for the parts under way and then panics on the caller's
+// goroutine with that value, so that the caller's recover sees it and no
+// worker dies with the program.
 func Run(parts int, j Job) {
 	if parts <= 1 {
 		if parts == 1 {
@@ -60,6 +63,7 @@ func Run(parts int, j Job) {
 	r.next.Store(0)
 	r.done.Store(0)
 	r.refs.Store(1)
+	r.failed.Store(nil)
 	if helpers > 0 {
 		pool.start(helpers)
 		for k := 0; k < helpers; k++ {
@@ -75,7 +79,11 @@ func Run(parts int, j Job) {
 	}
 	r.work(0)
 	r.wait()
+	failed := r.failed.Load()
 	r.release()
+	if failed != nil {
+		panic(*failed)
+	}
 }
 
 // run is one call of Run, shared by the caller and the workers that
@@ -86,6 +94,8 @@ type run struct {
 	next  atomic.Int32 // the next part to claim
 	done  atomic.Int32 // the parts finished
 	refs  atomic.Int32 // the caller and the workers yet to let go
+
+	failed atomic.Pointer[any] // the first part's panic value, if any
 }
 
 // work claims and runs parts until none is left.
@@ -95,10 +105,25 @@ func (r *run) work(worker int) {
 		if i >= r.parts {
 			return
 		}
-		r.job.Part(int(i), worker)
+		r.part(int(i), worker)
 		r.done.Add(1)
 	}
 }
+
+// part runs one part and keeps the first panic of the run for Run to
+// raise on the caller's goroutine.
+func (r *run) part(i, worker int) {
+	defer func() {
+		if p := recover(); p != nil {
+			r.fail(p)
+		}
+	}()
+	r.job.Part(i, worker)
+}
+
+// fail records p unless an earlier part failed first. It is its own
+// function so that only a panic, not every part, puts a value on the heap.
+func (r *run) fail(p any) { r.failed.CompareAndSwap(nil, &p) }
 
 // wait returns when every part has finished. The parts still running were
 // claimed by workers that are running them, so the wait is short; it

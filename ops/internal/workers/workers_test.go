@@ -118,3 +118,40 @@ func BenchmarkRunTwoParts(b *testing.B) {
 type empty struct{}
 
 func (empty) Part(int, int) {}
+
+// panicky panics in part bad and counts the parts that ran.
+type panicky struct {
+	bad int
+	ran atomic.Int32
+}
+
+func (p *panicky) Part(i, _ int) {
+	p.ran.Add(1)
+	if i == p.bad {
+		panic("part failed")
+	}
+}
+
+// TestPanicReachesCaller checks that a part's panic, on a worker or on the
+// caller, comes out of Run on the caller's goroutine after every part has
+// run, and that the pool still works afterwards.
+func TestPanicReachesCaller(t *testing.T) {
+	for _, bad := range []int{0, 5, 9} {
+		j := &panicky{bad: bad}
+		func() {
+			defer func() {
+				if p := recover(); p != "part failed" {
+					t.Fatalf("part %d: recovered %v", bad, p)
+				}
+			}()
+			Run(10, j)
+			t.Fatalf("part %d: Run returned", bad)
+		}()
+		if n := j.ran.Load(); n != 10 {
+			t.Fatalf("part %d: %d parts ran, want all 10", bad, n)
+		}
+	}
+	c := newCounts(20)
+	Run(20, c)
+	c.check(t)
+}
