@@ -125,10 +125,7 @@ func directForward(g *convGeom, y, x, w, b []float32) {
 	wp := convScratch[float32](d.outR * k)
 	defer convRelease(wp)
 	tb := directTablePool.Get().(*directTables)
-	if cap(tb.offs) < k {
-		tb.offs = make([]int, k)
-	}
-	tb.offs = tb.offs[:k]
+	tb.offs = growInts(tb.offs, k)
 	// wp[q][t][o] = w[q·6+o][r] for tap t = (i, c, j) and its filter index
 	// r = (c, i, j), zero past the last channel so that the padding rows
 	// of the last panel compute zeros that are dropped.
@@ -151,10 +148,7 @@ func directForward(g *convGeom, y, x, w, b []float32) {
 	// where 0·Inf would give NaN: keep those rows then, so that every
 	// output treats the padding alike.
 	tiles := d.qr / directNR
-	if cap(tb.live) < 2*tiles {
-		tb.live = make([]int, 2*tiles)
-	}
-	tb.live = tb.live[:2*tiles]
+	tb.live = growInts(tb.live, 2*tiles)
 	skip := !nonFinite(w)
 	for c := 0; c < tiles; c++ {
 		tb.live[2*c], tb.live[2*c+1] = 0, g.kh

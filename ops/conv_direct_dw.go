@@ -110,10 +110,7 @@ func directFilterGrad(g *convGeom, dw, x, dy []float32) bool {
 	defer convRelease(parts)
 	tb := directTablePool.Get().(*directTables)
 	defer directTablePool.Put(tb)
-	if cap(tb.offs) < d.kR {
-		tb.offs = make([]int, d.kR)
-	}
-	tb.offs = tb.offs[:d.kR]
+	tb.offs = growInts(tb.offs, d.kR)
 	clear(tb.offs) // the padding taps read offset 0 and are dropped
 	d.taps(func(r, off int) { tb.offs[r] = off * 4 })
 
@@ -227,10 +224,7 @@ func narrowFilterGrad(g *convGeom, dw, x, dy []float32) {
 	tb := directTablePool.Get().(*directTables)
 	defer directTablePool.Put(tb)
 	n := (k + 1) / 2 * 2
-	if cap(tb.offs) < n {
-		tb.offs = make([]int, n)
-	}
-	tb.offs = tb.offs[:n]
+	tb.offs = growInts(tb.offs, n)
 	tb.offs[n-1] = 0 // an odd last tap pairs with tap 0, whose sums are dropped
 	d.taps(func(r, off int) { tb.offs[r] = off })
 
