@@ -3,12 +3,14 @@ package ops
 import "sync"
 
 // The direct forward below serves float32 stride-1 convolutions on AVX2
-// CPUs, LeNet's among them. It works on the flat kernels' virtual grid (see
-// conv_flat.go) but never writes the im2col matrix: each filter tap's row
-// of it is a window of the padded sample, so the micro-kernel reads the
-// windows in place through a table of their offsets. Per LeNet image that
-// saves writing and re-reading 90 KB (conv1) and 84 KB (conv2) of columns,
-// and the gemm's packing of the odd-sized edges.
+// CPUs with at most 8 output channels (LeNet's conv1, and conv2's input
+// gradient, which is a convolution with 6); wider ones go to the
+// transposed kernel of conv_direct_t.go. It works on the flat kernels'
+// virtual grid (see conv_flat.go) but never writes the im2col matrix: each
+// filter tap's row of it is a window of the padded sample, so the
+// micro-kernel reads the windows in place through a table of their
+// offsets. Per LeNet image that saves writing and re-reading 90 KB of
+// columns for conv1, and the gemm's packing of the odd-sized edges.
 
 // Tile of the direct micro-kernel: output channels by virtual positions.
 const directMR, directNR = 6, 16
