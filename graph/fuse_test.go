@@ -49,3 +49,20 @@ func TestReLUPoolFused(t *testing.T) {
 	}
 	t.Fatalf("no ReLU among the activations %v", acts)
 }
+
+// TestDOTShowsWhatRuns checks that DOT draws the fused pooling node and
+// not the ReLU that no prediction computes.
+func TestDOTShowsWhatRuns(t *testing.T) {
+	net := Sequential("c", Conv2D("conv", 2, 3, Pad(1)), ReLU(), MaxPool2D("pool", 2), Flatten(), Dense("fc", 2))
+	m, err := NewModel(net, []int{1, 4, 4}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dot, err := m.DOT(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(dot, ">MaxPool2DReLU(") || strings.Contains(dot, ">ReLU(") {
+		t.Fatalf("DOT should show MaxPool2DReLU and no lone ReLU:\n%s", dot)
+	}
+}

@@ -209,13 +209,15 @@ func (m *Model) Predict(x []float32, n, batch int) (out []float64, err error) {
 	return out, nil
 }
 
-// DOT returns the graph of the model at a batch size in Graphviz DOT form.
+// DOT returns the graph of the model at a batch size in Graphviz DOT form:
+// the nodes a prediction computes. A ReLU followed by max pooling shows
+// as the one fused pooling node that runs (see MaxPool2DLayer.Forward).
 func (m *Model) DOT(batch int) (string, error) {
 	p, err := m.newProgram(batch)
 	if err != nil {
 		return "", err
 	}
-	return p.Graph.ToDot(), nil
+	return p.Graph.ExactSubgraphRoots(p.roots...).ToDot(), nil
 }
 
 // newLike allocates a zero tensor of a dtype and shape.
