@@ -31,6 +31,9 @@ type Task interface{ Run(lo, hi int) }
 // leave a core idle between steps, such as converting a batch of images.
 // Passing a pointer to a reused value keeps it free of allocations.
 func Parallel(n, minChunk int, t Task) {
+	if t == nil || n <= 0 {
+		return
+	}
 	j := getJob[publicTask]()
 	j.t = t
 	parallelRun(n, minChunk, j)
