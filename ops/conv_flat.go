@@ -311,17 +311,36 @@ func flatFilterGrad[T float](g *convGeom, dw, x, dy []T) {
 
 // convSumPartsT writes into dw (out × k) the sum of chunks partial sums
 // of dwᵀ, each k rows of ld values, ps apart in parts: dw[o][r] = Σ_c
-// partᶜ[r][o], the chunks added in order.
+// partᶜ[r][o], the chunks added in order. The output channels are spread
+// over the cores: on one, this reduction was a sixth of the serial time
+// of a LeNet-5 step.
 func convSumPartsT[T float](dw, parts []T, chunks, out, ld, ps int) {
-	k := len(dw) / out
-	for o := 0; o < out; o++ {
-		row := dw[o*k:][:k]
-		for r := range row {
-			s := parts[r*ld+o]
-			for c := 1; c < chunks; c++ {
-				s += parts[c*ps+r*ld+o]
+	j := getJob[sumPartsTJob[T]]()
+	*j = sumPartsTJob[T]{dw: dw, parts: parts, chunks: chunks, k: len(dw) / out, ld: ld, ps: ps}
+	parallelRun(out, 4, j)
+	putJob(j)
+}
+
+// sumPartsTJob is convSumPartsT for output channels [lo, hi).
+type sumPartsTJob[T float] struct {
+	dw, parts         []T
+	chunks, k, ld, ps int
+}
+
+func (j *sumPartsTJob[T]) run(lo, hi int) {
+	for c := 0; c < j.chunks; c++ {
+		part := j.parts[c*j.ps:]
+		for o := lo; o < hi; o++ {
+			row := j.dw[o*j.k:][:j.k]
+			if c == 0 {
+				for r := range row {
+					row[r] = part[r*j.ld+o]
+				}
+				continue
 			}
-			row[r] = s
+			for r := range row {
+				row[r] += part[r*j.ld+o]
+			}
 		}
 	}
 }
