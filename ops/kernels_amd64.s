@@ -183,29 +183,33 @@ GLOBL poolOdd<>(SB), RODATA|NOPTR, $32
 // bottom element wins if no top element of its window matched
 // (VPERMILPS $0xB1 swaps the lanes of each window) and, in an even lane,
 // it matches or, in an odd lane, its left neighbour does not.
-#define POOLHALF(M, G, off) \
-	VMOVUPS   off(SI), Y6; \
-	VMOVUPS   off(DX), Y7; \
-	VCMPPS    $0, M, Y6, Y8; \
-	VCMPPS    $3, Y6, Y6, Y9; \
-	VORPS     Y9, Y8, Y8; \
-	VCMPPS    $0, M, Y7, Y10; \
-	VCMPPS    $3, Y7, Y7, Y9; \
-	VORPS     Y9, Y10, Y10; \
-	VPERMILPS $0xA0, Y8, Y11; \
-	VANDPS    Y13, Y11, Y11; \
-	VANDNPS   Y8, Y11, Y11; \
-	VPERMILPS $0xB1, Y8, Y9; \
-	VORPS     Y9, Y8, Y8; \
-	VPERMILPS $0xA0, Y10, Y9; \
-	VANDNPS   Y13, Y9, Y9; \
-	VANDNPS   Y10, Y13, Y10; \
-	VORPS     Y9, Y10, Y10; \
-	VANDNPS   Y10, Y8, Y10; \
-	VANDPS    G, Y11, Y11; \
-	VANDPS    G, Y10, Y10; \
-	VMOVUPS   Y11, off(DI); \
-	VMOVUPS   Y10, off(R8)
+// POOLROUTE is POOLHALF with its registers named: T0..T5 scratch, ODD
+// the odd-lane mask, all of one width (Y for four windows, X for two).
+#define POOLROUTE(M, G, off, T0, T1, T2, T3, T4, T5, ODD) \
+	VMOVUPS   off(SI), T0; \
+	VMOVUPS   off(DX), T1; \
+	VCMPPS    $0, M, T0, T2; \
+	VCMPPS    $3, T0, T0, T3; \
+	VORPS     T3, T2, T2; \
+	VCMPPS    $0, M, T1, T4; \
+	VCMPPS    $3, T1, T1, T3; \
+	VORPS     T3, T4, T4; \
+	VPERMILPS $0xA0, T2, T5; \
+	VANDPS    ODD, T5, T5; \
+	VANDNPS   T2, T5, T5; \
+	VPERMILPS $0xB1, T2, T3; \
+	VORPS     T3, T2, T2; \
+	VPERMILPS $0xA0, T4, T3; \
+	VANDNPS   ODD, T3, T3; \
+	VANDNPS   T4, ODD, T4; \
+	VORPS     T3, T4, T4; \
+	VANDNPS   T4, T2, T4; \
+	VANDPS    G, T5, T5; \
+	VANDPS    G, T4, T4; \
+	VMOVUPS   T5, off(DI); \
+	VMOVUPS   T4, off(R8)
+
+#define POOLHALF(M, G, off) POOLROUTE(M, G, off, Y6, Y7, Y8, Y9, Y10, Y11, Y13)
 
 // func pool2x2Grad32(d0, d1, r0, r1, y, dy *float32, n int)
 //
@@ -413,29 +417,7 @@ sumDone:
 
 // POOLHALFX is POOLHALF on 128-bit registers: two windows, four input
 // columns. X13 holds the low half of poolOdd.
-#define POOLHALFX(M, G, off) \
-	VMOVUPS   off(SI), X6; \
-	VMOVUPS   off(DX), X7; \
-	VCMPPS    $0, M, X6, X8; \
-	VCMPPS    $3, X6, X6, X9; \
-	VORPS     X9, X8, X8; \
-	VCMPPS    $0, M, X7, X10; \
-	VCMPPS    $3, X7, X7, X9; \
-	VORPS     X9, X10, X10; \
-	VPERMILPS $0xA0, X8, X11; \
-	VANDPS    X13, X11, X11; \
-	VANDNPS   X8, X11, X11; \
-	VPERMILPS $0xB1, X8, X9; \
-	VORPS     X9, X8, X8; \
-	VPERMILPS $0xA0, X10, X9; \
-	VANDNPS   X13, X9, X9; \
-	VANDNPS   X10, X13, X10; \
-	VORPS     X9, X10, X10; \
-	VANDNPS   X10, X8, X10; \
-	VANDPS    G, X11, X11; \
-	VANDPS    G, X10, X10; \
-	VMOVUPS   X11, off(DI); \
-	VMOVUPS   X10, off(R8)
+#define POOLHALFX(M, G, off) POOLROUTE(M, G, off, X6, X7, X8, X9, X10, X11, X13)
 
 // func pool2x2Max4(y, x *float32, pairs, w, n int)
 //
