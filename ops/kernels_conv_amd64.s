@@ -1,5 +1,41 @@
 #include "textflag.h"
 
+// ZERO12 clears the twelve accumulators Y0-Y11 of the 6x16 kernels.
+#define ZERO12 \
+	VXORPS Y0, Y0, Y0; \
+	VXORPS Y1, Y1, Y1; \
+	VXORPS Y2, Y2, Y2; \
+	VXORPS Y3, Y3, Y3; \
+	VXORPS Y4, Y4, Y4; \
+	VXORPS Y5, Y5, Y5; \
+	VXORPS Y6, Y6, Y6; \
+	VXORPS Y7, Y7, Y7; \
+	VXORPS Y8, Y8, Y8; \
+	VXORPS Y9, Y9, Y9; \
+	VXORPS Y10, Y10, Y10; \
+	VXORPS Y11, Y11, Y11
+
+// STORE6x16 writes the accumulators Y0-Y11, two per row, to six rows at DI,
+// R8 bytes apart.
+#define STORE6x16 \
+	VMOVUPS Y0, (DI); \
+	VMOVUPS Y1, 32(DI); \
+	ADDQ    R8, DI; \
+	VMOVUPS Y2, (DI); \
+	VMOVUPS Y3, 32(DI); \
+	ADDQ    R8, DI; \
+	VMOVUPS Y4, (DI); \
+	VMOVUPS Y5, 32(DI); \
+	ADDQ    R8, DI; \
+	VMOVUPS Y6, (DI); \
+	VMOVUPS Y7, 32(DI); \
+	ADDQ    R8, DI; \
+	VMOVUPS Y8, (DI); \
+	VMOVUPS Y9, 32(DI); \
+	ADDQ    R8, DI; \
+	VMOVUPS Y10, (DI); \
+	VMOVUPS Y11, 32(DI)
+
 // func directConv6x16(k int, w, x *float32, offs *int, y *float32, ldy int)
 //
 // The direct-convolution micro-kernel: a 6×16 tile of the virtual output,
@@ -19,18 +55,7 @@ TEXT ·directConv6x16(SB), NOSPLIT, $0-48
 	MOVQ ldy+40(FP), R8
 	SHLQ $2, R8
 
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
+	ZERO12
 
 step:
 	MOVQ         (BX), AX
@@ -59,23 +84,7 @@ step:
 	DECQ         CX
 	JNZ          step
 
-	VMOVUPS Y0, (DI)
-	VMOVUPS Y1, 32(DI)
-	ADDQ    R8, DI
-	VMOVUPS Y2, (DI)
-	VMOVUPS Y3, 32(DI)
-	ADDQ    R8, DI
-	VMOVUPS Y4, (DI)
-	VMOVUPS Y5, 32(DI)
-	ADDQ    R8, DI
-	VMOVUPS Y6, (DI)
-	VMOVUPS Y7, 32(DI)
-	ADDQ    R8, DI
-	VMOVUPS Y8, (DI)
-	VMOVUPS Y9, 32(DI)
-	ADDQ    R8, DI
-	VMOVUPS Y10, (DI)
-	VMOVUPS Y11, 32(DI)
+	STORE6x16
 	VZEROUPPER
 	RET
 
@@ -110,18 +119,7 @@ TEXT ·directDw6x16(SB), NOSPLIT, $0-72
 	MOVQ dyt+40(FP), SI
 	MOVQ ldd+48(FP), BX
 
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
+	ZERO12
 
 dwRow:
 	MOVQ cols+8(FP), CX
@@ -217,18 +215,7 @@ TEXT ·directDwDot6x2(SB), NOSPLIT, $0-48
 	LEAQ (SI)(BX*2), R10
 	LEAQ (R10)(BX*2), R11
 
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
+	ZERO12
 
 dotStep:
 	VMOVUPS     (R8), Y12
@@ -310,18 +297,7 @@ TEXT ·directConvT6x16(SB), NOSPLIT, $0-56
 	ADDQ AX, R12
 	ADDQ AX, R13
 
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
+	ZERO12
 
 tStep:
 	MOVQ         (BX), AX
@@ -352,22 +328,6 @@ tStep:
 
 	MOVQ    y+40(FP), DI
 	MOVQ    ldy+48(FP), R8
-	VMOVUPS Y0, (DI)
-	VMOVUPS Y1, 32(DI)
-	ADDQ    R8, DI
-	VMOVUPS Y2, (DI)
-	VMOVUPS Y3, 32(DI)
-	ADDQ    R8, DI
-	VMOVUPS Y4, (DI)
-	VMOVUPS Y5, 32(DI)
-	ADDQ    R8, DI
-	VMOVUPS Y6, (DI)
-	VMOVUPS Y7, 32(DI)
-	ADDQ    R8, DI
-	VMOVUPS Y8, (DI)
-	VMOVUPS Y9, 32(DI)
-	ADDQ    R8, DI
-	VMOVUPS Y10, (DI)
-	VMOVUPS Y11, 32(DI)
+	STORE6x16
 	VZEROUPPER
 	RET
