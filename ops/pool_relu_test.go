@@ -50,22 +50,7 @@ func compareFused(t *testing.T, p PoolParams, x *tensor.Dense, dt tensor.Dtype) 
 // wholly negative, and LeNet's float32 shapes, which take the AVX2 row and
 // gathered kernels.
 func TestMaxPoolReLUSweep(t *testing.T) {
-	for k := range 9 {
-		for s := range 9 {
-			for pad := range 4 {
-				p := PoolParams{k/3 + 1, k%3 + 1, s/3 + 1, s%3 + 1, pad / 2, pad % 2}
-				if p.validate() != nil {
-					continue
-				}
-				for hw := range 25 {
-					x := randT(uint64(hw), 1, 2, hw/5+1, hw%5+1)
-					if _, err := p.outShape(x.Shape()); err == nil {
-						compareFused(t, p, x, tensor.Float64)
-					}
-				}
-			}
-		}
-	}
+	sweepPools(randT, func(p PoolParams, x *tensor.Dense) { compareFused(t, p, x, tensor.Float64) })
 	for _, shape := range [][]int{{2, 6, 28, 28}, {3, 16, 10, 10}, {1, 2, 5, 7}} {
 		compareFused(t, pool2x2, randT(9, shape...), tensor.Float32)
 		compareFused(t, pool2x2, randT(9, shape...), tensor.Float64)

@@ -118,6 +118,14 @@ func TestMaxPoolSpecialValues(t *testing.T) {
 // TestMaxPoolSweep compares both passes with the definitions for every
 // small geometry, on inputs with special values.
 func TestMaxPoolSweep(t *testing.T) {
+	n := sweepPools(specialT, func(p PoolParams, x *tensor.Dense) { comparePool(t, p, x) })
+	t.Logf("%d geometries", n)
+}
+
+// sweepPools calls check for every valid pooling of kernels, strides and
+// paddings up to 3x3, 3x3 and 1x1 over inputs up to 5x5, made by input,
+// and returns how many it checked.
+func sweepPools(input func(seed uint64, shape ...int) *tensor.Dense, check func(PoolParams, *tensor.Dense)) int {
 	n := 0
 	for k := range 9 {
 		for s := range 9 {
@@ -127,16 +135,16 @@ func TestMaxPoolSweep(t *testing.T) {
 					continue
 				}
 				for hw := range 25 {
-					x := specialT(uint64(hw), 1, 2, hw/5+1, hw%5+1)
+					x := input(uint64(hw), 1, 2, hw/5+1, hw%5+1)
 					if _, err := p.outShape(x.Shape()); err == nil {
-						comparePool(t, p, x)
+						check(p, x)
 						n++
 					}
 				}
 			}
 		}
 	}
-	t.Logf("%d geometries", n)
+	return n
 }
 
 // comparePool checks y and the routing of dy against naiveMaxPool and
