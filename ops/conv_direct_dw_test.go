@@ -7,30 +7,10 @@ import (
 )
 
 // naiveFilterGrad32 is dw = Σ dy·x straight from the definition, summed in
-// float64: dw[o][c][i][j] gets dy[n][o][r][s]·x[n][c][r+i-ph][s+j-pw] for
-// every sample and output position whose window tap (i, j) is inside x.
+// float64.
 func naiveFilterGrad32(g *convGeom, x, dy []float32) []float64 {
 	dw := make([]float64, g.out*g.k())
-	for n := 0; n < g.n; n++ {
-		for o := 0; o < g.out; o++ {
-			for r := 0; r < g.oh; r++ {
-				for s := 0; s < g.ow; s++ {
-					d := float64(dy[((n*g.out+o)*g.oh+r)*g.ow+s])
-					for c := 0; c < g.c; c++ {
-						for i := 0; i < g.kh; i++ {
-							for j := 0; j < g.kw; j++ {
-								h, v := r+i-g.ph, s+j-g.pw
-								if h < 0 || h >= g.h || v < 0 || v >= g.w {
-									continue
-								}
-								dw[((o*g.c+c)*g.kh+i)*g.kw+j] += float64(x[((n*g.c+c)*g.h+h)*g.w+v]) * d
-							}
-						}
-					}
-				}
-			}
-		}
-	}
+	forEachTap(g, func(xi, wi, yi int) { dw[wi] += float64(x[xi]) * float64(dy[yi]) })
 	return dw
 }
 
@@ -58,16 +38,8 @@ func TestDirectFilterGrad(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, tc := range cases {
-		g := convGeom{n: tc.x[0], c: tc.x[1], h: tc.x[2], w: tc.x[3], out: tc.w[0], kh: tc.w[2], kw: tc.w[3], sh: 1, sw: 1, ph: tc.ph, pw: tc.pw}
-		g.oh, g.ow = g.h+2*g.ph-g.kh+1, g.w+2*g.pw-g.kw+1
-		x := make([]float32, g.n*g.c*g.h*g.w)
-		dy := make([]float32, g.n*g.out*g.p())
-		for i := range x {
-			x[i] = float32(rng.NormFloat64())
-		}
-		for i := range dy {
-			dy[i] = float32(rng.NormFloat64())
-		}
+		g := stride1Geom(tc.x, tc.w, tc.ph, tc.pw)
+		x, dy := normals(rng, g.n*g.c*g.h*g.w), normals(rng, g.n*g.out*g.p())
 		dw := make([]float32, g.out*g.k())
 		if got := directFilterGrad(&g, dw, x, dy); got != tc.served {
 			t.Fatalf("%+v: served %v, want %v", g, got, tc.served)

@@ -6,16 +6,33 @@ import (
 	"testing"
 )
 
-// naiveInputGrad32 is dx = Σ w·dy straight from the definition, summed in
-// float64: dx[c][h][w] gets w[o][c][i][j]·dy[o][r][s] for every output
-// position (r, s) whose window covers (h, w) at tap (i, j).
-func naiveInputGrad32(g *convGeom, w, dy []float32) []float64 {
-	dx := make([]float64, g.n*g.c*g.h*g.w)
+// stride1Geom is the geometry of a stride-1 convolution of an input
+// (n, c, h, w) with filters (out, c, kh, kw) and padding ph, pw.
+func stride1Geom(x, w [4]int, ph, pw int) convGeom {
+	g := convGeom{n: x[0], c: x[1], h: x[2], w: x[3], out: w[0], kh: w[2], kw: w[3], sh: 1, sw: 1, ph: ph, pw: pw}
+	g.oh, g.ow = g.h+2*g.ph-g.kh+1, g.w+2*g.pw-g.kw+1
+	return g
+}
+
+// normals returns n float32s from a standard normal distribution.
+func normals(rng *rand.Rand, n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = float32(rng.NormFloat64())
+	}
+	return s
+}
+
+// forEachTap calls fn with the flat indices into x, w and y of every
+// product of g's convolution, straight from the definition: output (n, o,
+// r, s) takes w[o][c][i][j]·x[n][c][r·sh+i-ph][s·sw+j-pw] when that input
+// lies inside x.
+func forEachTap(g *convGeom, fn func(xi, wi, yi int)) {
 	for n := 0; n < g.n; n++ {
 		for o := 0; o < g.out; o++ {
 			for r := 0; r < g.oh; r++ {
 				for s := 0; s < g.ow; s++ {
-					d := float64(dy[((n*g.out+o)*g.oh+r)*g.ow+s])
+					yi := ((n*g.out+o)*g.oh+r)*g.ow + s
 					for c := 0; c < g.c; c++ {
 						for i := 0; i < g.kh; i++ {
 							for j := 0; j < g.kw; j++ {
@@ -23,7 +40,7 @@ func naiveInputGrad32(g *convGeom, w, dy []float32) []float64 {
 								if h < 0 || h >= g.h || x < 0 || x >= g.w {
 									continue
 								}
-								dx[((n*g.c+c)*g.h+h)*g.w+x] += float64(w[((o*g.c+c)*g.kh+i)*g.kw+j]) * d
+								fn(((n*g.c+c)*g.h+h)*g.w+x, ((o*g.c+c)*g.kh+i)*g.kw+j, yi)
 							}
 						}
 					}
@@ -31,6 +48,13 @@ func naiveInputGrad32(g *convGeom, w, dy []float32) []float64 {
 			}
 		}
 	}
+}
+
+// naiveInputGrad32 is dx = Σ w·dy straight from the definition, summed in
+// float64.
+func naiveInputGrad32(g *convGeom, w, dy []float32) []float64 {
+	dx := make([]float64, g.n*g.c*g.h*g.w)
+	forEachTap(g, func(xi, wi, yi int) { dx[xi] += float64(w[wi]) * float64(dy[yi]) })
 	return dx
 }
 
@@ -55,16 +79,8 @@ func TestDirectInputGrad(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, tc := range cases {
-		g := convGeom{n: tc.x[0], c: tc.x[1], h: tc.x[2], w: tc.x[3], out: tc.w[0], kh: tc.w[2], kw: tc.w[3], sh: 1, sw: 1, ph: tc.ph, pw: tc.pw}
-		g.oh, g.ow = g.h+2*g.ph-g.kh+1, g.w+2*g.pw-g.kw+1
-		w := make([]float32, g.out*g.k())
-		dy := make([]float32, g.n*g.out*g.p())
-		for i := range w {
-			w[i] = float32(rng.NormFloat64())
-		}
-		for i := range dy {
-			dy[i] = float32(rng.NormFloat64())
-		}
+		g := stride1Geom(tc.x, tc.w, tc.ph, tc.pw)
+		w, dy := normals(rng, g.out*g.k()), normals(rng, g.n*g.out*g.p())
 		dx := make([]float32, g.n*g.c*g.h*g.w)
 		if got := directInputGrad(&g, dx, w, dy); got != tc.served {
 			t.Fatalf("%+v: served %v, want %v", g, got, tc.served)
