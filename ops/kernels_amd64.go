@@ -96,3 +96,22 @@ func pool2x2Max4(y, x *float32, pairs, w, n int)
 //
 //go:noescape
 func pool2x2Grad4(dx, x, y, dy *float32, pairs, w, n int)
+
+// gather6x16 computes a 6×16 tile c[r][j] = Σₜ a[(rows[r]+offs[2t])/4]·
+// b[(offs[2t+1])/4 + j] over n steps t, offsets in bytes, and adds it to c
+// (acc) or writes it (rows of c ldc bytes apart).
+//
+//go:noescape
+func gather6x16(n int, offs *int, a *float32, rows *int, b *float32, c *float32, ldc int, acc bool)
+
+// nonzeroMask32 writes a bit per value of x (n a multiple of 8), one byte
+// per eight values, set where the value is not zero or is NaN.
+//
+//go:noescape
+func nonzeroMask32(x *float32, n int, mask *uint8)
+
+// finite32 reports whether the n values of x (n a multiple of 8) are all
+// finite.
+//
+//go:noescape
+func finite32(x *float32, n int) bool

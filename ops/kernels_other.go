@@ -48,3 +48,13 @@ func pool2x2Max4(y, x *float32, pairs, w, n int) {
 func pool2x2Grad4(dx, x, y, dy *float32, pairs, w, n int) {
 	panic("ops: no vector kernels on this architecture")
 }
+
+func gather6x16(n int, offs *int, a *float32, rows *int, b *float32, c *float32, ldc int, acc bool) {
+	panic("ops: no vector kernels on this architecture")
+}
+
+func nonzeroMask32(x *float32, n int, mask *uint8) {
+	panic("ops: no vector kernels on this architecture")
+}
+
+func finite32(x *float32, n int) bool { panic("ops: no vector kernels on this architecture") }

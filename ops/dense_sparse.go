@@ -1,0 +1,371 @@
+package ops
+
+import (
+	"math/bits"
+
+	kern "github.com/featlearn/featlearn/ops/internal/gemm"
+	"github.com/featlearn/featlearn/ops/internal/workers"
+)
+
+// A dense layer fed raw pixels spends most of its multiply-adds on zeros:
+// 81 % of MNIST's pixels are 0, and /255 keeps them 0. When a float32 input
+// is sparse enough, the layer's forward product and its weight gradient run
+// the 6×16 gather kernel over the steps that are not zero:
+//
+//   - forward, y += x·wᵀ: six rows of x share one list of the columns where
+//     any of them is not zero (44 % of MNIST's 784 for six images), read
+//     against wᵀ packed in 16-wide panels;
+//   - weight gradient, dw = dyᵀ·x: each 16-pixel panel of x has the list of
+//     samples whose panel is not all zero (58 % on MNIST).
+//
+// Skipping a term 0·v is exact for finite v, so the operand that is not
+// skipped (w, or dy) must be finite; when it is not, or when too few steps
+// would be skipped, the dense GEMM runs instead. Each output element is one
+// kernel call's sum over its steps in order, so results do not depend on the
+// number of cores. NaN inputs count as not zero.
+
+const (
+	sparseMR = 6
+	sparseNR = kern.PanelWidth
+	// sparseMaxFill is the largest fraction of kept steps at which the
+	// gather kernel still beats the dense GEMM. Measured on Zen 4 with
+	// MLP's first layer (batch 1000 and 64): the gather kernel runs at
+	// about 80 % of the dense kernel's rate per step.
+	sparseMaxFill = 0.7
+)
+
+// sparseBufs holds one call's shared buffers. They live on free lists,
+// which the garbage collector does not empty (as it does a sync.Pool), so
+// that a warm layer allocates nothing.
+type sparseBufs struct {
+	masks []uint8   // a bit per value of x, (in+7)/8 bytes a row
+	kept  []int     // forward: the kept steps of each six-row block
+	wt    []float32 // forward: wᵀ in 16-wide panels
+	bad   []bool    // forward: the panels holding Inf or NaN
+}
+
+var sparseBufList workers.FreeList[sparseBufs]
+
+// sparseTile holds one worker's step list and edge tile.
+type sparseTile struct {
+	offs []int
+	pack []float32
+	tile [sparseMR * sparseNR]float32
+}
+
+var sparseTileList workers.FreeList[sparseTile]
+
+// grown returns s with length n, reallocating only when it is short.
+func grown[E any](s []E, n int) []E {
+	if cap(s) < n {
+		return make([]E, n)
+	}
+	return s[:n]
+}
+
+// rowMasks writes the nonzero masks of rows [lo, hi) of x (rows of in
+// values) into masks, mb = (in+7)/8 bytes a row.
+func rowMasks(masks []uint8, x []float32, in, lo, hi int) {
+	mb, full := (in+7)/8, in&^7
+	for r := lo; r < hi; r++ {
+		row, m := x[r*in:][:in], masks[r*mb:][:mb]
+		if full > 0 {
+			nonzeroMask32(&row[0], full, &m[0])
+		}
+		if full < in {
+			var last uint8
+			for i, v := range row[full:] {
+				if v != 0 || v != v {
+					last |= 1 << i
+				}
+			}
+			m[mb-1] = last
+		}
+	}
+}
+
+// rowOffsets fills rows with the byte offsets of a tile's six rows, stride
+// bytes apart; past the mv real ones it repeats the last, so that the
+// kernel reads only real rows (their results are dropped).
+func rowOffsets(rows *[sparseMR]int, mv, stride int) {
+	for r := range rows {
+		rows[r] = min(r, mv-1) * stride
+	}
+}
+
+// sparseForward32 adds x·wᵀ to y (x n×in, w out×in, y n×out; with acc
+// false y is overwritten) skipping the zeros of x, and reports whether it
+// did; false leaves y untouched for the dense GEMM.
+func sparseForward32(y, x, w []float32, n, in, out int, acc bool) bool {
+	if !useAVX2 || n < sparseMR || in < 8 || out < sparseNR {
+		return false
+	}
+	bufs := sparseBufList.Get()
+	defer sparseBufList.Put(bufs)
+	mb, blocks := (in+7)/8, (n+sparseMR-1)/sparseMR
+	bufs.masks = grown(bufs.masks, n*mb)
+	bufs.kept = grown(bufs.kept, blocks)
+
+	j := getJob[sparseFwdJob]()
+	defer putJob(j)
+	*j = sparseFwdJob{y: y, x: x, w: w, n: n, in: in, out: out, acc: acc, bufs: bufs}
+	j.phase = fwdMasks
+	parallelRun(blocks, 4, j)
+	total := 0
+	for _, k := range bufs.kept {
+		total += k
+	}
+	if float64(total) > sparseMaxFill*float64(blocks*in) {
+		return false
+	}
+	panels := (out + sparseNR - 1) / sparseNR
+	bufs.wt = grown(bufs.wt, panels*sparseNR*in)
+	bufs.bad = grown(bufs.bad, panels)
+	j.phase = fwdPack
+	parallelRun(panels, 2, j)
+	for _, bad := range bufs.bad {
+		if bad {
+			return false
+		}
+	}
+	j.phase = fwdProduct
+	parallelRun(blocks, 1, j)
+	return true
+}
+
+// The phases of a sparseFwdJob.
+const (
+	fwdMasks = iota
+	fwdPack
+	fwdProduct
+)
+
+// sparseFwdJob runs one phase of sparseForward32 over blocks of six rows
+// (masks, product) or panels of wᵀ (pack).
+type sparseFwdJob struct {
+	y, x, w    []float32
+	n, in, out int
+	acc        bool
+	phase      int
+	bufs       *sparseBufs
+}
+
+func (j *sparseFwdJob) run(lo, hi int) {
+	switch j.phase {
+	case fwdMasks:
+		j.masks(lo, hi)
+	case fwdPack:
+		wt := j.bufs.wt
+		kern.PackTransposedPanels(wt, j.w, j.in, j.in, j.out, lo, hi)
+		for p := lo; p < hi; p++ {
+			j.bufs.bad[p] = !finite32(&wt[p*sparseNR*j.in], sparseNR*j.in)
+		}
+	case fwdProduct:
+		j.product(lo, hi)
+	}
+}
+
+// masks computes the row masks of blocks [lo, hi) and counts each block's
+// kept steps.
+func (j *sparseFwdJob) masks(lo, hi int) {
+	mb := (j.in + 7) / 8
+	rowMasks(j.bufs.masks, j.x, j.in, lo*sparseMR, min(hi*sparseMR, j.n))
+	for b := lo; b < hi; b++ {
+		j.bufs.kept[b] = unionCount(j.bufs.masks, mb, b*sparseMR, min(b*sparseMR+sparseMR, j.n))
+	}
+}
+
+// unionCount counts the columns where any of rows [r0, r1) is not zero.
+func unionCount(masks []uint8, mb, r0, r1 int) int {
+	count := 0
+	for q := 0; q < mb; q++ {
+		var u uint8
+		for r := r0; r < r1; r++ {
+			u |= masks[r*mb+q]
+		}
+		count += bits.OnesCount8(u)
+	}
+	return count
+}
+
+// product computes the output rows of blocks [lo, hi).
+func (j *sparseFwdJob) product(lo, hi int) {
+	t := sparseTileList.Get()
+	defer sparseTileList.Put(t)
+	in, out, mb := j.in, j.out, (j.in+7)/8
+	t.offs = grown(t.offs, 2*in)
+	var rows [sparseMR]int
+	for b := lo; b < hi; b++ {
+		i := b * sparseMR
+		mv := min(sparseMR, j.n-i)
+		// The block's steps: the columns where any row is not zero.
+		nk := 0
+		for q := 0; q < mb; q++ {
+			var u uint8
+			for r := i; r < i+mv; r++ {
+				u |= j.bufs.masks[r*mb+q]
+			}
+			for ; u != 0; u &= u - 1 {
+				k := q*8 + bits.TrailingZeros8(u)
+				t.offs[2*nk], t.offs[2*nk+1] = k*4, k*sparseNR*4
+				nk++
+			}
+		}
+		rowOffsets(&rows, mv, in*4)
+		for c := 0; c < out; c += sparseNR {
+			nv := min(sparseNR, out-c)
+			dst := j.y[i*out+c:]
+			panel := &j.bufs.wt[c*in]
+			if nk == 0 {
+				if !j.acc {
+					clearTile(dst, out, mv, nv)
+				}
+				continue
+			}
+			if mv == sparseMR && nv == sparseNR {
+				gather6x16(nk, &t.offs[0], &j.x[i*in], &rows[0], panel, &dst[0], out*4, j.acc)
+				continue
+			}
+			t.edge(dst, out, mv, nv, j.acc, func(c *float32) {
+				gather6x16(nk, &t.offs[0], &j.x[i*in], &rows[0], panel, c, sparseNR*4, j.acc)
+			})
+		}
+	}
+}
+
+// edge runs a kernel call for a tile of only mv×nv real values at dst
+// (rows ld apart) through the worker's full-size tile.
+func (t *sparseTile) edge(dst []float32, ld, mv, nv int, acc bool, kernel func(c *float32)) {
+	for r := 0; r < mv; r++ {
+		copy(t.tile[r*sparseNR:][:nv], dst[r*ld:][:nv])
+	}
+	kernel(&t.tile[0])
+	for r := 0; r < mv; r++ {
+		copy(dst[r*ld:][:nv], t.tile[r*sparseNR:][:nv])
+	}
+}
+
+// clearTile zeroes an mv×nv tile at dst, rows ld apart.
+func clearTile(dst []float32, ld, mv, nv int) {
+	for r := 0; r < mv; r++ {
+		clear(dst[r*ld:][:nv])
+	}
+}
+
+// sparseWeightGrad32 writes dw = dyᵀ·x (dy n×out, x n×in, dw out×in)
+// skipping, for each 16-column panel of x, the samples whose panel is all
+// zero, and reports whether it did; false leaves dw untouched for the
+// dense GEMM.
+func sparseWeightGrad32(dw, x, dy []float32, n, in, out int) bool {
+	if !useAVX2 || in < sparseNR || out < sparseMR {
+		return false
+	}
+	bufs := sparseBufList.Get()
+	defer sparseBufList.Put(bufs)
+	mb, panels := (in+7)/8, (in+sparseNR-1)/sparseNR
+	bufs.masks = grown(bufs.masks, n*mb)
+
+	j := getJob[sparseGradJob]()
+	defer putJob(j)
+	*j = sparseGradJob{dw: dw, x: x, dy: dy, n: n, in: in, out: out, masks: bufs.masks}
+	parallelRun(n, 32, j)
+	kept := 0
+	for s := 0; s < n; s++ {
+		m := bufs.masks[s*mb:][:mb]
+		for p := 0; p < panels; p++ {
+			if panelMask(m, p) != 0 {
+				kept++
+			}
+		}
+	}
+	if float64(kept) > sparseMaxFill*float64(n*panels) || !allFinite32(dy[:n*out]) {
+		return false
+	}
+	j.product = true
+	parallelRun(panels, 1, j)
+	return true
+}
+
+// panelMask is the mask bits of a row for the 16 columns of panel p.
+func panelMask(m []uint8, p int) uint16 {
+	v := uint16(m[2*p])
+	if 2*p+1 < len(m) {
+		v |= uint16(m[2*p+1]) << 8
+	}
+	return v
+}
+
+// allFinite32 reports whether s holds no Inf or NaN.
+func allFinite32(s []float32) bool {
+	full := len(s) &^ 7
+	if full > 0 && !finite32(&s[0], full) {
+		return false
+	}
+	return !nonFinite(s[full:])
+}
+
+// sparseGradJob computes the row masks of samples [lo, hi) of x, or with
+// product the weight gradient's panels [lo, hi).
+type sparseGradJob struct {
+	dw, x, dy  []float32
+	n, in, out int
+	masks      []uint8
+	product    bool
+}
+
+func (j *sparseGradJob) run(lo, hi int) {
+	if !j.product {
+		rowMasks(j.masks, j.x, j.in, lo, hi)
+		return
+	}
+	t := sparseTileList.Get()
+	defer sparseTileList.Put(t)
+	n, in, out, mb := j.n, j.in, j.out, (j.in+7)/8
+	t.offs = grown(t.offs, 2*n)
+	var rows [sparseMR]int
+	for p := lo; p < hi; p++ {
+		c := p * sparseNR
+		nv := min(sparseNR, in-c)
+		// The panel's steps: the samples whose panel is not all zero.
+		nk := 0
+		for s := 0; s < n; s++ {
+			if panelMask(j.masks[s*mb:][:mb], p) != 0 {
+				t.offs[2*nk], t.offs[2*nk+1] = s*out*4, s*in*4
+				nk++
+			}
+		}
+		b, bOK := j.x[c:], true
+		if nk > 0 && nv < sparseNR {
+			// The kernel reads 16 columns: a narrow last panel is read in
+			// place only while that stays inside x.
+			last := t.offs[2*nk-1] / 4
+			bOK = last+c+sparseNR <= len(j.x)
+		}
+		if !bOK {
+			t.pack = grown(t.pack, nk*sparseNR)
+			for q := 0; q < nk; q++ {
+				row := t.pack[q*sparseNR:][:sparseNR]
+				clear(row[nv:])
+				copy(row, j.x[t.offs[2*q+1]/4+c:][:nv])
+				t.offs[2*q+1] = q * sparseNR * 4
+			}
+			b = t.pack
+		}
+		for i := 0; i < out; i += sparseMR {
+			mv := min(sparseMR, out-i)
+			dst := j.dw[i*in+c:]
+			if nk == 0 {
+				clearTile(dst, in, mv, nv)
+				continue
+			}
+			rowOffsets(&rows, mv, 4)
+			if mv == sparseMR && nv == sparseNR {
+				gather6x16(nk, &t.offs[0], &j.dy[i], &rows[0], &b[0], &dst[0], in*4, false)
+				continue
+			}
+			t.edge(dst, in, mv, nv, false, func(c *float32) {
+				gather6x16(nk, &t.offs[0], &j.dy[i], &rows[0], &b[0], c, sparseNR*4, false)
+			})
+		}
+	}
+}

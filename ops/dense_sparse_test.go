@@ -1,0 +1,244 @@
+package ops
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/featlearn/featlearn/datasets"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// sparse32 returns rows×cols values, each zero (a fifth of them -0) with
+// probability zeros and uniform in [-1, 1) otherwise.
+func sparse32(seed uint64, rows, cols int, zeros float64) []float32 {
+	rng := rand.New(rand.NewPCG(seed, 7))
+	s := make([]float32, rows*cols)
+	for i := range s {
+		switch r := rng.Float64(); {
+		case r < zeros/5:
+			s[i] = float32(math.Copysign(0, -1))
+		case r < zeros:
+		default:
+			s[i] = rng.Float32()*2 - 1
+		}
+	}
+	return s
+}
+
+// refProduct is C[i][j] = c0[i][j] + Σ_k a(i, k)·b(k, j) in float64.
+func refProduct(m, n, k int, c0 []float32, a, b func(i, j int) float32) []float64 {
+	c := make([]float64, m*n)
+	for i := range m {
+		for j := range n {
+			if c0 != nil {
+				c[i*n+j] = float64(c0[i*n+j])
+			}
+			for p := range k {
+				c[i*n+j] += float64(a(i, p)) * float64(b(p, j))
+			}
+		}
+	}
+	return c
+}
+
+// checkNear fails unless got and want agree to float32 rounding of sums of
+// k terms of magnitude up to 1.
+func checkNear(t *testing.T, name string, got []float32, want []float64, k int) {
+	t.Helper()
+	tol := 1e-6 * float64(k+1)
+	for i := range want {
+		if d := math.Abs(float64(got[i]) - want[i]); !(d <= tol) {
+			t.Fatalf("%s: [%d] = %v, want %v", name, i, got[i], want[i])
+		}
+	}
+}
+
+// sparseShapes covers whole tiles, edge rows and columns, inputs whose
+// width is not a multiple of 8 or 16, and MLP's first layer.
+var sparseShapes = [][3]int{{6, 16, 16}, {64, 784, 300}, {13, 20, 37}, {7, 9, 17}, {100, 33, 40}, {6, 45, 6}}
+
+func TestSparseForward(t *testing.T) {
+	if !useAVX2 {
+		t.Skip("no AVX2")
+	}
+	for si, s := range sparseShapes {
+		n, in, out := s[0], s[1], s[2]
+		if out < sparseNR {
+			continue
+		}
+		x, w, bias := sparse32(uint64(si), n, in, 0.95), sparse32(uint64(si)+10, out, in, 0), sparse32(uint64(si)+20, n, out, 0)
+		ax := func(i, k int) float32 { return x[i*in+k] }
+		bw := func(k, j int) float32 { return w[j*in+k] }
+		y := append([]float32(nil), bias...)
+		if !sparseForward32(y, x, w, n, in, out, true) {
+			t.Fatalf("%v: sparse input went dense", s)
+		}
+		checkNear(t, "accumulated", y, refProduct(n, out, in, bias, ax, bw), in)
+		for i := range y {
+			y[i] = float32(math.NaN())
+		}
+		if !sparseForward32(y, x, w, n, in, out, false) {
+			t.Fatalf("%v: sparse input went dense", s)
+		}
+		checkNear(t, "written", y, refProduct(n, out, in, nil, ax, bw), in)
+	}
+}
+
+func TestSparseWeightGrad(t *testing.T) {
+	if !useAVX2 {
+		t.Skip("no AVX2")
+	}
+	for si, s := range sparseShapes {
+		n, in, out := s[0], s[1], s[2]
+		if in < sparseNR {
+			continue
+		}
+		// x is exactly as long as it must be, so a narrow last panel
+		// cannot be read past the end of the last sample.
+		x, dy := sparse32(uint64(si), n, in, 0.95), sparse32(uint64(si)+10, n, out, 0.3)
+		dw := make([]float32, out*in)
+		for i := range dw {
+			dw[i] = float32(math.NaN())
+		}
+		if !sparseWeightGrad32(dw, x, dy, n, in, out) {
+			t.Fatalf("%v: sparse input went dense", s)
+		}
+		want := refProduct(out, in, n, nil, func(i, k int) float32 { return dy[k*out+i] }, func(k, j int) float32 { return x[k*in+j] })
+		checkNear(t, "dw", dw, want, n)
+	}
+}
+
+// TestSparseFallsBack checks that the dense GEMM keeps what skipping zeros
+// would change or not speed up: a dense input, and Inf or NaN in the
+// operand the zeros would multiply. Nothing is written then.
+func TestSparseFallsBack(t *testing.T) {
+	if !useAVX2 {
+		t.Skip("no AVX2")
+	}
+	n, in, out := 12, 64, 32
+	x, w, dy := sparse32(1, n, in, 0.97), sparse32(2, out, in, 0), sparse32(3, n, out, 0)
+	if !sparseForward32(make([]float32, n*out), x, w, n, in, out, true) || !sparseWeightGrad32(make([]float32, out*in), x, dy, n, in, out) {
+		t.Fatal("sparse input went dense")
+	}
+	y, dw := make([]float32, n*out), make([]float32, out*in)
+	denseX := sparse32(4, n, in, 0.2)
+	if sparseForward32(y, denseX, w, n, in, out, true) || sparseWeightGrad32(dw, denseX, dy, n, in, out) {
+		t.Error("a dense input took the sparse path")
+	}
+	w[5*in+3] = float32(math.Inf(1))
+	if sparseForward32(y, x, w, n, in, out, true) {
+		t.Error("the forward skipped zeros of x against an infinite weight")
+	}
+	dy[n*out-1] = float32(math.NaN())
+	if sparseWeightGrad32(dw, x, dy, n, in, out) {
+		t.Error("the weight gradient skipped zeros of x against a NaN gradient")
+	}
+	for i := range y {
+		if y[i] != 0 || dw[i] != 0 {
+			t.Fatal("a fallback wrote its output")
+		}
+	}
+}
+
+// TestSparseNaNInput checks that a NaN in x is not skipped as a zero.
+func TestSparseNaNInput(t *testing.T) {
+	if !useAVX2 {
+		t.Skip("no AVX2")
+	}
+	n, in, out := 12, 64, 32
+	x, w, dy := sparse32(1, n, in, 0.97), sparse32(2, out, in, 0), sparse32(3, n, out, 0)
+	x[7*in+40] = float32(math.NaN())
+	y, dw := make([]float32, n*out), make([]float32, out*in)
+	if !sparseForward32(y, x, w, n, in, out, false) || !sparseWeightGrad32(dw, x, dy, n, in, out) {
+		t.Fatal("sparse input went dense")
+	}
+	for j := range out {
+		if !math.IsNaN(float64(y[7*out+j])) || !math.IsNaN(float64(dw[j*in+40])) {
+			t.Fatalf("column %d: y %v, dw %v, want NaN from the NaN input", j, y[7*out+j], dw[j*in+40])
+		}
+	}
+}
+
+// TestSparseDenseOp runs the Dense op and its weight gradient on a sparse
+// float32 input and compares them with the float64 op.
+func TestSparseDenseOp(t *testing.T) {
+	n, in, out := 20, 50, 24
+	x := tensor.New(tensor.WithShape(n, in), tensor.WithBacking(sparse32(1, n, in, 0.95)))
+	w := as(randT(2, out, in), tensor.Float32)
+	b := as(randT(3, out), tensor.Float32)
+	dy := as(randT(4, n, out), tensor.Float32)
+	f64 := func(d *tensor.Dense) *tensor.Dense {
+		v := make([]float64, d.Size())
+		for i, f := range d.Float32s() {
+			v[i] = float64(f)
+		}
+		return tensor.New(tensor.WithShape(d.Shape().Clone()...), tensor.WithBacking(v))
+	}
+	for _, c := range []struct {
+		op     G.Op
+		args   []*tensor.Dense
+		k      int
+		values int
+	}{
+		{denseOp{plainOp: fresh(), bias: true}, []*tensor.Dense{x, w, b}, in, n * out},
+		{denseGradOp{plainOp: fresh(), wrt: denseWRTw}, []*tensor.Dense{x, dy}, n, out * in},
+	} {
+		args32, args64 := make([]G.Value, len(c.args)), make([]G.Value, len(c.args))
+		for i, a := range c.args {
+			args32[i], args64[i] = a, f64(a)
+		}
+		got, err := c.op.Do(args32...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := c.op.Do(args64...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkNear(t, c.op.String(), got.Data().([]float32), want.Data().([]float64), c.k)
+	}
+}
+
+// mnistRows returns the first n MNIST training images as rows of 784
+// values in [0, 1], or skips the benchmark where MNIST is not available.
+func mnistRows(b *testing.B, n int) []float32 {
+	m, err := datasets.LoadMNIST("")
+	if err != nil {
+		b.Skip(err)
+	}
+	x := make([]float32, n*784)
+	for i, p := range m.Train.Images[:n*784] {
+		x[i] = float32(p) / 255
+	}
+	return x
+}
+
+func benchFirstLayer(b *testing.B, n int, x []float32) {
+	in, out := 784, 300
+	w, dy := sparse32(2, out, in, 0), sparse32(3, n, out, 0)
+	y, dw := make([]float32, n*out), make([]float32, out*in)
+	b.Run("forward", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			denseForward(y, x, w, nil, n, in, out)
+		}
+		b.ReportMetric(float64(2*n*in*out)*float64(b.N)/b.Elapsed().Seconds()/1e9, "dense-GFLOP/s")
+	})
+	b.Run("weightgrad", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			denseBackward(denseWRTw, dw, x, dy, n, in, out)
+		}
+		b.ReportMetric(float64(2*n*in*out)*float64(b.N)/b.Elapsed().Seconds()/1e9, "dense-GFLOP/s")
+	})
+}
+
+// The MLP's first layer (784 -> 300) on MNIST images, and on dense inputs
+// for comparison; dense-GFLOP/s counts the multiply-adds a dense product
+// does, so it compares the two directly.
+func BenchmarkFirstLayerMNIST64(b *testing.B)   { benchFirstLayer(b, 64, mnistRows(b, 64)) }
+func BenchmarkFirstLayerMNIST1000(b *testing.B) { benchFirstLayer(b, 1000, mnistRows(b, 1000)) }
+func BenchmarkFirstLayerDense64(b *testing.B)   { benchFirstLayer(b, 64, sparse32(1, 64, 784, 0)) }
+func BenchmarkFirstLayerDense1000(b *testing.B) { benchFirstLayer(b, 1000, sparse32(1, 1000, 784, 0)) }

@@ -1,0 +1,187 @@
+#include "textflag.h"
+
+// The kernels of the sparse dense layer (dense_sparse.go).
+
+// func gather6x16(n int, offs *int, a *float32, rows *int, b *float32, c *float32, ldc int, acc bool)
+//
+// A 6×16 tile of a matrix product over a chosen list of n steps:
+// c[r][j] (+)= Σₜ a[rows[r] + offs[2t]]·b[offs[2t+1] + 4j], offsets in
+// bytes, for r < 6 and j < 16; rows of c are ldc bytes apart. It is the
+// gemm's 6×16 micro-kernel with each step's A column and B row found
+// through the offset list instead of by striding, so that the steps a
+// sparse operand makes zero are never computed. The accumulators start at
+// zero and add the steps in order; with acc the tile is then added to c,
+// otherwise it replaces it.
+TEXT ·gather6x16(SB), NOSPLIT, $0-57
+	MOVQ n+0(FP), CX
+	MOVQ offs+8(FP), BX
+	MOVQ a+16(FP), AX
+	MOVQ rows+24(FP), DX
+	MOVQ (DX), R8
+	MOVQ 8(DX), R9
+	MOVQ 16(DX), R10
+	MOVQ 24(DX), R11
+	MOVQ 32(DX), R12
+	MOVQ 40(DX), R13
+	ADDQ AX, R8
+	ADDQ AX, R9
+	ADDQ AX, R10
+	ADDQ AX, R11
+	ADDQ AX, R12
+	ADDQ AX, R13
+	MOVQ b+32(FP), SI
+
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	TESTQ  CX, CX
+	JZ     gDone
+
+gStep:
+	MOVQ         (BX), AX
+	MOVQ         8(BX), DX
+	VMOVUPS      (SI)(DX*1), Y12
+	VMOVUPS      32(SI)(DX*1), Y13
+	VBROADCASTSS (R8)(AX*1), Y14
+	VBROADCASTSS (R9)(AX*1), Y15
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VFMADD231PS  Y12, Y15, Y2
+	VFMADD231PS  Y13, Y15, Y3
+	VBROADCASTSS (R10)(AX*1), Y14
+	VBROADCASTSS (R11)(AX*1), Y15
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	VFMADD231PS  Y12, Y15, Y6
+	VFMADD231PS  Y13, Y15, Y7
+	VBROADCASTSS (R12)(AX*1), Y14
+	VBROADCASTSS (R13)(AX*1), Y15
+	VFMADD231PS  Y12, Y14, Y8
+	VFMADD231PS  Y13, Y14, Y9
+	VFMADD231PS  Y12, Y15, Y10
+	VFMADD231PS  Y13, Y15, Y11
+	ADDQ         $16, BX
+	DECQ         CX
+	JNZ          gStep
+
+gDone:
+	MOVQ    c+40(FP), DI
+	MOVQ    ldc+48(FP), R8
+	MOVBQZX acc+56(FP), AX
+	TESTQ   AX, AX
+	JZ      gStore
+	MOVQ    DI, DX
+	VADDPS  (DX), Y0, Y0
+	VADDPS  32(DX), Y1, Y1
+	ADDQ    R8, DX
+	VADDPS  (DX), Y2, Y2
+	VADDPS  32(DX), Y3, Y3
+	ADDQ    R8, DX
+	VADDPS  (DX), Y4, Y4
+	VADDPS  32(DX), Y5, Y5
+	ADDQ    R8, DX
+	VADDPS  (DX), Y6, Y6
+	VADDPS  32(DX), Y7, Y7
+	ADDQ    R8, DX
+	VADDPS  (DX), Y8, Y8
+	VADDPS  32(DX), Y9, Y9
+	ADDQ    R8, DX
+	VADDPS  (DX), Y10, Y10
+	VADDPS  32(DX), Y11, Y11
+
+gStore:
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ    R8, DI
+	VMOVUPS Y2, (DI)
+	VMOVUPS Y3, 32(DI)
+	ADDQ    R8, DI
+	VMOVUPS Y4, (DI)
+	VMOVUPS Y5, 32(DI)
+	ADDQ    R8, DI
+	VMOVUPS Y6, (DI)
+	VMOVUPS Y7, 32(DI)
+	ADDQ    R8, DI
+	VMOVUPS Y8, (DI)
+	VMOVUPS Y9, 32(DI)
+	ADDQ    R8, DI
+	VMOVUPS Y10, (DI)
+	VMOVUPS Y11, 32(DI)
+	VZEROUPPER
+	RET
+
+// func nonzeroMask32(x *float32, n int, mask *uint8)
+//
+// Writes one byte per eight values of x (n a multiple of 8): bit i of byte
+// q is set when x[8q+i] is not zero, NaN included (the unordered compare).
+TEXT ·nonzeroMask32(SB), NOSPLIT, $0-24
+	MOVQ   x+0(FP), SI
+	MOVQ   n+8(FP), CX
+	MOVQ   mask+16(FP), DI
+	VXORPS Y15, Y15, Y15
+	SHRQ   $3, CX
+	JZ     maskDone
+
+maskLoop:
+	VMOVUPS   (SI), Y0
+	VCMPPS    $4, Y15, Y0, Y0
+	VMOVMSKPS Y0, AX
+	MOVB      AX, (DI)
+	ADDQ      $32, SI
+	INCQ      DI
+	DECQ      CX
+	JNZ       maskLoop
+
+maskDone:
+	VZEROUPPER
+	RET
+
+// func finite32(x *float32, n int) bool
+//
+// Reports whether the n values of x (n a multiple of 8) are all finite:
+// a value is Inf or NaN exactly when its exponent bits are all ones.
+TEXT ·finite32(SB), NOSPLIT, $0-17
+	MOVQ         x+0(FP), SI
+	MOVQ         n+8(FP), CX
+	MOVL         $0x7f800000, AX
+	MOVD         AX, X14
+	VPBROADCASTD X14, Y14
+	VPXOR        Y0, Y0, Y0
+	VPXOR        Y1, Y1, Y1
+	SHRQ         $3, CX
+
+finLoop2:
+	CMPQ     CX, $2
+	JLT      finTail
+	VPAND    (SI), Y14, Y2
+	VPAND    32(SI), Y14, Y3
+	VPCMPEQD Y14, Y2, Y2
+	VPCMPEQD Y14, Y3, Y3
+	VPOR     Y2, Y0, Y0
+	VPOR     Y3, Y1, Y1
+	ADDQ     $64, SI
+	SUBQ     $2, CX
+	JMP      finLoop2
+
+finTail:
+	TESTQ    CX, CX
+	JZ       finDone
+	VPAND    (SI), Y14, Y2
+	VPCMPEQD Y14, Y2, Y2
+	VPOR     Y2, Y0, Y0
+
+finDone:
+	VPOR   Y1, Y0, Y0
+	VPTEST Y0, Y0
+	SETEQ  ret+16(FP)
+	VZEROUPPER
+	RET
