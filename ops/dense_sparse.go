@@ -1,7 +1,10 @@
 package ops
 
 import (
+	"cmp"
+	"encoding/binary"
 	"math/bits"
+	"slices"
 
 	kern "github.com/featlearn/featlearn/ops/internal/gemm"
 	"github.com/featlearn/featlearn/ops/internal/workers"
@@ -39,6 +42,7 @@ const (
 // that a warm layer allocates nothing.
 type sparseBufs struct {
 	masks []uint8   // a bit per value of x, (in+7)/8 bytes a row
+	order []rowKey  // forward: the rows in the order they are grouped
 	kept  []int     // forward: the kept steps of each six-row block
 	wt    []float32 // forward: wᵀ in 16-wide panels
 	bad   []bool    // forward: the panels holding Inf or NaN
@@ -63,12 +67,17 @@ func grown[E any](s []E, n int) []E {
 	return s[:n]
 }
 
+// maskStride is the bytes of a row's mask: whole 64-bit words, so that
+// the forward's unions go a word at a time.
+func maskStride(in int) int { return (in + 63) / 64 * 8 }
+
 // rowMasks writes the nonzero masks of rows [lo, hi) of x (rows of in
-// values) into masks, mb = (in+7)/8 bytes a row.
+// values) into masks, maskStride(in) bytes a row, zero past column in.
 func rowMasks(masks []uint8, x []float32, in, lo, hi int) {
-	mb, full := (in+7)/8, in&^7
+	mb, ms, full := (in+7)/8, maskStride(in), in&^7
 	for r := lo; r < hi; r++ {
-		row, m := x[r*in:][:in], masks[r*mb:][:mb]
+		row, m := x[r*in:][:in], masks[r*ms:][:ms]
+		clear(m[mb:])
 		if full > 0 {
 			nonzeroMask32(&row[0], full, &m[0])
 		}
@@ -96,21 +105,31 @@ func rowOffsets(rows *[sparseMR]int, mv, stride int) {
 // sparseForward32 adds x·wᵀ to y (x n×in, w out×in, y n×out; with acc
 // false y is overwritten) skipping the zeros of x, and reports whether it
 // did; false leaves y untouched for the dense GEMM.
+//
+// Rows are grouped into blocks of six by a coarse code of where they are
+// not zero, so that a block's rows share more of their columns: on MNIST
+// that keeps 35 % of the steps at batch 1000 instead of 43 % for rows in
+// order. A row's sum is over its own nonzero columns in order either way
+// (the others add zeros), so the grouping does not change any bits.
 func sparseForward32(y, x, w []float32, n, in, out int, acc bool) bool {
 	if !useAVX2 || n < sparseMR || in < 8 || out < sparseNR {
 		return false
 	}
 	bufs := sparseBufList.Get()
 	defer sparseBufList.Put(bufs)
-	mb, blocks := (in+7)/8, (n+sparseMR-1)/sparseMR
-	bufs.masks = grown(bufs.masks, n*mb)
+	blocks := (n + sparseMR - 1) / sparseMR
+	bufs.masks = grown(bufs.masks, n*maskStride(in))
+	bufs.order = grown(bufs.order, n)
 	bufs.kept = grown(bufs.kept, blocks)
 
 	j := getJob[sparseFwdJob]()
 	defer putJob(j)
 	*j = sparseFwdJob{y: y, x: x, w: w, n: n, in: in, out: out, acc: acc, bufs: bufs}
 	j.phase = fwdMasks
-	parallelRun(blocks, 4, j)
+	parallelRun(n, 32, j)
+	slices.SortFunc(bufs.order, compareRowKeys)
+	j.phase = fwdCount
+	parallelRun(blocks, 8, j)
 	total := 0
 	for _, k := range bufs.kept {
 		total += k
@@ -133,15 +152,40 @@ func sparseForward32(y, x, w []float32, n, in, out int, acc bool) bool {
 	return true
 }
 
+// rowKey orders the rows of x for grouping: code has bit 63-b set when
+// band b of the row's columns holds a value that is not zero.
+type rowKey struct {
+	code uint64
+	row  int
+}
+
+func compareRowKeys(a, b rowKey) int {
+	if c := cmp.Compare(a.code, b.code); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.row, b.row)
+}
+
+// bandCode is the code of a row's mask: up to 64 bands of whole bytes.
+func bandCode(m []uint8) uint64 {
+	var code uint64
+	for q, v := range m {
+		if v != 0 {
+			code |= 1 << (63 - q*64/len(m))
+		}
+	}
+	return code
+}
+
 // The phases of a sparseFwdJob.
 const (
-	fwdMasks = iota
-	fwdPack
-	fwdProduct
+	fwdMasks   = iota // over rows: masks and keys
+	fwdCount          // over blocks: kept steps
+	fwdPack           // over panels of wᵀ
+	fwdProduct        // over blocks
 )
 
-// sparseFwdJob runs one phase of sparseForward32 over blocks of six rows
-// (masks, product) or panels of wᵀ (pack).
+// sparseFwdJob runs one phase of sparseForward32.
 type sparseFwdJob struct {
 	y, x, w    []float32
 	n, in, out int
@@ -151,9 +195,18 @@ type sparseFwdJob struct {
 }
 
 func (j *sparseFwdJob) run(lo, hi int) {
+	mb, ms := (j.in+7)/8, maskStride(j.in)
 	switch j.phase {
 	case fwdMasks:
-		j.masks(lo, hi)
+		rowMasks(j.bufs.masks, j.x, j.in, lo, hi)
+		for r := lo; r < hi; r++ {
+			j.bufs.order[r] = rowKey{bandCode(j.bufs.masks[r*ms:][:mb]), r}
+		}
+	case fwdCount:
+		for b := lo; b < hi; b++ {
+			rows, mv := j.blockRows(b)
+			j.bufs.kept[b] = unionSteps(nil, j.bufs.masks, ms, rows[:mv])
+		}
 	case fwdPack:
 		wt := j.bufs.wt
 		kern.PackTransposedPanels(wt, j.w, j.in, j.in, j.out, lo, hi)
@@ -165,85 +218,81 @@ func (j *sparseFwdJob) run(lo, hi int) {
 	}
 }
 
-// masks computes the row masks of blocks [lo, hi) and counts each block's
-// kept steps.
-func (j *sparseFwdJob) masks(lo, hi int) {
-	mb := (j.in + 7) / 8
-	rowMasks(j.bufs.masks, j.x, j.in, lo*sparseMR, min(hi*sparseMR, j.n))
-	for b := lo; b < hi; b++ {
-		j.bufs.kept[b] = unionCount(j.bufs.masks, mb, b*sparseMR, min(b*sparseMR+sparseMR, j.n))
+// blockRows returns the rows of block b and how many there are; past them
+// the last one repeats.
+func (j *sparseFwdJob) blockRows(b int) (rows [sparseMR]int, mv int) {
+	keys := j.bufs.order[b*sparseMR : min(b*sparseMR+sparseMR, j.n)]
+	for r := range rows {
+		rows[r] = keys[min(r, len(keys)-1)].row
 	}
+	return rows, len(keys)
 }
 
-// unionCount counts the columns where any of rows [r0, r1) is not zero.
-func unionCount(masks []uint8, mb, r0, r1 int) int {
-	count := 0
-	for q := 0; q < mb; q++ {
-		var u uint8
-		for r := r0; r < r1; r++ {
-			u |= masks[r*mb+q]
+// unionSteps counts the columns where any of rows is not zero (masks ms
+// bytes a row) and, when offs is not nil, lists them as the forward's
+// step offsets.
+func unionSteps(offs []int, masks []uint8, ms int, rows []int) int {
+	nk := 0
+	for q := 0; q < ms; q += 8 {
+		var u uint64
+		for _, r := range rows {
+			u |= binary.LittleEndian.Uint64(masks[r*ms+q:])
 		}
-		count += bits.OnesCount8(u)
+		if offs == nil {
+			nk += bits.OnesCount64(u)
+			continue
+		}
+		for ; u != 0; u &= u - 1 {
+			k := q*8 + bits.TrailingZeros64(u)
+			offs[2*nk], offs[2*nk+1] = k*4, k*sparseNR*4
+			nk++
+		}
 	}
-	return count
+	return nk
 }
 
-// product computes the output rows of blocks [lo, hi).
+// product computes the output rows of blocks [lo, hi). A block's rows are
+// anywhere in x and y; a repeated last row computes and stores the same
+// values twice.
 func (j *sparseFwdJob) product(lo, hi int) {
 	t := sparseTileList.Get()
 	defer sparseTileList.Put(t)
-	in, out, mb := j.in, j.out, (j.in+7)/8
+	in, out, ms := j.in, j.out, maskStride(j.in)
 	t.offs = grown(t.offs, 2*in)
-	var rows [sparseMR]int
+	var xrows, yrows [sparseMR]int
 	for b := lo; b < hi; b++ {
-		i := b * sparseMR
-		mv := min(sparseMR, j.n-i)
-		// The block's steps: the columns where any row is not zero.
-		nk := 0
-		for q := 0; q < mb; q++ {
-			var u uint8
-			for r := i; r < i+mv; r++ {
-				u |= j.bufs.masks[r*mb+q]
-			}
-			for ; u != 0; u &= u - 1 {
-				k := q*8 + bits.TrailingZeros8(u)
-				t.offs[2*nk], t.offs[2*nk+1] = k*4, k*sparseNR*4
-				nk++
-			}
+		rows, mv := j.blockRows(b)
+		nk := unionSteps(t.offs, j.bufs.masks, ms, rows[:mv])
+		for r, row := range rows {
+			xrows[r], yrows[r] = row*in*4, row*out*4
 		}
-		rowOffsets(&rows, mv, in*4)
 		for c := 0; c < out; c += sparseNR {
 			nv := min(sparseNR, out-c)
-			dst := j.y[i*out+c:]
 			panel := &j.bufs.wt[c*in]
-			if nk == 0 {
+			switch {
+			case nk == 0:
 				if !j.acc {
-					clearTile(dst, out, mv, nv)
+					for _, row := range rows[:mv] {
+						clear(j.y[row*out+c:][:nv])
+					}
 				}
-				continue
+			case nv == sparseNR:
+				gather6x16(nk, &t.offs[0], &j.x[0], &xrows[0], panel, &j.y[c], &yrows[0], j.acc)
+			default:
+				for r, row := range rows[:mv] {
+					copy(t.tile[r*sparseNR:][:nv], j.y[row*out+c:][:nv])
+				}
+				gather6x16(nk, &t.offs[0], &j.x[0], &xrows[0], panel, &t.tile[0], &tileRows[0], j.acc)
+				for r, row := range rows[:mv] {
+					copy(j.y[row*out+c:][:nv], t.tile[r*sparseNR:][:nv])
+				}
 			}
-			if mv == sparseMR && nv == sparseNR {
-				gather6x16(nk, &t.offs[0], &j.x[i*in], &rows[0], panel, &dst[0], out*4, j.acc)
-				continue
-			}
-			t.edge(dst, out, mv, nv, j.acc, func(c *float32) {
-				gather6x16(nk, &t.offs[0], &j.x[i*in], &rows[0], panel, c, sparseNR*4, j.acc)
-			})
 		}
 	}
 }
 
-// edge runs a kernel call for a tile of only mv×nv real values at dst
-// (rows ld apart) through the worker's full-size tile.
-func (t *sparseTile) edge(dst []float32, ld, mv, nv int, acc bool, kernel func(c *float32)) {
-	for r := 0; r < mv; r++ {
-		copy(t.tile[r*sparseNR:][:nv], dst[r*ld:][:nv])
-	}
-	kernel(&t.tile[0])
-	for r := 0; r < mv; r++ {
-		copy(dst[r*ld:][:nv], t.tile[r*sparseNR:][:nv])
-	}
-}
+// tileRows are the byte offsets of the rows of a sparseTile's tile.
+var tileRows = [sparseMR]int{0, 64, 128, 192, 256, 320}
 
 // clearTile zeroes an mv×nv tile at dst, rows ld apart.
 func clearTile(dst []float32, ld, mv, nv int) {
@@ -262,8 +311,8 @@ func sparseWeightGrad32(dw, x, dy []float32, n, in, out int) bool {
 	}
 	bufs := sparseBufList.Get()
 	defer sparseBufList.Put(bufs)
-	mb, panels := (in+7)/8, (in+sparseNR-1)/sparseNR
-	bufs.masks = grown(bufs.masks, n*mb)
+	ms, panels := maskStride(in), (in+sparseNR-1)/sparseNR
+	bufs.masks = grown(bufs.masks, n*ms)
 
 	j := getJob[sparseGradJob]()
 	defer putJob(j)
@@ -271,7 +320,7 @@ func sparseWeightGrad32(dw, x, dy []float32, n, in, out int) bool {
 	parallelRun(n, 32, j)
 	kept := 0
 	for s := 0; s < n; s++ {
-		m := bufs.masks[s*mb:][:mb]
+		m := bufs.masks[s*ms:][:ms]
 		for p := 0; p < panels; p++ {
 			if panelMask(m, p) != 0 {
 				kept++
@@ -320,16 +369,16 @@ func (j *sparseGradJob) run(lo, hi int) {
 	}
 	t := sparseTileList.Get()
 	defer sparseTileList.Put(t)
-	n, in, out, mb := j.n, j.in, j.out, (j.in+7)/8
+	n, in, out, ms := j.n, j.in, j.out, maskStride(j.in)
 	t.offs = grown(t.offs, 2*n)
-	var rows [sparseMR]int
+	var rows, crows [sparseMR]int
 	for p := lo; p < hi; p++ {
 		c := p * sparseNR
 		nv := min(sparseNR, in-c)
 		// The panel's steps: the samples whose panel is not all zero.
 		nk := 0
 		for s := 0; s < n; s++ {
-			if panelMask(j.masks[s*mb:][:mb], p) != 0 {
+			if panelMask(j.masks[s*ms:][:ms], p) != 0 {
 				t.offs[2*nk], t.offs[2*nk+1] = s*out*4, s*in*4
 				nk++
 			}
@@ -358,14 +407,17 @@ func (j *sparseGradJob) run(lo, hi int) {
 				clearTile(dst, in, mv, nv)
 				continue
 			}
+			// Past the mv real rows the last one repeats.
 			rowOffsets(&rows, mv, 4)
-			if mv == sparseMR && nv == sparseNR {
-				gather6x16(nk, &t.offs[0], &j.dy[i], &rows[0], &b[0], &dst[0], in*4, false)
+			rowOffsets(&crows, mv, in*4)
+			if nv == sparseNR {
+				gather6x16(nk, &t.offs[0], &j.dy[i], &rows[0], &b[0], &dst[0], &crows[0], false)
 				continue
 			}
-			t.edge(dst, in, mv, nv, false, func(c *float32) {
-				gather6x16(nk, &t.offs[0], &j.dy[i], &rows[0], &b[0], c, sparseNR*4, false)
-			})
+			gather6x16(nk, &t.offs[0], &j.dy[i], &rows[0], &b[0], &t.tile[0], &tileRows[0], false)
+			for r := 0; r < mv; r++ {
+				copy(dst[r*in:][:nv], t.tile[r*sparseNR:][:nv])
+			}
 		}
 	}
 }

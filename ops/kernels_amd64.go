@@ -97,12 +97,12 @@ func pool2x2Max4(y, x *float32, pairs, w, n int)
 //go:noescape
 func pool2x2Grad4(dx, x, y, dy *float32, pairs, w, n int)
 
-// gather6x16 computes a 6×16 tile c[r][j] = Σₜ a[(rows[r]+offs[2t])/4]·
-// b[(offs[2t+1])/4 + j] over n steps t, offsets in bytes, and adds it to c
-// (acc) or writes it (rows of c ldc bytes apart).
+// gather6x16 computes a 6×16 tile Σₜ a[(rows[r]+offs[2t])/4]·
+// b[offs[2t+1]/4 + j] over n steps t and adds it to (acc) or writes it
+// into c[crows[r]/4 + j]; every offset is in bytes.
 //
 //go:noescape
-func gather6x16(n int, offs *int, a *float32, rows *int, b *float32, c *float32, ldc int, acc bool)
+func gather6x16(n int, offs *int, a *float32, rows *int, b *float32, c *float32, crows *int, acc bool)
 
 // nonzeroMask32 writes a bit per value of x (n a multiple of 8), one byte
 // per eight values, set where the value is not zero or is NaN.

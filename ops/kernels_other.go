@@ -49,7 +49,7 @@ func pool2x2Grad4(dx, x, y, dy *float32, pairs, w, n int) {
 	panic("ops: no vector kernels on this architecture")
 }
 
-func gather6x16(n int, offs *int, a *float32, rows *int, b *float32, c *float32, ldc int, acc bool) {
+func gather6x16(n int, offs *int, a *float32, rows *int, b *float32, c *float32, crows *int, acc bool) {
 	panic("ops: no vector kernels on this architecture")
 }
 

@@ -2,16 +2,16 @@
 
 // The kernels of the sparse dense layer (dense_sparse.go).
 
-// func gather6x16(n int, offs *int, a *float32, rows *int, b *float32, c *float32, ldc int, acc bool)
+// func gather6x16(n int, offs *int, a *float32, rows *int, b *float32, c *float32, crows *int, acc bool)
 //
 // A 6×16 tile of a matrix product over a chosen list of n steps:
-// c[r][j] (+)= Σₜ a[rows[r] + offs[2t]]·b[offs[2t+1] + 4j], offsets in
-// bytes, for r < 6 and j < 16; rows of c are ldc bytes apart. It is the
-// gemm's 6×16 micro-kernel with each step's A column and B row found
-// through the offset list instead of by striding, so that the steps a
-// sparse operand makes zero are never computed. The accumulators start at
-// zero and add the steps in order; with acc the tile is then added to c,
-// otherwise it replaces it.
+// c[crows[r] + 4j] (+)= Σₜ a[rows[r] + offs[2t]]·b[offs[2t+1] + 4j],
+// offsets in bytes, for r < 6 and j < 16. It is the gemm's 6×16
+// micro-kernel with each step's A column and B row found through the
+// offset list instead of by striding, so that the steps a sparse operand
+// makes zero are never computed, and with the tile's rows of A and C
+// anywhere. The accumulators start at zero and add the steps in order;
+// with acc the tile is then added to c, otherwise it replaces it.
 TEXT ·gather6x16(SB), NOSPLIT, $0-57
 	MOVQ n+0(FP), CX
 	MOVQ offs+8(FP), BX
@@ -75,47 +75,48 @@ gStep:
 
 gDone:
 	MOVQ    c+40(FP), DI
-	MOVQ    ldc+48(FP), R8
+	MOVQ    crows+48(FP), DX
+	MOVQ    (DX), R8
+	MOVQ    8(DX), R9
+	MOVQ    16(DX), R10
+	MOVQ    24(DX), R11
+	MOVQ    32(DX), R12
+	MOVQ    40(DX), R13
+	ADDQ    DI, R8
+	ADDQ    DI, R9
+	ADDQ    DI, R10
+	ADDQ    DI, R11
+	ADDQ    DI, R12
+	ADDQ    DI, R13
 	MOVBQZX acc+56(FP), AX
 	TESTQ   AX, AX
 	JZ      gStore
-	MOVQ    DI, DX
-	VADDPS  (DX), Y0, Y0
-	VADDPS  32(DX), Y1, Y1
-	ADDQ    R8, DX
-	VADDPS  (DX), Y2, Y2
-	VADDPS  32(DX), Y3, Y3
-	ADDQ    R8, DX
-	VADDPS  (DX), Y4, Y4
-	VADDPS  32(DX), Y5, Y5
-	ADDQ    R8, DX
-	VADDPS  (DX), Y6, Y6
-	VADDPS  32(DX), Y7, Y7
-	ADDQ    R8, DX
-	VADDPS  (DX), Y8, Y8
-	VADDPS  32(DX), Y9, Y9
-	ADDQ    R8, DX
-	VADDPS  (DX), Y10, Y10
-	VADDPS  32(DX), Y11, Y11
+	VADDPS  (R8), Y0, Y0
+	VADDPS  32(R8), Y1, Y1
+	VADDPS  (R9), Y2, Y2
+	VADDPS  32(R9), Y3, Y3
+	VADDPS  (R10), Y4, Y4
+	VADDPS  32(R10), Y5, Y5
+	VADDPS  (R11), Y6, Y6
+	VADDPS  32(R11), Y7, Y7
+	VADDPS  (R12), Y8, Y8
+	VADDPS  32(R12), Y9, Y9
+	VADDPS  (R13), Y10, Y10
+	VADDPS  32(R13), Y11, Y11
 
 gStore:
-	VMOVUPS Y0, (DI)
-	VMOVUPS Y1, 32(DI)
-	ADDQ    R8, DI
-	VMOVUPS Y2, (DI)
-	VMOVUPS Y3, 32(DI)
-	ADDQ    R8, DI
-	VMOVUPS Y4, (DI)
-	VMOVUPS Y5, 32(DI)
-	ADDQ    R8, DI
-	VMOVUPS Y6, (DI)
-	VMOVUPS Y7, 32(DI)
-	ADDQ    R8, DI
-	VMOVUPS Y8, (DI)
-	VMOVUPS Y9, 32(DI)
-	ADDQ    R8, DI
-	VMOVUPS Y10, (DI)
-	VMOVUPS Y11, 32(DI)
+	VMOVUPS Y0, (R8)
+	VMOVUPS Y1, 32(R8)
+	VMOVUPS Y2, (R9)
+	VMOVUPS Y3, 32(R9)
+	VMOVUPS Y4, (R10)
+	VMOVUPS Y5, 32(R10)
+	VMOVUPS Y6, (R11)
+	VMOVUPS Y7, 32(R11)
+	VMOVUPS Y8, (R12)
+	VMOVUPS Y9, 32(R12)
+	VMOVUPS Y10, (R13)
+	VMOVUPS Y11, 32(R13)
 	VZEROUPPER
 	RET
 
