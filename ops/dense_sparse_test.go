@@ -86,6 +86,32 @@ func TestSparseForward(t *testing.T) {
 	}
 }
 
+// TestSparseForwardRowOrder checks that a row's output does not depend on
+// the rows it is grouped with: the same rows in reverse order give the
+// same bits.
+func TestSparseForwardRowOrder(t *testing.T) {
+	if !useAVX2 {
+		t.Skip("no AVX2")
+	}
+	n, in, out := 50, 100, 32
+	x, w := sparse32(1, n, in, 0.97), sparse32(2, out, in, 0)
+	rev := make([]float32, len(x))
+	for r := range n {
+		copy(rev[(n-1-r)*in:][:in], x[r*in:][:in])
+	}
+	y, yRev := make([]float32, n*out), make([]float32, n*out)
+	if !sparseForward32(y, x, w, n, in, out, false) || !sparseForward32(yRev, rev, w, n, in, out, false) {
+		t.Fatal("sparse input went dense")
+	}
+	for r := range n {
+		for j := range out {
+			if a, b := y[r*out+j], yRev[(n-1-r)*out+j]; math.Float32bits(a) != math.Float32bits(b) {
+				t.Fatalf("row %d column %d: %v in order, %v reversed", r, j, a, b)
+			}
+		}
+	}
+}
+
 func TestSparseWeightGrad(t *testing.T) {
 	if !useAVX2 {
 		t.Skip("no AVX2")
