@@ -3,6 +3,8 @@ package graph
 import (
 	"math/rand/v2"
 	"testing"
+
+	"github.com/featlearn/featlearn/datasets"
 )
 
 // BenchmarkTrainStepLeNet times one LeNet-5 training step at batch 64.
@@ -12,8 +14,36 @@ func BenchmarkTrainStepLeNet(b *testing.B) {
 
 // BenchmarkTrainStepMLP times one 784-300-100-10 training step at batch 64.
 func BenchmarkTrainStepMLP(b *testing.B) {
-	net := Sequential("mlp", Dense("fc1", 300), ReLU(), Dense("fc2", 100), ReLU(), Dense("fc3", 10))
-	benchStep(b, net, []int{784})
+	benchStep(b, mlpNet(), []int{784})
+}
+
+// BenchmarkTrainStepMLPMNIST is BenchmarkTrainStepMLP on MNIST images,
+// whose zeros the first layer skips.
+func BenchmarkTrainStepMLPMNIST(b *testing.B) {
+	benchStepOn(b, mlpNet(), []int{784}, mnistImages(b, 64))
+}
+
+// BenchmarkPredictMLP1000MNIST is BenchmarkPredictMLP1000 on MNIST images.
+func BenchmarkPredictMLP1000MNIST(b *testing.B) {
+	benchPredictOn(b, mlpNet(), []int{784}, 1000, mnistImages(b, 1000))
+}
+
+func mlpNet() Layer {
+	return Sequential("mlp", Dense("fc1", 300), ReLU(), Dense("fc2", 100), ReLU(), Dense("fc3", 10))
+}
+
+// mnistImages returns the first n MNIST training images as pixels/255, or
+// skips the benchmark where MNIST cannot be loaded.
+func mnistImages(b *testing.B, n int) []float32 {
+	m, err := datasets.LoadMNIST("")
+	if err != nil {
+		b.Skip(err)
+	}
+	x := make([]float32, n*784)
+	for i, p := range m.Train.Images[:len(x)] {
+		x[i] = float32(p) / 255
+	}
+	return x
 }
 
 // lenetNet is LeNet-5 as the benchmarks build it.
@@ -32,19 +62,22 @@ func BenchmarkPredictLeNet1000(b *testing.B) { benchPredict(b, lenetNet(), []int
 func BenchmarkPredictLeNet1(b *testing.B) { benchPredict(b, lenetNet(), []int{1, 28, 28}, 1) }
 
 // BenchmarkPredictMLP1000 times MLP inference on 1000 images at batch 1000.
-func BenchmarkPredictMLP1000(b *testing.B) {
-	benchPredict(b, Sequential("mlp", Dense("fc1", 300), ReLU(), Dense("fc2", 100), ReLU(), Dense("fc3", 10)), []int{784}, 1000)
+func BenchmarkPredictMLP1000(b *testing.B) { benchPredict(b, mlpNet(), []int{784}, 1000) }
+
+// benchPredict times predictions on uniform random inputs.
+func benchPredict(b *testing.B, net Layer, input []int, batch int) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	x := make([]float32, batch*Shape(input).Size())
+	for i := range x {
+		x[i] = rng.Float32()
+	}
+	benchPredictOn(b, net, input, batch, x)
 }
 
-func benchPredict(b *testing.B, net Layer, input []int, batch int) {
+func benchPredictOn(b *testing.B, net Layer, input []int, batch int, x []float32) {
 	m, err := NewModel(net, input, 1)
 	if err != nil {
 		b.Fatal(err)
-	}
-	rng := rand.New(rand.NewPCG(1, 2))
-	x := make([]float32, batch*m.InputShape().Size())
-	for i := range x {
-		x[i] = rng.Float32()
 	}
 	// The first call builds the program for the batch size.
 	if _, err := m.Predict(x, batch, batch); err != nil {
@@ -61,7 +94,18 @@ func benchPredict(b *testing.B, net Layer, input []int, batch int) {
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N), "µs/call")
 }
 
+// benchStep times training steps on uniform random inputs.
 func benchStep(b *testing.B, net Layer, input []int) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	x := make([]float32, 64*Shape(input).Size())
+	for i := range x {
+		x[i] = rng.Float32()
+	}
+	benchStepOn(b, net, input, x)
+}
+
+// benchStepOn times training steps at batch 64 on x, with random labels.
+func benchStepOn(b *testing.B, net Layer, input []int, x []float32) {
 	m, err := NewModel(net, input, 1)
 	if err != nil {
 		b.Fatal(err)
@@ -69,11 +113,7 @@ func benchStep(b *testing.B, net Layer, input []int) {
 	tr, _ := NewTrainer(m, CrossEntropy{}, &SGD{LR: 0.01, Momentum: 0.9})
 	const batch = 64
 	rng := rand.New(rand.NewPCG(1, 2))
-	x := make([]float32, batch*m.InputShape().Size())
 	y := make([]float32, batch)
-	for i := range x {
-		x[i] = rng.Float32()
-	}
 	for i := range y {
 		y[i] = float32(rng.IntN(10))
 	}
