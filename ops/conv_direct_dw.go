@@ -97,6 +97,11 @@ func transposeInto(dst, src []float32, rows, cols, ld int) {
 // batch in fixed chunks, added in chunk order, so the bits do not depend on
 // the number of cores.
 func directFilterGrad(g *convGeom, dw, x, dy []float32) bool {
+	return sparseFilterGrad(g, dw, x, dy) || directDwDense(g, dw, x, dy)
+}
+
+// directDwDense is directFilterGrad without the sparse path.
+func directDwDense(g *convGeom, dw, x, dy []float32) bool {
 	if useAVX2 && flatOK(g) && g.out <= 8 {
 		narrowFilterGrad(g, dw, x, dy)
 		return true

@@ -115,3 +115,10 @@ func nonzeroMask32(x *float32, n int, mask *uint8)
 //
 //go:noescape
 func finite32(x *float32, n int) bool
+
+// sparseDw5x2 adds vals[t]·(five rows of eight values of two channels of
+// x at byte offset offs[t]) to the 2×5×8 accumulators acc, for t < n; the
+// channels are plane bytes apart, the rows row bytes.
+//
+//go:noescape
+func sparseDw5x2(n int, offs *int, vals *float32, x *float32, plane, row int, acc *float32)

@@ -58,3 +58,7 @@ func nonzeroMask32(x *float32, n int, mask *uint8) {
 }
 
 func finite32(x *float32, n int) bool { panic("ops: no vector kernels on this architecture") }
+
+func sparseDw5x2(n int, offs *int, vals *float32, x *float32, plane, row int, acc *float32) {
+	panic("ops: no vector kernels on this architecture")
+}

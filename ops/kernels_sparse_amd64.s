@@ -186,3 +186,68 @@ finDone:
 	SETEQ  ret+16(FP)
 	VZEROUPPER
 	RET
+
+// func sparseDw5x2(n int, offs *int, vals *float32, x *float32, plane, row int, acc *float32)
+//
+// The sparse filter-gradient micro-kernel, for five-row filters at most
+// eight wide: for each of n nonzero output-gradient values vals[t], whose
+// input window starts offs[t] bytes into x, adds vals[t] times the window's
+// five rows (row bytes apart, eight values each) of two input channels
+// (plane bytes apart) to the 2×5×8 accumulators at acc. Lanes past the
+// filter's width collect products of the next columns, which the caller
+// drops. The values are added in order.
+TEXT ·sparseDw5x2(SB), NOSPLIT, $0-56
+	MOVQ    n+0(FP), CX
+	MOVQ    offs+8(FP), BX
+	MOVQ    vals+16(FP), DX
+	MOVQ    x+24(FP), SI
+	MOVQ    plane+32(FP), R10
+	MOVQ    row+40(FP), R11
+	LEAQ    (R11)(R11*2), R12
+	MOVQ    acc+48(FP), DI
+	VMOVUPS (DI), Y0
+	VMOVUPS 32(DI), Y1
+	VMOVUPS 64(DI), Y2
+	VMOVUPS 96(DI), Y3
+	VMOVUPS 128(DI), Y4
+	VMOVUPS 160(DI), Y5
+	VMOVUPS 192(DI), Y6
+	VMOVUPS 224(DI), Y7
+	VMOVUPS 256(DI), Y8
+	VMOVUPS 288(DI), Y9
+	TESTQ   CX, CX
+	JZ      dwDone
+
+dwStep:
+	MOVQ         (BX), AX
+	LEAQ         (SI)(AX*1), R8
+	LEAQ         (R8)(R10*1), R9
+	VBROADCASTSS (DX), Y10
+	VFMADD231PS  (R8), Y10, Y0
+	VFMADD231PS  (R8)(R11*1), Y10, Y1
+	VFMADD231PS  (R8)(R11*2), Y10, Y2
+	VFMADD231PS  (R8)(R12*1), Y10, Y3
+	VFMADD231PS  (R8)(R11*4), Y10, Y4
+	VFMADD231PS  (R9), Y10, Y5
+	VFMADD231PS  (R9)(R11*1), Y10, Y6
+	VFMADD231PS  (R9)(R11*2), Y10, Y7
+	VFMADD231PS  (R9)(R12*1), Y10, Y8
+	VFMADD231PS  (R9)(R11*4), Y10, Y9
+	ADDQ         $8, BX
+	ADDQ         $4, DX
+	DECQ         CX
+	JNZ          dwStep
+
+dwDone:
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	VMOVUPS Y4, 128(DI)
+	VMOVUPS Y5, 160(DI)
+	VMOVUPS Y6, 192(DI)
+	VMOVUPS Y7, 224(DI)
+	VMOVUPS Y8, 256(DI)
+	VMOVUPS Y9, 288(DI)
+	VZEROUPPER
+	RET

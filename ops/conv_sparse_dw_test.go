@@ -1,0 +1,87 @@
+package ops
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// pooledGrad returns n normal values of which a fraction zeros, chosen at
+// random, are zero: an output gradient as max pooling leaves it.
+func pooledGrad(rng *rand.Rand, n int, zeros float64) []float32 {
+	dy := normals(rng, n)
+	for i := range dy {
+		if rng.Float64() < zeros {
+			dy[i] = 0
+		}
+	}
+	return dy
+}
+
+// TestSparseFilterGrad checks the sparse filter gradient against the
+// definition: LeNet's conv2, an odd channel count, a narrow filter, a
+// batch of one (read only from the copy of the last sample), more samples
+// than chunks, and outputs narrower than the kernel's eight lanes. NaN in
+// dy must reach exactly the weights it touches; Inf in x, or a dense dy,
+// leaves the gradient to the dense kernels.
+func TestSparseFilterGrad(t *testing.T) {
+	if !useAVX2 {
+		t.Skip("no AVX2")
+	}
+	cases := []struct{ x, w [4]int }{
+		{[4]int{5, 6, 14, 14}, [4]int{16, 6, 5, 5}}, // LeNet conv2
+		{[4]int{3, 3, 9, 11}, [4]int{4, 3, 5, 5}},
+		{[4]int{2, 2, 8, 8}, [4]int{3, 2, 5, 3}},
+		{[4]int{1, 6, 14, 14}, [4]int{16, 6, 5, 5}},
+		{[4]int{37, 1, 6, 9}, [4]int{2, 1, 5, 8}},
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, tc := range cases {
+		g := stride1Geom(tc.x, tc.w, 0, 0)
+		x, dy := normals(rng, g.n*g.c*g.h*g.w), pooledGrad(rng, g.n*g.out*g.p(), 0.8)
+		dw := make([]float32, g.out*g.k())
+		if !sparseFilterGrad(&g, dw, x, dy) {
+			t.Fatalf("%+v: a pooled gradient went dense", g)
+		}
+		check := func(what string) {
+			for i, v := range naiveFilterGrad32(&g, x, dy) {
+				if got := float64(dw[i]); math.IsNaN(v) != math.IsNaN(got) || !math.IsNaN(v) && math.Abs(got-v) > 1e-4*max(1, math.Abs(v)) {
+					t.Fatalf("%+v%s: dw[%d] = %v, want %v", g, what, i, dw[i], v)
+				}
+			}
+		}
+		check("")
+		dy[len(dy)-1] = float32(math.NaN())
+		if !sparseFilterGrad(&g, dw, x, dy) {
+			t.Fatalf("%+v: NaN in dy went dense", g)
+		}
+		check(" with NaN in dy")
+		x[len(x)/2] = float32(math.Inf(1))
+		if sparseFilterGrad(&g, dw, x, dy) {
+			t.Fatalf("%+v: skipped zeros of dy against an infinite input", g)
+		}
+		if sparseFilterGrad(&g, dw, normals(rng, len(x)), normals(rng, len(dy))) {
+			t.Fatalf("%+v: a dense gradient took the sparse path", g)
+		}
+	}
+}
+
+// BenchmarkConv2FilterGradPooled times LeNet conv2's filter gradient at
+// batch 64 on an output gradient with three quarters zeros, as 2x2 max
+// pooling leaves it, by the sparse kernel and by the dense ones.
+func BenchmarkConv2FilterGradPooled(b *testing.B) {
+	g := stride1Geom([4]int{64, 6, 14, 14}, [4]int{16, 6, 5, 5}, 0, 0)
+	rng := rand.New(rand.NewPCG(1, 2))
+	x, dy := normals(rng, g.n*g.c*g.h*g.w), pooledGrad(rng, g.n*g.out*g.p(), 0.75)
+	dw := make([]float32, g.out*g.k())
+	b.Run("sparse", func(b *testing.B) {
+		for b.Loop() {
+			sparseFilterGrad(&g, dw, x, dy)
+		}
+	})
+	b.Run("dense", func(b *testing.B) {
+		for b.Loop() {
+			directDwDense(&g, dw, x, dy)
+		}
+	})
+}
