@@ -215,7 +215,7 @@ func (j *flatDxJob[T]) run(lo, hi int) {
 
 // flatInputGrad computes dx = col2im(wᵀ·dy) one sample at a time.
 func flatInputGrad[T float](g *convGeom, dx, w, dy []T) {
-	if _, f32 := any(dx).([]float32); f32 && directInputGrad(g, any(dx).([]float32), any(w).([]float32), any(dy).([]float32)) {
+	if dx32, f32 := any(dx).([]float32); f32 && (sparseInputGrad(g, dx32, any(w).([]float32), any(dy).([]float32)) || directInputGrad(g, dx32, any(w).([]float32), any(dy).([]float32))) {
 		return
 	}
 	j := getJob[flatDxJob[T]]()

@@ -29,6 +29,19 @@ func sparseDwOK(g *convGeom) bool {
 	return useAVX2 && g.sh == 1 && g.sw == 1 && g.ph == 0 && g.pw == 0 && g.kh == 5 && g.kw <= 8
 }
 
+// sparseOutGrad says whether the output gradient dy is sparse enough for
+// the sparse kernels, judged on its first sparseDwProbe samples.
+func sparseOutGrad(g *convGeom, dy []float32) bool {
+	probe := dy[:min(g.n, sparseDwProbe)*g.out*g.p()]
+	nonzero := 0
+	for _, v := range probe {
+		if v != 0 {
+			nonzero++
+		}
+	}
+	return float64(nonzero) <= sparseDwMaxFill*float64(len(probe))
+}
+
 // sparseFilterGrad computes dw = Σₙ dyₙ·im2col(xₙ)ᵀ from the nonzero values
 // of dy and reports whether it did; it leaves dw untouched and returns
 // false when g does not suit it, dy is too dense (judged on its first
@@ -39,14 +52,7 @@ func sparseFilterGrad(g *convGeom, dw, x, dy []float32) bool {
 	if !sparseDwOK(g) {
 		return false
 	}
-	probe := dy[:min(g.n, sparseDwProbe)*g.out*g.p()]
-	nonzero := 0
-	for _, v := range probe {
-		if v != 0 {
-			nonzero++
-		}
-	}
-	if float64(nonzero) > sparseDwMaxFill*float64(len(probe)) || !allFinite32(x) {
+	if !sparseOutGrad(g, dy) || !allFinite32(x) {
 		return false
 	}
 	chunks := min(g.n, convGradChunks)
@@ -104,6 +110,7 @@ func (j *sparseDwJob) run(lo, hi int) {
 	per := (g.n + j.chunks - 1) / j.chunks
 	t.offs = growInts(t.offs, per*p)
 	t.pack = grown(t.pack, per*p)
+	t.idx = growInts(t.idx, p)
 	var mask [64]uint8
 	for item := lo; item < hi; item++ {
 		c, o := item/g.out, item%g.out
@@ -130,17 +137,29 @@ func (j *sparseDwJob) run(lo, hi int) {
 // byte offsets of their windows (plus base) to t's lists, which hold nk
 // entries, and returns the new count.
 func (j *sparseDwJob) gather(t *sparseTile, nk int, mask *[64]uint8, plane []float32, base int) int {
-	full := len(plane) &^ 7
-	if len(plane) > 8*64 {
+	m := planeNonzeros(t.idx, mask, plane)
+	for _, q := range t.idx[:m] {
+		t.offs[nk], t.pack[nk] = base+j.pos[q], plane[q]
+		nk++
+	}
+	return nk
+}
+
+// planeNonzeros writes the indices of the values of plane that are not
+// zero into idx, in order, and returns how many there are.
+func planeNonzeros(idx []int, mask *[64]uint8, plane []float32) int {
+	nk := 0
+	if len(plane) > 8*len(mask) {
 		// Planes larger than the mask go value by value.
 		for q, v := range plane {
 			if v != 0 {
-				t.offs[nk], t.pack[nk] = base+j.pos[q], v
+				idx[nk] = q
 				nk++
 			}
 		}
 		return nk
 	}
+	full := len(plane) &^ 7
 	*mask = [64]uint8{}
 	if full > 0 {
 		nonzeroMask32(&plane[0], full, &mask[0])
@@ -152,8 +171,7 @@ func (j *sparseDwJob) gather(t *sparseTile, nk int, mask *[64]uint8, plane []flo
 	}
 	for w := 0; w*64 < len(plane); w++ {
 		for m := binary.LittleEndian.Uint64(mask[w*8:]); m != 0; m &= m - 1 {
-			q := w*64 + bits.TrailingZeros64(m)
-			t.offs[nk], t.pack[nk] = base+j.pos[q], plane[q]
+			idx[nk] = w*64 + bits.TrailingZeros64(m)
 			nk++
 		}
 	}
@@ -193,5 +211,79 @@ func (j *sparseDwJob) sum(lo, hi int) {
 				copy(j.dw[((o*g.c+c)*g.kh+i)*g.kw:][:g.kw], j.parts[(o*j.cR+c)*g.kh*8+i*8:][:g.kw])
 			}
 		}
+	}
+}
+
+// sparseInputGrad computes dx, the transposed convolution of dy, from the
+// nonzero values of dy and reports whether it did; it leaves dx untouched
+// and returns false when g does not suit it, dy is too dense, or w or dy
+// hold Inf or NaN (the kernel's zero lanes would turn those into NaN next
+// to the window). Each nonzero value adds itself times its channel's
+// filters to the window of dx it came from; each sample is one worker's,
+// its values added in order, so the bits do not depend on the number of
+// cores.
+func sparseInputGrad(g *convGeom, dx, w, dy []float32) bool {
+	if !sparseDwOK(g) || !sparseOutGrad(g, dy) || !allFinite32(w) || !allFinite32(dy) {
+		return false
+	}
+	// wp[o][c][i] holds row i of filter (o, c) in eight lanes, zero past kw.
+	wp := convScratch[float32](g.out * g.c * g.kh * 8)
+	defer convRelease(wp)
+	clear(*wp)
+	for r := 0; r < g.out*g.c*g.kh; r++ {
+		copy((*wp)[r*8:][:g.kw], w[r*g.kw:][:g.kw])
+	}
+	tb := directTablePool.Get().(*directTables)
+	defer directTablePool.Put(tb)
+	tb.pos = growInts(tb.pos, g.p())
+	for q := range tb.pos {
+		tb.pos[q] = (q/g.ow*g.w + q%g.ow) * 4
+	}
+	j := getJob[sparseDxJob]()
+	*j = sparseDxJob{g: *g, dx: dx, dy: dy, wp: *wp, pos: tb.pos}
+	parallelRun(g.n, 1, j)
+	putJob(j)
+	return true
+}
+
+// sparseDxJob computes the input gradients of samples [lo, hi).
+type sparseDxJob struct {
+	g          convGeom
+	dx, dy, wp []float32
+	pos        []int // byte offsets of the output positions' windows
+}
+
+func (j *sparseDxJob) run(lo, hi int) {
+	g := &j.g
+	p, xs := g.p(), g.c*g.h*g.w
+	// Each sample is built in a copy with room after it: the kernel's
+	// lanes past the last window of the last channel write past the
+	// sample, where the next sample belongs to another worker.
+	buf := convScratch[float32](xs + 8)
+	defer convRelease(buf)
+	s := *buf
+	t := sparseTileList.Get()
+	defer sparseTileList.Put(t)
+	t.offs = growInts(t.offs, 2*g.out*p)
+	t.pack = grown(t.pack, g.out*p)
+	t.idx = growInts(t.idx, p)
+	var mask [64]uint8
+	filters := g.c * g.kh * 8 * 4
+	for n := lo; n < hi; n++ {
+		nk := 0
+		for o := 0; o < g.out; o++ {
+			plane := j.dy[(n*g.out+o)*p:][:p]
+			m := planeNonzeros(t.idx, &mask, plane)
+			for _, q := range t.idx[:m] {
+				t.offs[2*nk], t.offs[2*nk+1] = j.pos[q], o*filters
+				t.pack[nk] = plane[q]
+				nk++
+			}
+		}
+		clear(s)
+		if nk > 0 {
+			sparseDx5(nk, &t.offs[0], &t.pack[0], &s[0], &j.wp[0], g.c, g.h*g.w*4, g.w*4)
+		}
+		copy(j.dx[n*xs:][:xs], s[:xs])
 	}
 }

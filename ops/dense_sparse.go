@@ -53,6 +53,7 @@ var sparseBufList workers.FreeList[sparseBufs]
 // sparseTile holds one worker's step list and edge tile.
 type sparseTile struct {
 	offs []int
+	idx  []int
 	pack []float32
 	tile [sparseMR * sparseNR]float32
 }

@@ -62,3 +62,7 @@ func finite32(x *float32, n int) bool { panic("ops: no vector kernels on this ar
 func sparseDw5x2(n int, offs *int, vals *float32, x *float32, plane, row int, acc *float32) {
 	panic("ops: no vector kernels on this architecture")
 }
+
+func sparseDx5(n int, offs *int, vals *float32, dx *float32, w *float32, c, plane, row int) {
+	panic("ops: no vector kernels on this architecture")
+}
