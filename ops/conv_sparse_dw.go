@@ -219,19 +219,25 @@ func (j *sparseDwJob) sum(lo, hi int) {
 // and returns false when g does not suit it, dy is too dense, or w or dy
 // hold Inf or NaN (the kernel's zero lanes would turn those into NaN next
 // to the window). Each nonzero value adds itself times its channel's
-// filters to the window of dx it came from; each sample is one worker's,
-// its values added in order, so the bits do not depend on the number of
+// filters to the window of dx it came from. The kernel keeps a position's
+// window of three channels in registers while all of its values are
+// added, in channel order, so each window is read and written once; each
+// sample is one worker's, so the bits do not depend on the number of
 // cores.
 func sparseInputGrad(g *convGeom, dx, w, dy []float32) bool {
 	if !sparseDwOK(g) || !sparseOutGrad(g, dy) || !allFinite32(w) || !allFinite32(dy) {
 		return false
 	}
-	// wp[o][c][i] holds row i of filter (o, c) in eight lanes, zero past kw.
-	wp := convScratch[float32](g.out * g.c * g.kh * 8)
+	// wp[o][c][i] holds row i of filter (o, c) in eight lanes, zero past kw
+	// and for the channels that round c up to whole groups of three.
+	c3 := (g.c + 2) / 3 * 3
+	wp := convScratch[float32](g.out * c3 * g.kh * 8)
 	defer convRelease(wp)
 	clear(*wp)
-	for r := 0; r < g.out*g.c*g.kh; r++ {
-		copy((*wp)[r*8:][:g.kw], w[r*g.kw:][:g.kw])
+	for o := 0; o < g.out; o++ {
+		for r := 0; r < g.c*g.kh; r++ {
+			copy((*wp)[(o*c3*g.kh+r)*8:][:g.kw], w[(o*g.c*g.kh+r)*g.kw:][:g.kw])
+		}
 	}
 	tb := directTablePool.Get().(*directTables)
 	defer directTablePool.Put(tb)
@@ -240,7 +246,7 @@ func sparseInputGrad(g *convGeom, dx, w, dy []float32) bool {
 		tb.pos[q] = (q/g.ow*g.w + q%g.ow) * 4
 	}
 	j := getJob[sparseDxJob]()
-	*j = sparseDxJob{g: *g, dx: dx, dy: dy, wp: *wp, pos: tb.pos}
+	*j = sparseDxJob{g: *g, c3: c3, dx: dx, dy: dy, wp: *wp, pos: tb.pos}
 	parallelRun(g.n, 1, j)
 	putJob(j)
 	return true
@@ -249,41 +255,81 @@ func sparseInputGrad(g *convGeom, dx, w, dy []float32) bool {
 // sparseDxJob computes the input gradients of samples [lo, hi).
 type sparseDxJob struct {
 	g          convGeom
+	c3         int // channels rounded up to whole groups of three
 	dx, dy, wp []float32
 	pos        []int // byte offsets of the output positions' windows
 }
 
 func (j *sparseDxJob) run(lo, hi int) {
 	g := &j.g
-	p, xs := g.p(), g.c*g.h*g.w
-	// Each sample is built in a copy with room after it: the kernel's
+	p, plane := g.p(), g.h*g.w
+	// Samples are built in copies with room after them: the kernel's
 	// lanes past the last window of the last channel write past the
-	// sample, where the next sample belongs to another worker.
-	buf := convScratch[float32](xs + 8)
+	// sample, where the next sample may belong to another worker.
+	stride := align64(j.c3*plane + 8)
+	buf := convScratch[float32](sparseDxGroup * stride)
 	defer convRelease(buf)
-	s := *buf
 	t := sparseTileList.Get()
 	defer sparseTileList.Put(t)
-	t.offs = growInts(t.offs, 2*g.out*p)
-	t.pack = grown(t.pack, g.out*p)
-	t.idx = growInts(t.idx, p)
+	most := sparseDxGroup * g.out * p
+	t.offs = growInts(t.offs, 2*most)
+	t.pack = grown(t.pack, most)
+	t.idx = growInts(t.idx, most)
+	keys := sparseDxGroup * p
+	t.cnt = growInts(t.cnt, 2*keys+sparseDxGroup*g.out)
+	counts, next := t.cnt[:keys], t.cnt[keys:2*keys]
+	found := t.cnt[2*keys:]
 	var mask [64]uint8
-	filters := g.c * g.kh * 8 * 4
-	for n := lo; n < hi; n++ {
-		nk := 0
-		for o := 0; o < g.out; o++ {
-			plane := j.dy[(n*g.out+o)*p:][:p]
-			m := planeNonzeros(t.idx, &mask, plane)
-			for _, q := range t.idx[:m] {
-				t.offs[2*nk], t.offs[2*nk+1] = j.pos[q], o*filters
-				t.pack[nk] = plane[q]
-				nk++
+	filters := j.c3 * g.kh * 8 * 4
+	for n0 := lo; n0 < hi; n0 += sparseDxGroup {
+		group := min(sparseDxGroup, hi-n0)
+		dyg := j.dy[n0*g.out*p:][:group*g.out*p]
+		// The nonzero values, plane by plane, then sorted by position and
+		// sample (a counting sort; a position's values stay in channel
+		// order).
+		clear(counts)
+		for sp := 0; sp < group*g.out; sp++ {
+			sn := sp / g.out
+			found[sp] = planeNonzeros(t.idx[sp*p:], &mask, dyg[sp*p:][:p])
+			for _, q := range t.idx[sp*p:][:found[sp]] {
+				counts[q*sparseDxGroup+sn]++
 			}
 		}
-		clear(s)
-		if nk > 0 {
-			sparseDx5(nk, &t.offs[0], &t.pack[0], &s[0], &j.wp[0], g.c, g.h*g.w*4, g.w*4)
+		windows, at := 0, 0
+		for key, k := range counts {
+			next[key] = at
+			at += k
+			if k > 0 {
+				windows++
+			}
 		}
-		copy(j.dx[n*xs:][:xs], s[:xs])
+		for sp, m := range found[:group*g.out] {
+			sn, o := sp/g.out, sp%g.out
+			for _, q := range t.idx[sp*p:][:m] {
+				key := q*sparseDxGroup + sn
+				e := next[key]
+				next[key]++
+				t.offs[2*e], t.offs[2*e+1] = sn*stride*4+j.pos[q], o*filters
+				t.pack[e] = dyg[sp*p+q]
+			}
+		}
+		for key, k := range counts {
+			if k > 0 {
+				t.offs[2*(next[key]-1)+1] |= 1 // the window's last value
+			}
+		}
+		sc := (*buf)[:group*stride]
+		clear(sc)
+		for c := 0; windows > 0 && c < g.c; c += 3 {
+			sparseDx5x3(windows, &t.offs[0], &t.pack[0], &sc[c*plane], &j.wp[c*g.kh*8], plane*4, g.w*4)
+		}
+		for sn := 0; sn < group; sn++ {
+			copy(j.dx[(n0+sn)*g.c*plane:][:g.c*plane], sc[sn*stride:][:g.c*plane])
+		}
 	}
 }
+
+// sparseDxGroup is how many samples sparseDxJob interleaves: the windows
+// of one sample overlap, so each waits for the one before it to be
+// written, while those of different samples can be added at once.
+const sparseDxGroup = 4

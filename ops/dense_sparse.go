@@ -54,6 +54,7 @@ var sparseBufList workers.FreeList[sparseBufs]
 type sparseTile struct {
 	offs []int
 	idx  []int
+	cnt  []int
 	pack []float32
 	tile [sparseMR * sparseNR]float32
 }

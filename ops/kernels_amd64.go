@@ -130,3 +130,12 @@ func sparseDw5x2(n int, offs *int, vals *float32, x *float32, plane, row int, ac
 //
 //go:noescape
 func sparseDx5(n int, offs *int, vals *float32, dx *float32, w *float32, c, plane, row int)
+
+// sparseDx5x3 adds, for each of n positions, its nonzero output-gradient
+// values times their filters (three channels of five rows of eight) to
+// the position's window of three channels of dx; ents holds per value the
+// window's and the filters' byte offsets, the latter's low bit set on a
+// position's last value.
+//
+//go:noescape
+func sparseDx5x3(n int, ents *int, vals *float32, dx *float32, w *float32, plane, row int)

@@ -312,3 +312,94 @@ dxChannel:
 dxDone:
 	VZEROUPPER
 	RET
+
+// DXLOAD loads the five rows of one channel's window at P (rows R11 bytes
+// apart, R12 = 3·R11) into A0-A4.
+#define DXLOAD(P, A0, A1, A2, A3, A4) \
+	VMOVUPS (P), A0; \
+	VMOVUPS (P)(R11*1), A1; \
+	VMOVUPS (P)(R11*2), A2; \
+	VMOVUPS (P)(R12*1), A3; \
+	VMOVUPS (P)(R11*4), A4
+
+// func sparseDx5x3(n int, ents *int, vals *float32, dx *float32, w *float32, plane, row int)
+//
+// The sparse input-gradient micro-kernel, for five-row filters at most
+// eight wide: three channels of the input gradient's windows stay in
+// registers while every nonzero output-gradient value of their position
+// adds itself times its channel's filters. ents holds, per value, the
+// byte offset of its window in dx and the byte offset of its filters in w
+// (three channels of five rows of eight values, zero past the filter's
+// width), the low bit of the latter set on the last value of a position;
+// n is the number of positions. Channels are plane bytes apart, rows row
+// bytes. The zero lanes add zeros past the window, leaving those values
+// as they were.
+TEXT ·sparseDx5x3(SB), NOSPLIT, $0-56
+	MOVQ  n+0(FP), CX
+	MOVQ  ents+8(FP), BX
+	MOVQ  vals+16(FP), DX
+	MOVQ  dx+24(FP), SI
+	MOVQ  w+32(FP), DI
+	MOVQ  row+48(FP), R11
+	LEAQ  (R11)(R11*2), R12
+	TESTQ CX, CX
+	JZ    d3Done
+
+d3Position:
+	MOVQ (BX), R8
+	ADDQ SI, R8
+	MOVQ plane+40(FP), R9
+	ADDQ R8, R9
+	MOVQ plane+40(FP), R10
+	ADDQ R9, R10
+	DXLOAD(R8, Y0, Y1, Y2, Y3, Y4)
+	DXLOAD(R9, Y5, Y6, Y7, Y8, Y9)
+	DXLOAD(R10, Y10, Y11, Y12, Y13, Y14)
+
+d3Value:
+	MOVQ         8(BX), R13
+	MOVQ         R13, AX
+	ANDQ         $-2, AX
+	ADDQ         DI, AX
+	VBROADCASTSS (DX), Y15
+	VFMADD231PS  (AX), Y15, Y0
+	VFMADD231PS  32(AX), Y15, Y1
+	VFMADD231PS  64(AX), Y15, Y2
+	VFMADD231PS  96(AX), Y15, Y3
+	VFMADD231PS  128(AX), Y15, Y4
+	VFMADD231PS  160(AX), Y15, Y5
+	VFMADD231PS  192(AX), Y15, Y6
+	VFMADD231PS  224(AX), Y15, Y7
+	VFMADD231PS  256(AX), Y15, Y8
+	VFMADD231PS  288(AX), Y15, Y9
+	VFMADD231PS  320(AX), Y15, Y10
+	VFMADD231PS  352(AX), Y15, Y11
+	VFMADD231PS  384(AX), Y15, Y12
+	VFMADD231PS  416(AX), Y15, Y13
+	VFMADD231PS  448(AX), Y15, Y14
+	ADDQ         $16, BX
+	ADDQ         $4, DX
+	TESTQ        $1, R13
+	JZ           d3Value
+
+	VMOVUPS Y0, (R8)
+	VMOVUPS Y1, (R8)(R11*1)
+	VMOVUPS Y2, (R8)(R11*2)
+	VMOVUPS Y3, (R8)(R12*1)
+	VMOVUPS Y4, (R8)(R11*4)
+	VMOVUPS Y5, (R9)
+	VMOVUPS Y6, (R9)(R11*1)
+	VMOVUPS Y7, (R9)(R11*2)
+	VMOVUPS Y8, (R9)(R12*1)
+	VMOVUPS Y9, (R9)(R11*4)
+	VMOVUPS Y10, (R10)
+	VMOVUPS Y11, (R10)(R11*1)
+	VMOVUPS Y12, (R10)(R11*2)
+	VMOVUPS Y13, (R10)(R12*1)
+	VMOVUPS Y14, (R10)(R11*4)
+	DECQ    CX
+	JNZ     d3Position
+
+d3Done:
+	VZEROUPPER
+	RET
