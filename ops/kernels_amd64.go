@@ -123,14 +123,6 @@ func finite32(x *float32, n int) bool
 //go:noescape
 func sparseDw5x2(n int, offs *int, vals *float32, x *float32, plane, row int, acc *float32)
 
-// sparseDx5 adds vals[t] times the filters at w + offs[2t+1] bytes (c
-// channels of five rows of eight, zero past the filter's width) to the
-// windows at dx + offs[2t] bytes (channels plane bytes apart, rows row
-// bytes apart), for t < n.
-//
-//go:noescape
-func sparseDx5(n int, offs *int, vals *float32, dx *float32, w *float32, c, plane, row int)
-
 // sparseDx5x3 adds, for each of n positions, its nonzero output-gradient
 // values times their filters (three channels of five rows of eight) to
 // the position's window of three channels of dx; ents holds per value the

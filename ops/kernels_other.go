@@ -63,10 +63,6 @@ func sparseDw5x2(n int, offs *int, vals *float32, x *float32, plane, row int, ac
 	panic("ops: no vector kernels on this architecture")
 }
 
-func sparseDx5(n int, offs *int, vals *float32, dx *float32, w *float32, c, plane, row int) {
-	panic("ops: no vector kernels on this architecture")
-}
-
 func sparseDx5x3(n int, ents *int, vals *float32, dx *float32, w *float32, plane, row int) {
 	panic("ops: no vector kernels on this architecture")
 }

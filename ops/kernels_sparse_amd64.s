@@ -252,67 +252,6 @@ dwDone:
 	VZEROUPPER
 	RET
 
-// func sparseDx5(n int, offs *int, vals *float32, dx *float32, w *float32, c, plane, row int)
-//
-// The sparse input-gradient micro-kernel, for five-row filters at most
-// eight wide: for each of n nonzero output-gradient values vals[t], adds
-// vals[t] times the filters of its output channel, w + offs[2t+1] bytes
-// (c channels of five rows of eight values, zero past the filter's width),
-// to the input gradient's window at dx + offs[2t] bytes, c channels plane
-// bytes apart, five rows row bytes apart, eight values each. The zero
-// lanes add zeros to the values past the window, which leaves them as
-// they were.
-TEXT ·sparseDx5(SB), NOSPLIT, $0-64
-	MOVQ n+0(FP), CX
-	MOVQ offs+8(FP), BX
-	MOVQ vals+16(FP), DX
-	MOVQ dx+24(FP), SI
-	MOVQ w+32(FP), DI
-	MOVQ c+40(FP), AX
-	MOVQ plane+48(FP), R13
-	MOVQ row+56(FP), R11
-	LEAQ (R11)(R11*2), R12
-	TESTQ CX, CX
-	JZ    dxDone
-
-dxEntry:
-	MOVQ         (BX), R8
-	MOVQ         8(BX), R9
-	ADDQ         SI, R8
-	ADDQ         DI, R9
-	VBROADCASTSS (DX), Y15
-	MOVQ         AX, R10
-
-dxChannel:
-	VMOVUPS     (R9), Y0
-	VMOVUPS     32(R9), Y1
-	VMOVUPS     64(R9), Y2
-	VMOVUPS     96(R9), Y3
-	VMOVUPS     128(R9), Y4
-	VFMADD213PS (R8), Y15, Y0
-	VMOVUPS     Y0, (R8)
-	VFMADD213PS (R8)(R11*1), Y15, Y1
-	VMOVUPS     Y1, (R8)(R11*1)
-	VFMADD213PS (R8)(R11*2), Y15, Y2
-	VMOVUPS     Y2, (R8)(R11*2)
-	VFMADD213PS (R8)(R12*1), Y15, Y3
-	VMOVUPS     Y3, (R8)(R12*1)
-	VFMADD213PS (R8)(R11*4), Y15, Y4
-	VMOVUPS     Y4, (R8)(R11*4)
-	ADDQ        R13, R8
-	ADDQ        $160, R9
-	DECQ        R10
-	JNZ         dxChannel
-
-	ADDQ $16, BX
-	ADDQ $4, DX
-	DECQ CX
-	JNZ  dxEntry
-
-dxDone:
-	VZEROUPPER
-	RET
-
 // DXLOAD loads the five rows of one channel's window at P (rows R11 bytes
 // apart, R12 = 3·R11) into A0-A4.
 #define DXLOAD(P, A0, A1, A2, A3, A4) \
