@@ -46,6 +46,9 @@ type directFwdJob struct {
 	wp      []float32 // the filters packed in panels of directMR channels
 	offs    []int     // byte offsets of the taps in the padded sample
 	live    []int     // per tile of positions: its first and end kernel row
+	// skip says that the weights are finite, so that kernel rows reading
+	// only zero input rows may be skipped as well as padding.
+	skip bool
 }
 
 func (j *directFwdJob) run(lo, hi int) {
@@ -58,9 +61,20 @@ func (j *directFwdJob) run(lo, hi int) {
 	xs, ys, p := d.c*d.h*d.w, d.out*d.p(), d.p()
 	rowTaps := d.c * d.kw // taps per kernel row: the taps are in (i, c, j) order
 	for n := lo; n < hi; n++ {
-		flatPad(&d.flatGeom, xpad, j.x[n*xs:][:xs])
+		xn := j.x[n*xs:][:xs]
+		flatPad(&d.flatGeom, xpad, xn)
+		// A sample's zero rows at the top and bottom (a digit's margins)
+		// read like padding.
+		r0, r1 := 0, d.h
+		if j.skip {
+			r0, r1 = nonzeroRows(xn, d.c, d.h, d.w)
+		}
 		for c := 0; c < d.qr; c += directNR {
 			i0, i1 := j.live[2*(c/directNR)], j.live[2*(c/directNR)+1]
+			if r0 > 0 || r1 < d.h {
+				l0, l1 := d.liveRowsIn(c, r0, r1)
+				i0, i1 = max(i0, l0), max(max(i0, l0), min(i1, l1))
+			}
 			t0, steps := i0*rowTaps, (i1-i0)*rowTaps
 			for q := 0; q < d.outR/directMR; q++ {
 				out := yv[q*directMR*d.qr+c:]
@@ -89,13 +103,87 @@ func (j *directFwdJob) run(lo, hi int) {
 // rows read only the zero padding above or below the sample, which adds
 // nothing: for the input gradient, whose "input" is the output gradient
 // padded by kh-1 rows, that is nearly a third of the work.
-func (d *directGeom) liveRows(c int) (i0, i1 int) {
+func (d *directGeom) liveRows(c int) (i0, i1 int) { return d.liveRowsIn(c, 0, d.h) }
+
+// liveRowsIn is liveRows when only input rows [r0, r1) may be nonzero.
+func (d *directGeom) liveRowsIn(c, r0, r1 int) (i0, i1 int) {
 	h0, h1 := c/d.wp, min(c+directNR-1, d.q-1)/d.wp
-	// Output row r reads padded rows r..r+kh-1; the real ones are
-	// [ph, ph+h).
-	i0 = max(0, d.ph-h1)
-	i1 = min(d.kh, d.ph+d.h-h0)
+	// Output row r reads padded rows r..r+kh-1; those that may be
+	// nonzero are [ph+r0, ph+r1).
+	i0 = max(0, d.ph+r0-h1)
+	i1 = min(d.kh, d.ph+r1-h0)
 	return i0, max(i0, i1)
+}
+
+// nonzeroRows returns the rows [r0, r1) of a sample (c planes of h rows of
+// w) outside which every row is zero in every plane; r0 == r1 when the
+// whole sample is zero. NaN counts as not zero.
+func nonzeroRows(x []float32, c, h, w int) (r0, r1 int) {
+	var mask [1024]uint8
+	if !useAVX2 || len(x) > 8*len(mask) {
+		zero := func(r int) bool {
+			for ch := 0; ch < c; ch++ {
+				for _, v := range x[(ch*h+r)*w:][:w] {
+					if v != 0 {
+						return false
+					}
+				}
+			}
+			return true
+		}
+		for r0 < h && zero(r0) {
+			r0++
+		}
+		r1 = h
+		for r1 > r0 && zero(r1-1) {
+			r1--
+		}
+		return r0, r1
+	}
+	// One bit per value, from the vector kernel, then rows as bit ranges.
+	full := len(x) &^ 7
+	if full > 0 {
+		nonzeroMask32(&x[0], full, &mask[0])
+	}
+	for i := full; i < len(x); i++ {
+		if x[i] != 0 {
+			mask[i/8] |= 1 << (i % 8)
+		}
+	}
+	zero := func(r int) bool {
+		for ch := 0; ch < c; ch++ {
+			if anyBit(&mask, (ch*h+r)*w, w) {
+				return false
+			}
+		}
+		return true
+	}
+	for r0 < h && zero(r0) {
+		r0++
+	}
+	r1 = h
+	for r1 > r0 && zero(r1-1) {
+		r1--
+	}
+	return r0, r1
+}
+
+// anyBit reports whether any of bits [at, at+n) of mask is set.
+func anyBit(mask *[1024]uint8, at, n int) bool {
+	for n > 0 {
+		if at%8 == 0 && n >= 8 {
+			if mask[at/8] != 0 {
+				return true
+			}
+			at, n = at+8, n-8
+			continue
+		}
+		if mask[at/8]>>(at%8)&1 != 0 {
+			return true
+		}
+		at, n = at+1, n-1
+	}
+	return false
 }
 
 // directTables holds a call's tap offsets, the live kernel rows of each
@@ -160,7 +248,7 @@ func directForward(g *convGeom, y, x, w, b []float32) {
 	}
 
 	j := getJob[directFwdJob]()
-	*j = directFwdJob{d: d, y: y, x: x, b: b, wp: *wp, offs: tb.offs, live: tb.live}
+	*j = directFwdJob{d: d, y: y, x: x, b: b, wp: *wp, offs: tb.offs, live: tb.live, skip: skip}
 	parallelRun(g.n, 1, j)
 	putJob(j)
 	directTablePool.Put(tb)

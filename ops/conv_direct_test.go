@@ -107,3 +107,86 @@ func TestDirectInputGrad(t *testing.T) {
 		}
 	}
 }
+
+// TestDirectForwardZeroRows checks the direct forward on samples whose top
+// and bottom rows are zero, which it skips like padding: margins of every
+// height in LeNet's conv1 and in a three-channel convolution whose margin
+// is zero in one channel only, an all-zero sample, and a NaN in a margin,
+// which must not be skipped. An infinite weight must make the zeros of
+// the margins NaN, as the definition does.
+func TestDirectForwardZeroRows(t *testing.T) {
+	if !useAVX2 {
+		t.Skip("no AVX2")
+	}
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, tc := range []struct {
+		x, w   [4]int
+		ph, pw int
+	}{
+		{[4]int{12, 1, 28, 28}, [4]int{6, 1, 5, 5}, 2, 2},
+		{[4]int{6, 3, 9, 7}, [4]int{5, 3, 3, 3}, 1, 0},
+	} {
+		g := stride1Geom(tc.x, tc.w, tc.ph, tc.pw)
+		x, w, b := normals(rng, g.n*g.c*g.h*g.w), normals(rng, g.out*g.k()), normals(rng, g.out)
+		for n := 0; n < g.n; n++ {
+			// Sample n has n%h zero rows on top and n/2 at the bottom, in
+			// every channel but the last for odd n.
+			top, bottom := n%g.h, min(n/2, g.h)
+			for c := 0; c < g.c; c++ {
+				if n%2 == 1 && c == g.c-1 && g.c > 1 {
+					continue
+				}
+				plane := x[((n*g.c)+c)*g.h*g.w:][:g.h*g.w]
+				clear(plane[:top*g.w])
+				clear(plane[(g.h-bottom)*g.w:])
+			}
+		}
+		clear(x[:g.c*g.h*g.w])                         // an all-zero first sample
+		x[(2*g.c*g.h+g.h-1)*g.w] = float32(math.NaN()) // NaN in a margin
+		check := func(what string) {
+			y := make([]float32, g.n*g.out*g.p())
+			directForward(&g, y, x, w, b)
+			want := make([]float64, len(y))
+			for i := range want {
+				want[i] = float64(b[(i/g.p())%g.out])
+			}
+			forEachTap(&g, func(xi, wi, yi int) { want[yi] += float64(x[xi]) * float64(w[wi]) })
+			if nonFinite(w) {
+				// The direct kernel treats the padding alike with
+				// non-finite weights: 0·Inf there is NaN too.
+				padded := g
+				padded.h, padded.w, padded.ph, padded.pw = g.h+2*g.ph, g.w+2*g.pw, 0, 0
+				xp := make([]float32, g.n*g.c*padded.h*padded.w)
+				for r := 0; r < g.n*g.c*g.h; r++ {
+					copy(xp[((r/g.h)*padded.h+r%g.h+g.ph)*padded.w+g.pw:], x[r*g.w:][:g.w])
+				}
+				clear(want)
+				for i := range want {
+					want[i] = float64(b[(i/g.p())%g.out])
+				}
+				forEachTap(&padded, func(xi, wi, yi int) { want[yi] += float64(xp[xi]) * float64(w[wi]) })
+			}
+			for i, v := range want {
+				got := float64(y[i])
+				if math.IsNaN(v) != math.IsNaN(got) || !math.IsNaN(v) && math.Abs(got-v) > 1e-4*max(1, math.Abs(v)) {
+					t.Fatalf("%+v%s: y[%d] = %v, want %v", g, what, i, got, v)
+				}
+			}
+		}
+		check("")
+		w[len(w)/2] = float32(math.Inf(1))
+		check(" with an infinite weight")
+	}
+}
+
+// BenchmarkConv1ForwardMNIST times LeNet conv1's forward on 64 MNIST
+// images, whose zero top and bottom rows it skips.
+func BenchmarkConv1ForwardMNIST(b *testing.B) {
+	g := stride1Geom([4]int{64, 1, 28, 28}, [4]int{6, 1, 5, 5}, 2, 2)
+	rng := rand.New(rand.NewPCG(1, 2))
+	x, w, bias := mnistRows(b, 64), normals(rng, g.out*g.k()), normals(rng, g.out)
+	y := make([]float32, g.n*g.out*g.p())
+	for b.Loop() {
+		directForward(&g, y, x, w, bias)
+	}
+}
