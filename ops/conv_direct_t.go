@@ -1,5 +1,7 @@
 package ops
 
+import kern "github.com/featlearn/featlearn/ops/internal/gemm"
+
 // The transposed direct forward serves float32 stride-1 convolutions with
 // more than 8 output channels (LeNet's conv2) on AVX2 CPUs. The direct
 // forward of conv_direct.go vectorises over 16 positions of the flat
@@ -21,11 +23,12 @@ func directTOK(g *convGeom) bool { return useAVX2 && flatOK(g) && g.out > 8 }
 
 // directTFwdJob computes the forward convolution of samples [lo, hi).
 type directTFwdJob struct {
-	d       directTGeom
-	y, x, b []float32
-	wt      []float32 // per block of 16 channels, k rows of 16 weights
-	offs    []int     // byte offsets of the taps in the padded sample
-	pos     []int     // byte offsets of the real positions, pR of them
+	d    directTGeom
+	y, x []float32
+	wt   []float32 // per block of 16 channels, k rows of 16 weights
+	bias []float32 // the biases, zero past the last channel (outR)
+	offs []int     // byte offsets of the taps in the padded sample
+	pos  []int     // byte offsets of the real positions, pR of them
 }
 
 func (j *directTFwdJob) run(lo, hi int) {
@@ -46,20 +49,11 @@ func (j *directTFwdJob) run(lo, hi int) {
 		}
 		for ob := 0; ob < d.outR; ob += directNR {
 			for pb := 0; pb < d.pR; pb += directMR {
-				directConvT6x16(k, &j.wt[ob*k], &j.offs[0], &xn[0], &j.pos[pb], &yt[pb*d.outR+ob], d.outR*4)
+				directConvT6x16(k, &j.wt[ob*k], &j.offs[0], &xn[0], &j.pos[pb], &yt[pb*d.outR+ob], d.outR*4, &j.bias[ob])
 			}
 		}
-		yn := j.y[n*ys:][:ys]
-		for o := 0; o < d.out; o++ {
-			var bias float32
-			if j.b != nil {
-				bias = j.b[o]
-			}
-			yo := yn[o*p:][:p]
-			for q := range yo {
-				yo[q] = yt[q*d.outR+o] + bias
-			}
-		}
+		// yt is positions × channels; y is channels × positions.
+		kern.Transpose32(j.y[n*ys:][:ys], p, yt, d.outR, p, d.out)
 	}
 }
 
@@ -90,8 +84,13 @@ func directTForward(g *convGeom, y, x, w, b []float32) {
 		tb.pos[q] = ((q/d.ow)*d.wp + q%d.ow) * 4
 	}
 
+	bias := convScratch[float32](d.outR)
+	defer convRelease(bias)
+	clear(*bias)
+	copy(*bias, b) // b may be nil: no bias
+
 	j := getJob[directTFwdJob]()
-	*j = directTFwdJob{d: d, y: y, x: x, b: b, wt: *wt, offs: tb.offs, pos: tb.pos}
+	*j = directTFwdJob{d: d, y: y, x: x, bias: *bias, wt: *wt, offs: tb.offs, pos: tb.pos}
 	parallelRun(g.n, 1, j)
 	putJob(j)
 }

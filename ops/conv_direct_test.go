@@ -112,7 +112,8 @@ func TestDirectInputGrad(t *testing.T) {
 // and bottom rows are zero, which it skips like padding: margins of every
 // height in LeNet's conv1 and in a three-channel convolution whose margin
 // is zero in one channel only, an all-zero sample, and a NaN in a margin,
-// which must not be skipped. An infinite weight must make the zeros of
+// which must not be skipped; and the transposed kernel's (LeNet's conv2,
+// and a second, partial block of 16 channels with padding). An infinite weight must make the zeros of
 // the margins NaN, as the definition does.
 func TestDirectForwardZeroRows(t *testing.T) {
 	if !useAVX2 {
@@ -125,6 +126,9 @@ func TestDirectForwardZeroRows(t *testing.T) {
 	}{
 		{[4]int{12, 1, 28, 28}, [4]int{6, 1, 5, 5}, 2, 2},
 		{[4]int{6, 3, 9, 7}, [4]int{5, 3, 3, 3}, 1, 0},
+		// More than 8 channels take the transposed kernel.
+		{[4]int{5, 6, 14, 14}, [4]int{16, 6, 5, 5}, 0, 0},
+		{[4]int{3, 2, 8, 9}, [4]int{20, 2, 3, 3}, 1, 1},
 	} {
 		g := stride1Geom(tc.x, tc.w, tc.ph, tc.pw)
 		x, w, b := normals(rng, g.n*g.c*g.h*g.w), normals(rng, g.out*g.k()), normals(rng, g.out)

@@ -79,11 +79,11 @@ func sum32To64(x *float32, n int) float64
 
 // directConvT6x16 writes six output positions by 16 output channels of a
 // stride-1 convolution into y (rows ldy bytes apart): y[i][o] = Σₜ
-// w[16t+o]·x[(pos[i]+offs[t])/4] over k taps, pos and offs in bytes. k must
-// be at least 1.
+// w[16t+o]·x[(pos[i]+offs[t])/4] + b[o] over k taps, pos and offs in
+// bytes. k must be at least 1.
 //
 //go:noescape
-func directConvT6x16(k int, w *float32, offs *int, x *float32, pos *int, y *float32, ldy int)
+func directConvT6x16(k int, w *float32, offs *int, x *float32, pos *int, y *float32, ldy int, b *float32)
 
 // pool2x2Max4 writes the 2x2 maxima of pairs row pairs of x (rows of w
 // values, 2n ≤ w, n ≥ 4) into y, n per pair, reading the rows in place.

@@ -269,16 +269,17 @@ dotStep:
 	VZEROUPPER
 	RET
 
-// func directConvT6x16(k int, w *float32, offs *int, x *float32, pos *int, y *float32, ldy int)
+// func directConvT6x16(k int, w *float32, offs *int, x *float32, pos *int, y *float32, ldy int, b *float32)
 //
 // The transposed direct-convolution micro-kernel, for 16 output channels:
-// y[i][o] = Σₜ x[pos[i] + offs[t] + ...]·w[t][o] for six output positions i,
-// whose byte offsets in the padded sample x are pos[i], and o < 16, rows
-// of y ldy bytes apart. The positions are real ones, any six, so no
-// virtual position of the flat grid is computed; the channels are the
-// vector lanes. w is packed as k rows of 16 weights, offs holds the taps'
-// byte offsets. The accumulators start at zero and add the taps in order.
-TEXT ·directConvT6x16(SB), NOSPLIT, $0-56
+// y[i][o] = Σₜ x[pos[i] + offs[t] + ...]·w[t][o] + b[o] for six output
+// positions i, whose byte offsets in the padded sample x are pos[i], and
+// o < 16, rows of y ldy bytes apart. The positions are real ones, any six,
+// so no virtual position of the flat grid is computed; the channels are
+// the vector lanes. w is packed as k rows of 16 weights, offs holds the
+// taps' byte offsets. The accumulators start at zero and add the taps in
+// order, then the bias.
+TEXT ·directConvT6x16(SB), NOSPLIT, $0-64
 	MOVQ k+0(FP), CX
 	MOVQ w+8(FP), SI
 	MOVQ offs+16(FP), BX
@@ -326,6 +327,21 @@ tStep:
 	DECQ         CX
 	JNZ          tStep
 
+	MOVQ    b+56(FP), AX
+	VMOVUPS (AX), Y12
+	VMOVUPS 32(AX), Y13
+	VADDPS  Y12, Y0, Y0
+	VADDPS  Y13, Y1, Y1
+	VADDPS  Y12, Y2, Y2
+	VADDPS  Y13, Y3, Y3
+	VADDPS  Y12, Y4, Y4
+	VADDPS  Y13, Y5, Y5
+	VADDPS  Y12, Y6, Y6
+	VADDPS  Y13, Y7, Y7
+	VADDPS  Y12, Y8, Y8
+	VADDPS  Y13, Y9, Y9
+	VADDPS  Y12, Y10, Y10
+	VADDPS  Y13, Y11, Y11
 	MOVQ    y+40(FP), DI
 	MOVQ    ldy+48(FP), R8
 	STORE6x16

@@ -37,7 +37,7 @@ func directDwDot6x2(n int, dy *float32, ldd int, x0, x1 *float32, out *float32) 
 
 func sum32To64(x *float32, n int) float64 { panic("ops: no vector kernels on this architecture") }
 
-func directConvT6x16(k int, w *float32, offs *int, x *float32, pos *int, y *float32, ldy int) {
+func directConvT6x16(k int, w *float32, offs *int, x *float32, pos *int, y *float32, ldy int, b *float32) {
 	panic("ops: no vector kernels on this architecture")
 }
 

@@ -415,3 +415,30 @@ func TestPackBTransposed(t *testing.T) {
 		}
 	}
 }
+
+func TestTranspose32(t *testing.T) {
+	for _, s := range [][2]int{{1, 1}, {8, 8}, {100, 16}, {13, 21}, {16, 7}, {3, 9}} {
+		rows, cols := s[0], s[1]
+		lds, ldd := cols+3, rows+5
+		src := make([]float32, rows*lds)
+		for i := range src {
+			src[i] = float32(i)
+		}
+		dst := make([]float32, cols*ldd)
+		for i := range dst {
+			dst[i] = -1
+		}
+		Transpose32(dst, ldd, src, lds, rows, cols)
+		for c := 0; c < cols; c++ {
+			for r := 0; r < ldd; r++ {
+				want := float32(-1)
+				if r < rows {
+					want = src[r*lds+c]
+				}
+				if got := dst[c*ldd+r]; got != want {
+					t.Fatalf("%dx%d: dst[%d][%d] = %v, want %v", rows, cols, c, r, got, want)
+				}
+			}
+		}
+	}
+}

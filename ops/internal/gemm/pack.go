@@ -21,3 +21,37 @@ func PackTransposedPanels(dst, b []float32, ldb, k, n, p0, p1 int) {
 		packB(dst[j*k:], &pr, 0, k, j, min(PanelWidth, n-j), PanelWidth)
 	}
 }
+
+// Transpose32 writes the transpose of src, rows × cols with row stride lds,
+// into dst, cols × rows with row stride ldd: dst[c·ldd + r] = src[r·lds +
+// c]. Whole 8×8 blocks go through the AVX transpose where there is one.
+func Transpose32(dst []float32, ldd int, src []float32, lds, rows, cols int) {
+	if rows <= 0 || cols <= 0 {
+		return
+	}
+	if lds < cols || ldd < rows || len(src) < (rows-1)*lds+cols || len(dst) < (cols-1)*ldd+rows {
+		panic(errShortC)
+	}
+	r8, c8 := 0, 0
+	if transpose32 != nil {
+		r8, c8 = rows&^7, cols&^7
+		for r := 0; r < r8; r += 8 {
+			for c := 0; c < c8; c += 8 {
+				_, _ = src[(r+7)*lds+c+7], dst[(c+7)*ldd+r+7] // the blocks' last elements
+				transpose32(&dst[c*ldd+r], ldd*4, &src[r*lds+c], lds*4)
+			}
+		}
+	}
+	// The rest: the rows past the blocks in every column, and the columns
+	// past them in the block rows.
+	for c := 0; c < cols; c++ {
+		r := r8
+		if c >= c8 {
+			r = 0
+		}
+		d := dst[c*ldd:][:rows]
+		for ; r < rows; r++ {
+			d[r] = src[r*lds+c]
+		}
+	}
+}
