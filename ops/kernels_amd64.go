@@ -131,3 +131,8 @@ func sparseDw5x2(n int, offs *int, vals *float32, x *float32, plane, row int, ac
 //
 //go:noescape
 func sparseDx5x3(n int, ents *int, vals *float32, dx *float32, w *float32, plane, row int)
+
+// scalePixels32 writes src[i]/255 into dst[i] for i < n, n a multiple of 8.
+//
+//go:noescape
+func scalePixels32(dst *float32, src *uint8, n int)

@@ -513,3 +513,31 @@ grad4Block:
 	JNZ  grad4Pair
 	VZEROUPPER
 	RET
+
+// func scalePixels32(dst *float32, src *uint8, n int)
+//
+// Writes src[i]/255 into dst[i] for n a multiple of 8: bytes widened to
+// int32, converted exactly, divided (correctly rounded, as Go's division).
+TEXT ·scalePixels32(SB), NOSPLIT, $0-24
+	MOVQ         dst+0(FP), DI
+	MOVQ         src+8(FP), SI
+	MOVQ         n+16(FP), CX
+	MOVL         $0x437f0000, AX // 255.0
+	MOVD         AX, X15
+	VBROADCASTSS X15, Y15
+	SHRQ         $3, CX
+	JZ           pxDone
+
+pxLoop:
+	VPMOVZXBD (SI), Y0
+	VCVTDQ2PS Y0, Y0
+	VDIVPS    Y15, Y0, Y0
+	VMOVUPS   Y0, (DI)
+	ADDQ      $8, SI
+	ADDQ      $32, DI
+	DECQ      CX
+	JNZ       pxLoop
+
+pxDone:
+	VZEROUPPER
+	RET

@@ -66,3 +66,5 @@ func sparseDw5x2(n int, offs *int, vals *float32, x *float32, plane, row int, ac
 func sparseDx5x3(n int, ents *int, vals *float32, dx *float32, w *float32, plane, row int) {
 	panic("ops: no vector kernels on this architecture")
 }
+
+func scalePixels32(dst *float32, src *uint8, n int) { panic("ops: no vector kernels on this architecture") }

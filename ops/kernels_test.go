@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"github.com/featlearn/featlearn/datasets"
 	"math"
 	"sync/atomic"
 	"testing"
@@ -329,4 +330,40 @@ func TestParallelCoversEveryItemOnce(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestScalePixels checks every byte value, at every offset of a vector and
+// in a tail, against Go's float32 division.
+func TestScalePixels(t *testing.T) {
+	pixels := make([]uint8, 256*3+5)
+	for i := range pixels {
+		pixels[i] = uint8(i * 7)
+	}
+	dst := make([]float32, len(pixels))
+	ScalePixels(dst, pixels)
+	for i, p := range pixels {
+		if want := float32(p) / 255; math.Float32bits(dst[i]) != math.Float32bits(want) {
+			t.Fatalf("pixel %d (%d): %v, want %v", i, p, dst[i], want)
+		}
+	}
+}
+
+// BenchmarkScalePixels converts a batch of 64 MNIST-sized images, against
+// the scalar table lookup of datasets.PixelsToFloat32.
+func BenchmarkScalePixels(b *testing.B) {
+	pixels := make([]uint8, 64*784)
+	for i := range pixels {
+		pixels[i] = uint8(i * 13)
+	}
+	dst := make([]float32, len(pixels))
+	b.Run("vector", func(b *testing.B) {
+		for b.Loop() {
+			ScalePixels(dst, pixels)
+		}
+	})
+	b.Run("table", func(b *testing.B) {
+		for b.Loop() {
+			datasets.PixelsToFloat32(pixels, dst)
+		}
+	})
 }

@@ -90,7 +90,7 @@ func (j *gatherJob) Run(lo, hi int) {
 				}
 			}
 		} else {
-			s.Float32s(i, dst)
+			ops.ScalePixels(dst, s.Pixels(i))
 		}
 		j.y[k] = float32(s.Labels[i])
 	}
