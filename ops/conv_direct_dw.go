@@ -149,6 +149,7 @@ type narrowDwJob struct {
 	parts  []float32
 	x, dy  []float32
 	offs   []int // element offsets of the taps, an even number of them
+	rows   []int // the taps' kernel rows
 	chunks int
 }
 
@@ -171,21 +172,39 @@ func (j *narrowDwJob) run(lo, hi int) {
 		for n := c * d.n / j.chunks; n < (c+1)*d.n/j.chunks; n++ {
 			xn, dyn := j.x[n*xs:][:xs], j.dy[n*ys:][:ys]
 			flatPad(&d.flatGeom, xpad[:d.plane], xn)
-			if nonFinite(xn) {
+			if !allFinite32(xn) {
 				// The windows' virtual positions read real inputs, which
 				// the zero output gradient there would turn from Inf or
 				// NaN into NaN: sum over the real positions only.
 				j.realPositions(part, xpad, dyn)
 				continue
 			}
+			// Output rows whose windows read only a sample's zero top and
+			// bottom rows (a digit's margins) add nothing while dy is
+			// finite: each pair of taps sums over the rows that reach the
+			// sample's nonzero rows [r0, r1).
+			r0, r1 := 0, d.h
+			if allFinite32(dyn) {
+				if r0, r1 = nonzeroRows(xn, d.c, d.h, d.w); r0 == r1 {
+					continue
+				}
+			}
 			for o := 0; o < d.out; o++ {
+				if d.ow >= 8 {
+					spreadRows32(&dyv[o*d.q8], &dyn[o*p], d.oh, d.ow, d.wp)
+					continue
+				}
 				for r := 0; r < d.oh; r++ {
 					copy(dyv[o*d.q8+r*d.wp:][:d.ow], dyn[(o*d.oh+r)*d.ow:][:d.ow])
 				}
 			}
 			for ob := 0; ob < d.outR; ob += 6 {
 				for t := 0; t < len(j.offs); t += 2 {
-					directDwDot6x2(d.q8/8, &dyv[ob*d.q8], d.q8*4, &xpad[j.offs[t]], &xpad[j.offs[t+1]], &sums[0])
+					g0, g1 := j.liveGroups(t, r0, r1)
+					if g0 == g1 {
+						continue
+					}
+					directDwDot6x2(g1-g0, &dyv[ob*d.q8+g0*8], d.q8*4, &xpad[j.offs[t]+g0*8], &xpad[j.offs[t+1]+g0*8], &sums[0])
 					for o := ob; o < min(ob+6, d.out); o++ {
 						part[o*k+t] += sums[2*(o-ob)]
 						if t+1 < k {
@@ -196,6 +215,24 @@ func (j *narrowDwJob) run(lo, hi int) {
 			}
 		}
 	}
+}
+
+// liveGroups returns the groups [g0, g1) of eight virtual positions that
+// the windows of taps t and t+1 need when only input rows [r0, r1) may be
+// nonzero: output row r reads padded row r + i for a tap in kernel row i.
+func (j *narrowDwJob) liveGroups(t, r0, r1 int) (g0, g1 int) {
+	d := &j.d
+	if r0 == 0 && r1 == d.h {
+		return 0, d.q8 / 8
+	}
+	// rows[t] and rows[t+1] are the taps' kernel rows.
+	i0, i1 := j.rows[t], j.rows[t+1]
+	ra := max(0, d.ph+r0-max(i0, i1))
+	rb := min(d.oh, d.ph+r1-min(i0, i1))
+	if ra >= rb {
+		return 0, 0
+	}
+	return ra * d.wp / 8, min(d.q8/8, (rb*d.wp+7)/8)
 }
 
 // realPositions adds one sample's filter gradient to part, summing over
@@ -232,9 +269,13 @@ func narrowFilterGrad(g *convGeom, dw, x, dy []float32) {
 	tb.offs = growInts(tb.offs, n)
 	tb.offs[n-1] = 0 // an odd last tap pairs with tap 0, whose sums are dropped
 	d.taps(func(r, off int) { tb.offs[r] = off })
+	tb.live = growInts(tb.live, n)
+	for t, off := range tb.offs {
+		tb.live[t] = off / d.wp % d.hp
+	}
 
 	j := getJob[narrowDwJob]()
-	*j = narrowDwJob{d: d, parts: *parts, x: x, dy: dy, offs: tb.offs, chunks: chunks}
+	*j = narrowDwJob{d: d, parts: *parts, x: x, dy: dy, offs: tb.offs, rows: tb.live, chunks: chunks}
 	parallelRun(chunks, 1, j)
 	putJob(j)
 	convSumParts(dw, *parts, chunks)

@@ -62,3 +62,61 @@ func TestDirectFilterGrad(t *testing.T) {
 		}
 	}
 }
+
+// TestNarrowFilterGradZeroRows checks the narrow filter gradient on
+// samples with zero top and bottom rows, which it skips: LeNet's conv1
+// with margins of every height, an all-zero sample, and a NaN in dy at a
+// position whose window reads a margin, which must reach every weight.
+func TestNarrowFilterGradZeroRows(t *testing.T) {
+	if !useAVX2 {
+		t.Skip("no AVX2")
+	}
+	rng := rand.New(rand.NewPCG(11, 12))
+	for _, tc := range []struct {
+		x, w   [4]int
+		ph, pw int
+	}{
+		{[4]int{30, 1, 28, 28}, [4]int{6, 1, 5, 5}, 2, 2},
+		{[4]int{9, 2, 7, 8}, [4]int{4, 2, 3, 3}, 1, 1},
+	} {
+		g := stride1Geom(tc.x, tc.w, tc.ph, tc.pw)
+		x, dy := normals(rng, g.n*g.c*g.h*g.w), normals(rng, g.n*g.out*g.p())
+		for n := 0; n < g.n; n++ {
+			sample := x[n*g.c*g.h*g.w:][:g.c*g.h*g.w]
+			for c := 0; c < g.c; c++ {
+				plane := sample[c*g.h*g.w:][:g.h*g.w]
+				clear(plane[:(n%g.h)*g.w])
+				clear(plane[(g.h-min(n/2, g.h))*g.w:])
+			}
+		}
+		clear(x[:g.c*g.h*g.w])
+		check := func(what string) {
+			dw := make([]float32, g.out*g.k())
+			if !directFilterGrad(&g, dw, x, dy) {
+				t.Fatalf("%+v: not served", g)
+			}
+			for i, v := range naiveFilterGrad32(&g, x, dy) {
+				if got := float64(dw[i]); math.IsNaN(v) != math.IsNaN(got) || !math.IsNaN(v) && math.Abs(got-v) > 1e-4*max(1, math.Abs(v)) {
+					t.Fatalf("%+v%s: dw[%d] = %v, want %v", g, what, i, got, v)
+				}
+			}
+		}
+		check("")
+		// Sample 3's output row 2 reads its three zero top rows, and no
+		// padding when the filter fits: the NaN must reach every tap.
+		dy[(3*g.out*g.oh+2)*g.ow+g.ow/2] = float32(math.NaN())
+		check(" with NaN in dy")
+	}
+}
+
+// BenchmarkConv1FilterGradMNIST times LeNet conv1's filter gradient on 64
+// MNIST images, whose zero top and bottom rows it skips.
+func BenchmarkConv1FilterGradMNIST(b *testing.B) {
+	g := stride1Geom([4]int{64, 1, 28, 28}, [4]int{6, 1, 5, 5}, 2, 2)
+	rng := rand.New(rand.NewPCG(1, 2))
+	x, dy := mnistRows(b, 64), normals(rng, g.n*g.out*g.p())
+	dw := make([]float32, g.out*g.k())
+	for b.Loop() {
+		directFilterGrad(&g, dw, x, dy)
+	}
+}

@@ -136,3 +136,9 @@ func sparseDx5x3(n int, ents *int, vals *float32, dx *float32, w *float32, plane
 //
 //go:noescape
 func scalePixels32(dst *float32, src *uint8, n int)
+
+// spreadRows32 copies rows rows of ow values (ow ≥ 8) from src, rows ow
+// apart, to dst, rows wp apart.
+//
+//go:noescape
+func spreadRows32(dst, src *float32, rows, ow, wp int)

@@ -541,3 +541,42 @@ pxLoop:
 pxDone:
 	VZEROUPPER
 	RET
+
+// func spreadRows32(dst, src *float32, rows, ow, wp int)
+//
+// Copies rows rows of ow values (ow ≥ 8) from src, ow apart, to dst, wp
+// apart, eight values at a time; a row's last block overlaps the one
+// before it.
+TEXT ·spreadRows32(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ rows+16(FP), CX
+	MOVQ ow+24(FP), R8
+	MOVQ wp+32(FP), R9
+	SHLQ $2, R9
+	LEAQ -32(R8*4), R10 // byte offset of the last block of a row
+
+spreadRow:
+	TESTQ CX, CX
+	JEQ   spreadDone
+	XORQ  AX, AX
+
+spreadBlock:
+	CMPQ    AX, R10
+	JGE     spreadLast
+	VMOVUPS (SI)(AX*1), Y0
+	VMOVUPS Y0, (DI)(AX*1)
+	ADDQ    $32, AX
+	JMP     spreadBlock
+
+spreadLast:
+	VMOVUPS (SI)(R10*1), Y0
+	VMOVUPS Y0, (DI)(R10*1)
+	LEAQ    (SI)(R8*4), SI
+	ADDQ    R9, DI
+	DECQ    CX
+	JMP     spreadRow
+
+spreadDone:
+	VZEROUPPER
+	RET

@@ -67,4 +67,10 @@ func sparseDx5x3(n int, ents *int, vals *float32, dx *float32, w *float32, plane
 	panic("ops: no vector kernels on this architecture")
 }
 
-func scalePixels32(dst *float32, src *uint8, n int) { panic("ops: no vector kernels on this architecture") }
+func scalePixels32(dst *float32, src *uint8, n int) {
+	panic("ops: no vector kernels on this architecture")
+}
+
+func spreadRows32(dst, src *float32, rows, ow, wp int) {
+	panic("ops: no vector kernels on this architecture")
+}
