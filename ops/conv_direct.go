@@ -189,7 +189,10 @@ func anyBit(mask *[1024]uint8, at, n int) bool {
 // directTables holds a call's tap offsets, the live kernel rows of each
 // tile or the offsets of the output positions; they are pooled here
 // because convScratch pools only float buffers.
-type directTables struct{ offs, live, pos []int }
+type directTables struct {
+	offs, live, pos []int
+	pos32           []int32
+}
 
 // growInts returns s resliced to n elements, reallocated if too short.
 func growInts(s []int, n int) []int {

@@ -33,13 +33,34 @@ func sparseDwOK(g *convGeom) bool {
 // the sparse kernels, judged on its first sparseDwProbe samples.
 func sparseOutGrad(g *convGeom, dy []float32) bool {
 	probe := dy[:min(g.n, sparseDwProbe)*g.out*g.p()]
-	nonzero := 0
-	for _, v := range probe {
+	return float64(countNonzero32(probe)) <= sparseDwMaxFill*float64(len(probe))
+}
+
+// countNonzero32 counts the values of s that are not zero (NaN included),
+// through the vector kernel's bit masks, 1024 values at a time.
+func countNonzero32(s []float32) int {
+	var mask [128]uint8
+	count := 0
+	for len(s) >= 8 {
+		n := min(len(s), 8*len(mask)) &^ 7
+		nonzeroMask32(&s[0], n, &mask[0])
+		for q := 0; q < n/8; q += 8 {
+			if q+8 <= n/8 {
+				count += bits.OnesCount64(binary.LittleEndian.Uint64(mask[q:]))
+				continue
+			}
+			for _, b := range mask[q : n/8] {
+				count += bits.OnesCount8(b)
+			}
+		}
+		s = s[n:]
+	}
+	for _, v := range s {
 		if v != 0 {
-			nonzero++
+			count++
 		}
 	}
-	return float64(nonzero) <= sparseDwMaxFill*float64(len(probe))
+	return count
 }
 
 // sparseFilterGrad computes dw = Σₙ dyₙ·im2col(xₙ)ᵀ from the nonzero values
@@ -49,11 +70,18 @@ func sparseOutGrad(g *convGeom, dy []float32) bool {
 // the batch in fixed chunks added in chunk order, so its bits do not depend
 // on the number of cores.
 func sparseFilterGrad(g *convGeom, dw, x, dy []float32) bool {
-	if !sparseDwOK(g) {
+	if !useAVX2 || g.sh != 1 || g.sw != 1 || g.kh != 5 || g.kw > 8 || !sparseOutGrad(g, dy) || !allFinite32(x) {
 		return false
 	}
-	if !sparseOutGrad(g, dy) || !allFinite32(x) {
-		return false
+	if g.ph != 0 || g.pw != 0 {
+		// The windows are read from a padded copy of the batch, as an
+		// unpadded convolution of it.
+		pg := *g
+		pg.h, pg.w, pg.ph, pg.pw = g.h+2*g.ph, g.w+2*g.pw, 0, 0
+		xp := convScratch[float32](g.n * g.c * pg.h * pg.w)
+		defer convRelease(xp)
+		padInto(*xp, x, g)
+		g, x = &pg, *xp
 	}
 	chunks := min(g.n, convGradChunks)
 	cR := (g.c + 1) / 2 * 2
@@ -71,18 +99,38 @@ func sparseFilterGrad(g *convGeom, dw, x, dy []float32) bool {
 	clear((*last)[xs:])
 	tb := directTablePool.Get().(*directTables)
 	defer directTablePool.Put(tb)
-	tb.pos = growInts(tb.pos, g.p())
-	for q := range tb.pos {
-		tb.pos[q] = (q/g.ow*g.w + q%g.ow) * 4
+	if cap(tb.pos32) < g.p() {
+		tb.pos32 = make([]int32, g.p())
+	}
+	tb.pos32 = tb.pos32[:g.p()]
+	for q := range tb.pos32 {
+		tb.pos32[q] = int32((q/g.ow*g.w + q%g.ow) * 4)
 	}
 
 	j := getJob[sparseDwJob]()
-	*j = sparseDwJob{g: *g, parts: *parts, x: x, last: *last, dy: dy, dw: dw, pos: tb.pos, chunks: chunks, cR: cR}
+	*j = sparseDwJob{g: *g, parts: *parts, x: x, last: *last, dy: dy, dw: dw, pos32: tb.pos32, chunks: chunks, cR: cR}
 	parallelRun(chunks*g.out, 1, j)
 	j.reduce = true
 	parallelRun(g.out, 2, j)
 	putJob(j)
 	return true
+}
+
+// padInto writes the planes of x (g's input) into xp with g's zero
+// padding around each.
+func padInto(xp, x []float32, g *convGeom) {
+	hp, wp := g.h+2*g.ph, g.w+2*g.pw
+	clear(xp)
+	for p := 0; p < g.n*g.c; p++ {
+		dst, src := xp[(p*hp+g.ph)*wp+g.pw:], x[p*g.h*g.w:][:g.h*g.w]
+		if useAVX2 && g.w >= 8 {
+			spreadRows32(&dst[0], &src[0], g.h, g.w, wp)
+			continue
+		}
+		for r := 0; r < g.h; r++ {
+			copy(dst[r*wp:][:g.w], src[r*g.w:][:g.w])
+		}
+	}
 }
 
 // sparseDwJob computes the partial filter gradients of items [lo, hi), an
@@ -93,7 +141,7 @@ type sparseDwJob struct {
 	parts      []float32 // per chunk, out × cR × kh × 8
 	x, last    []float32
 	dy, dw     []float32
-	pos        []int // byte offsets of the output positions' windows
+	pos32      []int32 // byte offsets of the output positions' windows
 	chunks, cR int
 	reduce     bool
 }
@@ -108,10 +156,8 @@ func (j *sparseDwJob) run(lo, hi int) {
 	t := sparseTileList.Get()
 	defer sparseTileList.Put(t)
 	per := (g.n + j.chunks - 1) / j.chunks
-	t.offs = growInts(t.offs, per*p)
-	t.pack = grown(t.pack, per*p)
-	t.idx = growInts(t.idx, p)
-	var mask [64]uint8
+	t.offs = growInts(t.offs, per*p+8)
+	t.pack = grown(t.pack, per*p+8)
 	for item := lo; item < hi; item++ {
 		c, o := item/g.out, item%g.out
 		n0, n1 := c*g.n/j.chunks, (c+1)*g.n/j.chunks
@@ -123,11 +169,11 @@ func (j *sparseDwJob) run(lo, hi int) {
 		}
 		nk := 0
 		for n := n0; n < inPlace; n++ {
-			nk = j.gather(t, nk, &mask, j.dy[(n*g.out+o)*p:][:p], n*xs*4)
+			nk = j.gather(t, nk, j.dy[(n*g.out+o)*p:][:p], n*xs*4)
 		}
 		j.accumulate(acc, nk, t, j.x)
 		if fromCopy == 1 {
-			nk = j.gather(t, 0, &mask, j.dy[((g.n-1)*g.out+o)*p:][:p], 0)
+			nk = j.gather(t, 0, j.dy[((g.n-1)*g.out+o)*p:][:p], 0)
 			j.accumulate(acc, nk, t, j.last)
 		}
 	}
@@ -135,19 +181,40 @@ func (j *sparseDwJob) run(lo, hi int) {
 
 // gather appends the nonzero values of one output-gradient plane and the
 // byte offsets of their windows (plus base) to t's lists, which hold nk
-// entries, and returns the new count.
-func (j *sparseDwJob) gather(t *sparseTile, nk int, mask *[64]uint8, plane []float32, base int) int {
-	m := planeNonzeros(t.idx, mask, plane)
-	for _, q := range t.idx[:m] {
-		t.offs[nk], t.pack[nk] = base+j.pos[q], plane[q]
-		nk++
+// entries and room for 7 more than the plane adds, and returns the new
+// count.
+func (j *sparseDwJob) gather(t *sparseTile, nk int, plane []float32, base int) int {
+	full := len(plane) &^ 7
+	if full > 0 {
+		nk += compressNonzero32(&plane[0], &j.pos32[0], full, base, &compressLUT, &t.pack[nk], &t.offs[nk])
+	}
+	for q := full; q < len(plane); q++ {
+		if v := plane[q]; v != 0 {
+			t.offs[nk], t.pack[nk] = base+int(j.pos32[q]), v
+			nk++
+		}
 	}
 	return nk
 }
 
+// compressLUT[m] lists the set bits of m in order, then zeros: the lane
+// permutation that packs the chosen lanes of a group of eight first.
+var compressLUT = func() (lut [256][8]int32) {
+	for m := range lut {
+		k := 0
+		for b := 0; b < 8; b++ {
+			if m>>b&1 != 0 {
+				lut[m][k] = int32(b)
+				k++
+			}
+		}
+	}
+	return lut
+}()
+
 // planeNonzeros writes the indices of the values of plane that are not
 // zero into idx, in order, and returns how many there are.
-func planeNonzeros(idx []int, mask *[64]uint8, plane []float32) int {
+func planeNonzeros(idx []int, mask *[128]uint8, plane []float32) int {
 	nk := 0
 	if len(plane) > 8*len(mask) {
 		// Planes larger than the mask go value by value.
@@ -160,7 +227,7 @@ func planeNonzeros(idx []int, mask *[64]uint8, plane []float32) int {
 		return nk
 	}
 	full := len(plane) &^ 7
-	*mask = [64]uint8{}
+	*mask = [128]uint8{}
 	if full > 0 {
 		nonzeroMask32(&plane[0], full, &mask[0])
 	}
@@ -186,6 +253,10 @@ func (j *sparseDwJob) accumulate(acc []float32, nk int, t *sparseTile, x []float
 	}
 	g := &j.g
 	plane := g.h * g.w
+	if g.c == 1 {
+		sparseDw5x1(nk, &t.offs[0], &t.pack[0], &x[0], g.w*4, &acc[0])
+		return
+	}
 	for c := 0; c < g.c; c += 2 {
 		next := plane * 4
 		if c+1 == g.c {
@@ -279,7 +350,7 @@ func (j *sparseDxJob) run(lo, hi int) {
 	t.cnt = growInts(t.cnt, 2*keys+sparseDxGroup*g.out)
 	counts, next := t.cnt[:keys], t.cnt[keys:2*keys]
 	found := t.cnt[2*keys:]
-	var mask [64]uint8
+	var mask [128]uint8
 	filters := j.c3 * g.kh * 8 * 4
 	for n0 := lo; n0 < hi; n0 += sparseDxGroup {
 		group := min(sparseDxGroup, hi-n0)

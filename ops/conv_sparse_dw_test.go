@@ -28,11 +28,13 @@ var sparseConvCases = []struct{ x, w [4]int }{
 	{[4]int{2, 2, 8, 8}, [4]int{3, 2, 5, 3}},
 	{[4]int{1, 6, 14, 14}, [4]int{16, 6, 5, 5}},
 	{[4]int{37, 1, 6, 9}, [4]int{2, 1, 5, 8}},
+	{[4]int{20, 1, 28, 28}, [4]int{6, 1, 5, 5}}, // LeNet conv1, padded 2 in the filter test
+	{[4]int{4, 1, 9, 10}, [4]int{3, 1, 5, 4}},
 }
 
 // TestSparseFilterGrad checks the sparse filter gradient against the
-// definition on sparseConvCases (a batch of one is read only from the copy
-// of the last sample). NaN in
+// definition on sparseConvCases, some of them padded (a batch of one is
+// read only from the copy of the last sample). NaN in
 // dy must reach exactly the weights it touches; Inf in x, or a dense dy,
 // leaves the gradient to the dense kernels.
 func TestSparseFilterGrad(t *testing.T) {
@@ -40,8 +42,10 @@ func TestSparseFilterGrad(t *testing.T) {
 		t.Skip("no AVX2")
 	}
 	rng := rand.New(rand.NewPCG(5, 6))
-	for _, tc := range sparseConvCases {
-		g := stride1Geom(tc.x, tc.w, 0, 0)
+	for i, tc := range sparseConvCases {
+		// Padded convolutions read a padded copy of the batch.
+		pads := [][2]int{{0, 0}, {2, 2}, {1, 3}}[i%3]
+		g := stride1Geom(tc.x, tc.w, pads[0], pads[1])
 		x, dy := normals(rng, g.n*g.c*g.h*g.w), pooledGrad(rng, g.n*g.out*g.p(), 0.8)
 		dw := make([]float32, g.out*g.k())
 		if !sparseFilterGrad(&g, dw, x, dy) {
@@ -55,7 +59,10 @@ func TestSparseFilterGrad(t *testing.T) {
 			}
 		}
 		check("")
-		dy[len(dy)-1] = float32(math.NaN())
+		// A NaN at a position whose window reads no padding, which the
+		// definition leaves out (and the kernels, reading it as zeros,
+		// would not).
+		dy[len(dy)-g.p()+g.ph*g.ow+g.pw] = float32(math.NaN())
 		if !sparseFilterGrad(&g, dw, x, dy) {
 			t.Fatalf("%+v: NaN in dy went dense", g)
 		}
@@ -151,4 +158,96 @@ func BenchmarkConv2InputGradPooled(b *testing.B) {
 			directInputGrad(&g, dx, w, dy)
 		}
 	})
+}
+
+// TestSparseKernelsNoAllocs checks that the sparse paths, once warm,
+// allocate nothing: they run every training step.
+func TestSparseKernelsNoAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector's sync.Pool drops buffers")
+	}
+	if !useAVX2 {
+		t.Skip("no AVX2")
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	g1 := stride1Geom([4]int{16, 1, 28, 28}, [4]int{6, 1, 5, 5}, 2, 2)
+	g2 := stride1Geom([4]int{16, 6, 14, 14}, [4]int{16, 6, 5, 5}, 0, 0)
+	x1, dy1 := normals(rng, g1.n*g1.c*g1.h*g1.w), pooledGrad(rng, g1.n*g1.out*g1.p(), pooledZeros)
+	x2, dy2 := normals(rng, g2.n*g2.c*g2.h*g2.w), pooledGrad(rng, g2.n*g2.out*g2.p(), pooledZeros)
+	w2 := normals(rng, g2.out*g2.k())
+	dw1, dw2, dx2 := make([]float32, g1.out*g1.k()), make([]float32, g2.out*g2.k()), make([]float32, len(x2))
+	n, in, out := 64, 784, 300
+	x, w, dyd := sparse32(1, n, in, 0.97), sparse32(2, out, in, 0), sparse32(3, n, out, 0)
+	y, dw := make([]float32, n*out), make([]float32, out*in)
+	for _, c := range []struct {
+		name string
+		run  func() bool
+	}{
+		{"padded filter gradient", func() bool { return sparseFilterGrad(&g1, dw1, x1, dy1) }},
+		{"filter gradient", func() bool { return sparseFilterGrad(&g2, dw2, x2, dy2) }},
+		{"input gradient", func() bool { return sparseInputGrad(&g2, dx2, w2, dy2) }},
+		{"dense forward", func() bool { return sparseForward32(y, x, w, n, in, out, true) }},
+		{"dense weight gradient", func() bool { return sparseWeightGrad32(dw, x, dyd, n, in, out) }},
+	} {
+		if !c.run() {
+			t.Fatalf("%s: went dense", c.name)
+		}
+		if a := testing.AllocsPerRun(10, func() { c.run() }); a != 0 {
+			t.Errorf("%s allocates %v times per call", c.name, a)
+		}
+	}
+}
+
+// TestCompressNonzero checks the vector compress against a plain loop on
+// groups with every count of nonzero values, -0 (a zero), NaN and Inf
+// (not zeros).
+func TestCompressNonzero(t *testing.T) {
+	if !useAVX2 {
+		t.Skip("no AVX2")
+	}
+	rng := rand.New(rand.NewPCG(3, 3))
+	n := 8 * 300
+	x, pos := pooledGrad(rng, n, 0.5), make([]int32, n)
+	for i := range pos {
+		pos[i] = int32(rng.IntN(1 << 20))
+	}
+	x[3], x[10], x[17], x[30] = float32(math.Copysign(0, -1)), float32(math.NaN()), float32(math.Inf(-1)), 0
+	clear(x[40:48]) // an empty group
+	vals, offs := make([]float32, n+8), make([]int, n+8)
+	k := compressNonzero32(&x[0], &pos[0], n, 1000, &compressLUT, &vals[0], &offs[0])
+	i := 0
+	for q, v := range x {
+		if v == 0 {
+			continue
+		}
+		if i >= k || offs[i] != 1000+int(pos[q]) || math.Float32bits(vals[i]) != math.Float32bits(v) {
+			t.Fatalf("entry %d: got %v at %v of %d, want %v at %v", i, vals[i], offs[i], k, v, 1000+int(pos[q]))
+		}
+		i++
+	}
+	if i != k {
+		t.Fatalf("kept %d values, want %d", k, i)
+	}
+}
+
+func TestCountNonzero(t *testing.T) {
+	if !useAVX2 {
+		t.Skip("no AVX2")
+	}
+	rng := rand.New(rand.NewPCG(4, 4))
+	for _, n := range []int{0, 5, 8, 13, 1024, 1031, 3000} {
+		x := pooledGrad(rng, n, 0.7)
+		if n > 3 {
+			x[1], x[2] = float32(math.NaN()), float32(math.Copysign(0, -1))
+		}
+		want := 0
+		for _, v := range x {
+			if v != 0 {
+				want++
+			}
+		}
+		if got := countNonzero32(x); got != want {
+			t.Fatalf("%d values: counted %d nonzero, want %d", n, got, want)
+		}
+	}
 }

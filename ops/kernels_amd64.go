@@ -142,3 +142,16 @@ func scalePixels32(dst *float32, src *uint8, n int)
 //
 //go:noescape
 func spreadRows32(dst, src *float32, rows, ow, wp int)
+
+// sparseDw5x1 is sparseDw5x2 for one input channel: acc holds 5×8
+// accumulators.
+//
+//go:noescape
+func sparseDw5x1(n int, offs *int, vals *float32, x *float32, row int, acc *float32)
+
+// compressNonzero32 appends the nonzero values of x (NaN included) to vals
+// and base + pos[i] for each to offs, for n values (a multiple of 8), and
+// returns how many; both outputs need room for 7 entries more.
+//
+//go:noescape
+func compressNonzero32(x *float32, pos *int32, n int, base int, lut *[256][8]int32, vals *float32, offs *int) int

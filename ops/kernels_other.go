@@ -74,3 +74,11 @@ func scalePixels32(dst *float32, src *uint8, n int) {
 func spreadRows32(dst, src *float32, rows, ow, wp int) {
 	panic("ops: no vector kernels on this architecture")
 }
+
+func sparseDw5x1(n int, offs *int, vals *float32, x *float32, row int, acc *float32) {
+	panic("ops: no vector kernels on this architecture")
+}
+
+func compressNonzero32(x *float32, pos *int32, n int, base int, lut *[256][8]int32, vals *float32, offs *int) int {
+	panic("ops: no vector kernels on this architecture")
+}

@@ -342,3 +342,135 @@ d3Value:
 d3Done:
 	VZEROUPPER
 	RET
+
+// func sparseDw5x1(n int, offs *int, vals *float32, x *float32, row int, acc *float32)
+//
+// sparseDw5x2 for a single input channel: two sets of five accumulators
+// take the values in turns, for twice the independent multiply-adds, and
+// are added together at the end.
+TEXT ·sparseDw5x1(SB), NOSPLIT, $0-48
+	MOVQ    n+0(FP), CX
+	MOVQ    offs+8(FP), BX
+	MOVQ    vals+16(FP), DX
+	MOVQ    x+24(FP), SI
+	MOVQ    row+32(FP), R11
+	LEAQ    (R11)(R11*2), R12
+	MOVQ    acc+40(FP), DI
+	VMOVUPS (DI), Y0
+	VMOVUPS 32(DI), Y1
+	VMOVUPS 64(DI), Y2
+	VMOVUPS 96(DI), Y3
+	VMOVUPS 128(DI), Y4
+	VXORPS  Y5, Y5, Y5
+	VXORPS  Y6, Y6, Y6
+	VXORPS  Y7, Y7, Y7
+	VXORPS  Y8, Y8, Y8
+	VXORPS  Y9, Y9, Y9
+
+d1Pair:
+	CMPQ         CX, $2
+	JLT          d1Tail
+	MOVQ         (BX), AX
+	LEAQ         (SI)(AX*1), R8
+	MOVQ         8(BX), AX
+	LEAQ         (SI)(AX*1), R9
+	VBROADCASTSS (DX), Y10
+	VBROADCASTSS 4(DX), Y11
+	VFMADD231PS  (R8), Y10, Y0
+	VFMADD231PS  (R9), Y11, Y5
+	VFMADD231PS  (R8)(R11*1), Y10, Y1
+	VFMADD231PS  (R9)(R11*1), Y11, Y6
+	VFMADD231PS  (R8)(R11*2), Y10, Y2
+	VFMADD231PS  (R9)(R11*2), Y11, Y7
+	VFMADD231PS  (R8)(R12*1), Y10, Y3
+	VFMADD231PS  (R9)(R12*1), Y11, Y8
+	VFMADD231PS  (R8)(R11*4), Y10, Y4
+	VFMADD231PS  (R9)(R11*4), Y11, Y9
+	ADDQ         $16, BX
+	ADDQ         $8, DX
+	SUBQ         $2, CX
+	JMP          d1Pair
+
+d1Tail:
+	TESTQ        CX, CX
+	JZ           d1Done
+	MOVQ         (BX), AX
+	LEAQ         (SI)(AX*1), R8
+	VBROADCASTSS (DX), Y10
+	VFMADD231PS  (R8), Y10, Y0
+	VFMADD231PS  (R8)(R11*1), Y10, Y1
+	VFMADD231PS  (R8)(R11*2), Y10, Y2
+	VFMADD231PS  (R8)(R12*1), Y10, Y3
+	VFMADD231PS  (R8)(R11*4), Y10, Y4
+
+d1Done:
+	VADDPS  Y5, Y0, Y0
+	VADDPS  Y6, Y1, Y1
+	VADDPS  Y7, Y2, Y2
+	VADDPS  Y8, Y3, Y3
+	VADDPS  Y9, Y4, Y4
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	VMOVUPS Y4, 128(DI)
+	VZEROUPPER
+	RET
+
+// func compressNonzero32(x *float32, pos *int32, n int, base int, lut *[256][8]int32, vals *float32, offs *int) int
+//
+// Appends the values of x that are not zero (NaN included) to vals and
+// base + pos[i] for each of them to offs, in order, for n values (a
+// multiple of 8), and returns how many: each group of eight is compared,
+// its mask picks a permutation from lut that packs the chosen lanes first,
+// and all eight lanes are stored, so both outputs need room for seven
+// more entries. Groups with nothing to keep cost a compare and a branch.
+TEXT ·compressNonzero32(SB), NOSPLIT, $0-64
+	MOVQ         x+0(FP), SI
+	MOVQ         pos+8(FP), BX
+	MOVQ         n+16(FP), CX
+	MOVQ         base+24(FP), AX
+	MOVQ         AX, X14
+	VPBROADCASTQ X14, Y14
+	MOVQ         lut+32(FP), R8
+	MOVQ         vals+40(FP), DI
+	MOVQ         offs+48(FP), DX
+	XORQ         R9, R9
+	VXORPS       Y15, Y15, Y15
+	SHRQ         $3, CX
+	JZ           cmpDone
+
+cmpGroup:
+	VMOVUPS   (SI), Y0
+	VCMPPS    $4, Y15, Y0, Y1
+	VMOVMSKPS Y1, AX
+	TESTQ     AX, AX
+	JZ        cmpNext
+	POPCNTQ   AX, R10
+	SHLQ      $5, AX
+	VMOVDQU   (R8)(AX*1), Y2
+	VPERMPS   Y0, Y2, Y3
+	VMOVUPS   Y3, (DI)
+	VMOVDQU   (BX), Y4
+	VPERMD    Y4, Y2, Y5
+	VPMOVSXDQ X5, Y6
+	VEXTRACTI128 $1, Y5, X7
+	VPMOVSXDQ X7, Y7
+	VPADDQ    Y14, Y6, Y6
+	VPADDQ    Y14, Y7, Y7
+	VMOVDQU   Y6, (DX)
+	VMOVDQU   Y7, 32(DX)
+	LEAQ      (DI)(R10*4), DI
+	LEAQ      (DX)(R10*8), DX
+	ADDQ      R10, R9
+
+cmpNext:
+	ADDQ $32, SI
+	ADDQ $32, BX
+	DECQ CX
+	JNZ  cmpGroup
+
+cmpDone:
+	MOVQ R9, ret+56(FP)
+	VZEROUPPER
+	RET
