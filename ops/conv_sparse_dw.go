@@ -212,33 +212,18 @@ var compressLUT = func() (lut [256][8]int32) {
 	return lut
 }()
 
-// planeNonzeros writes the indices of the values of plane that are not
-// zero into idx, in order, and returns how many there are.
-func planeNonzeros(idx []int, mask *[128]uint8, plane []float32) int {
-	nk := 0
-	if len(plane) > 8*len(mask) {
-		// Planes larger than the mask go value by value.
-		for q, v := range plane {
-			if v != 0 {
-				idx[nk] = q
-				nk++
-			}
-		}
-		return nk
-	}
-	full := len(plane) &^ 7
-	*mask = [128]uint8{}
+// nonzeroEntries writes the indices of plane's nonzero values (NaN
+// included), taken from index (index[q] = q), and the values into idx and
+// vals, in order, and returns how many there are. Both need room for 7
+// entries more than the plane's size.
+func nonzeroEntries(idx []int, vals, plane []float32, index []int32) int {
+	full, nk := len(plane)&^7, 0
 	if full > 0 {
-		nonzeroMask32(&plane[0], full, &mask[0])
+		nk = compressNonzero32(&plane[0], &index[0], full, 0, &compressLUT, &vals[0], &idx[0])
 	}
 	for q := full; q < len(plane); q++ {
-		if plane[q] != 0 {
-			mask[q/8] |= 1 << (q % 8)
-		}
-	}
-	for w := 0; w*64 < len(plane); w++ {
-		for m := binary.LittleEndian.Uint64(mask[w*8:]); m != 0; m &= m - 1 {
-			idx[nk] = w*64 + bits.TrailingZeros64(m)
+		if v := plane[q]; v != 0 {
+			idx[nk], vals[nk] = q, v
 			nk++
 		}
 	}
@@ -317,7 +302,14 @@ func sparseInputGrad(g *convGeom, dx, w, dy []float32) bool {
 		tb.pos[q] = (q/g.ow*g.w + q%g.ow) * 4
 	}
 	j := getJob[sparseDxJob]()
-	*j = sparseDxJob{g: *g, c3: c3, dx: dx, dy: dy, wp: *wp, pos: tb.pos}
+	if cap(tb.pos32) < g.p() {
+		tb.pos32 = make([]int32, g.p())
+	}
+	tb.pos32 = tb.pos32[:g.p()]
+	for q := range tb.pos32 {
+		tb.pos32[q] = int32(q)
+	}
+	*j = sparseDxJob{g: *g, c3: c3, dx: dx, dy: dy, wp: *wp, pos: tb.pos, index: tb.pos32}
 	parallelRun(g.n, 1, j)
 	putJob(j)
 	return true
@@ -328,7 +320,8 @@ type sparseDxJob struct {
 	g          convGeom
 	c3         int // channels rounded up to whole groups of three
 	dx, dy, wp []float32
-	pos        []int // byte offsets of the output positions' windows
+	pos        []int   // byte offsets of the output positions' windows
+	index      []int32 // 0, 1, 2, ...: the positions' indices
 }
 
 func (j *sparseDxJob) run(lo, hi int) {
@@ -345,12 +338,12 @@ func (j *sparseDxJob) run(lo, hi int) {
 	most := sparseDxGroup * g.out * p
 	t.offs = growInts(t.offs, 2*most)
 	t.pack = grown(t.pack, most)
-	t.idx = growInts(t.idx, most)
+	t.idx = growInts(t.idx, most+8)
+	t.vals = grown(t.vals, most+8)
 	keys := sparseDxGroup * p
 	t.cnt = growInts(t.cnt, 2*keys+sparseDxGroup*g.out)
 	counts, next := t.cnt[:keys], t.cnt[keys:2*keys]
 	found := t.cnt[2*keys:]
-	var mask [128]uint8
 	filters := j.c3 * g.kh * 8 * 4
 	for n0 := lo; n0 < hi; n0 += sparseDxGroup {
 		group := min(sparseDxGroup, hi-n0)
@@ -361,7 +354,7 @@ func (j *sparseDxJob) run(lo, hi int) {
 		clear(counts)
 		for sp := 0; sp < group*g.out; sp++ {
 			sn := sp / g.out
-			found[sp] = planeNonzeros(t.idx[sp*p:], &mask, dyg[sp*p:][:p])
+			found[sp] = nonzeroEntries(t.idx[sp*p:], t.vals[sp*p:], dyg[sp*p:][:p], j.index)
 			for _, q := range t.idx[sp*p:][:found[sp]] {
 				counts[q*sparseDxGroup+sn]++
 			}
@@ -376,12 +369,12 @@ func (j *sparseDxJob) run(lo, hi int) {
 		}
 		for sp, m := range found[:group*g.out] {
 			sn, o := sp/g.out, sp%g.out
-			for _, q := range t.idx[sp*p:][:m] {
+			for i, q := range t.idx[sp*p:][:m] {
 				key := q*sparseDxGroup + sn
 				e := next[key]
 				next[key]++
 				t.offs[2*e], t.offs[2*e+1] = sn*stride*4+j.pos[q], o*filters
-				t.pack[e] = dyg[sp*p+q]
+				t.pack[e] = t.vals[sp*p+i]
 			}
 		}
 		for key, k := range counts {

@@ -56,6 +56,7 @@ type sparseTile struct {
 	idx  []int
 	cnt  []int
 	pack []float32
+	vals []float32
 	tile [sparseMR * sparseNR]float32
 }
 
