@@ -80,7 +80,10 @@ func sparseFilterGrad(g *convGeom, dw, x, dy []float32) bool {
 		pg.h, pg.w, pg.ph, pg.pw = g.h+2*g.ph, g.w+2*g.pw, 0, 0
 		xp := convScratch[float32](g.n * g.c * pg.h * pg.w)
 		defer convRelease(xp)
-		padInto(*xp, x, g)
+		pj := getJob[padJob]()
+		*pj = padJob{xp: *xp, x: x, g: *g}
+		parallelRun(g.n*g.c, 8, pj)
+		putJob(pj)
 		g, x = &pg, *xp
 	}
 	chunks := min(g.n, convGradChunks)
@@ -116,13 +119,19 @@ func sparseFilterGrad(g *convGeom, dw, x, dy []float32) bool {
 	return true
 }
 
-// padInto writes the planes of x (g's input) into xp with g's zero
+// padJob writes planes [lo, hi) of x (g's input) into xp with g's zero
 // padding around each.
-func padInto(xp, x []float32, g *convGeom) {
+type padJob struct {
+	xp, x []float32
+	g     convGeom
+}
+
+func (j *padJob) run(lo, hi int) {
+	g := &j.g
 	hp, wp := g.h+2*g.ph, g.w+2*g.pw
-	clear(xp)
-	for p := 0; p < g.n*g.c; p++ {
-		dst, src := xp[(p*hp+g.ph)*wp+g.pw:], x[p*g.h*g.w:][:g.h*g.w]
+	clear(j.xp[lo*hp*wp : hi*hp*wp])
+	for p := lo; p < hi; p++ {
+		dst, src := j.xp[(p*hp+g.ph)*wp+g.pw:], j.x[p*g.h*g.w:][:g.h*g.w]
 		if useAVX2 && g.w >= 8 {
 			spreadRows32(&dst[0], &src[0], g.h, g.w, wp)
 			continue

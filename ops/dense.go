@@ -291,11 +291,11 @@ func denseBackward[T float](wrt denseWRT, g, a, dy []T, n, in, out int) {
 		}
 		gemm(true, false, out, in, n, 1, dy, out, a, in, 0, g, in)
 	case denseWRTb:
+		// Row by row, so each column sums in the same order as a plain
+		// loop; addTo does eight columns at once.
 		clear(g)
 		for r := range n {
-			for j, d := range dy[r*out : (r+1)*out] {
-				g[j] += d
-			}
+			addTo(g[:out], dy[r*out:(r+1)*out])
 		}
 	}
 }
