@@ -168,7 +168,7 @@ func denseForward[T float](y, x, w, b []T, n, in, out int) {
 		}
 		beta = 1
 	}
-	if y32, ok := any(y).([]float32); ok && sparseForward32(y32, any(x).([]float32), any(w).([]float32), n, in, out, b != nil) {
+	if y32, ok := any(y).([]float32); ok && n*in*out >= sparseMinWork && sparseForward32(y32, any(x).([]float32), any(w).([]float32), n, in, out, b != nil) {
 		return
 	}
 	gemm(false, true, n, out, in, 1, x, in, w, in, beta, y, out)
@@ -286,7 +286,7 @@ func denseBackward[T float](wrt denseWRT, g, a, dy []T, n, in, out int) {
 	case denseWRTx: // (n, in) = (n, out)·(out, in)
 		gemm(false, false, n, in, out, 1, dy, out, a, in, 0, g, in)
 	case denseWRTw: // (out, in) = (n, out)ᵀ·(n, in)
-		if g32, ok := any(g).([]float32); ok && sparseWeightGrad32(g32, any(a).([]float32), any(dy).([]float32), n, in, out) {
+		if g32, ok := any(g).([]float32); ok && n*in*out >= sparseMinWork && sparseWeightGrad32(g32, any(a).([]float32), any(dy).([]float32), n, in, out) {
 			return
 		}
 		gemm(true, false, out, in, n, 1, dy, out, a, in, 0, g, in)

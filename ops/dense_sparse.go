@@ -37,6 +37,25 @@ const (
 	sparseMaxFill = 0.7
 )
 
+// worthSkipping says whether skipping the zeros of x (n×in) might pay,
+// judged on its first rows before any parallel work: at most 35 % of them
+// nonzero (MNIST's pixels are 19 %, hidden activations after a ReLU often
+// half). The masks then decide.
+func worthSkipping(x []float32, n, in int) bool {
+	probe := x[:min(n, sparseProbeRows)*in]
+	return float64(countNonzero32(probe)) <= sparseMaxProbeFill*float64(len(probe))
+}
+
+const (
+	sparseProbeRows    = 8
+	sparseMaxProbeFill = 0.35
+	// sparseMinWork is the smallest product, in multiply-adds, that
+	// Dense offers the sparse path: smaller ones do not repay its masks,
+	// packing and lists (MLP's first layer at batch 64 is 15 M, LeNet's
+	// fc1 3 M).
+	sparseMinWork = 8 << 20
+)
+
 // sparseBufs holds one call's shared buffers. They live on free lists,
 // which the garbage collector does not empty (as it does a sync.Pool), so
 // that a warm layer allocates nothing.
@@ -115,7 +134,7 @@ func rowOffsets(rows *[sparseMR]int, mv, stride int) {
 // order. A row's sum is over its own nonzero columns in order either way
 // (the others add zeros), so the grouping does not change any bits.
 func sparseForward32(y, x, w []float32, n, in, out int, acc bool) bool {
-	if !useAVX2 || n < sparseMR || in < 8 || out < sparseNR {
+	if !useAVX2 || n < sparseMR || in < 8 || out < sparseNR || !worthSkipping(x, n, in) {
 		return false
 	}
 	bufs := sparseBufList.Get()
@@ -309,7 +328,7 @@ func clearTile(dst []float32, ld, mv, nv int) {
 // zero, and reports whether it did; false leaves dw untouched for the
 // dense GEMM.
 func sparseWeightGrad32(dw, x, dy []float32, n, in, out int) bool {
-	if !useAVX2 || in < sparseNR || out < sparseMR {
+	if !useAVX2 || in < sparseNR || out < sparseMR || !worthSkipping(x, n, in) {
 		return false
 	}
 	bufs := sparseBufList.Get()

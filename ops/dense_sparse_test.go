@@ -190,11 +190,15 @@ func TestSparseNaNInput(t *testing.T) {
 // TestSparseDenseOp runs the Dense op and its weight gradient on a sparse
 // float32 input and compares them with the float64 op.
 func TestSparseDenseOp(t *testing.T) {
-	n, in, out := 20, 50, 24
+	n, in, out := 128, 256, 256 // past sparseMinWork
 	x := tensor.New(tensor.WithShape(n, in), tensor.WithBacking(sparse32(1, n, in, 0.95)))
 	w := as(randT(2, out, in), tensor.Float32)
 	b := as(randT(3, out), tensor.Float32)
 	dy := as(randT(4, n, out), tensor.Float32)
+	if useAVX2 && !(sparseForward32(make([]float32, n*out), x.Float32s(), w.Float32s(), n, in, out, false) &&
+		sparseWeightGrad32(make([]float32, out*in), x.Float32s(), dy.Float32s(), n, in, out)) {
+		t.Fatal("the op's input would not take the sparse path")
+	}
 	f64 := func(d *tensor.Dense) *tensor.Dense {
 		v := make([]float64, d.Size())
 		for i, f := range d.Float32s() {
