@@ -281,7 +281,8 @@ func (j *sparseDwJob) sum(lo, hi int) {
 
 // sparseInputGrad computes dx, the transposed convolution of dy, from the
 // nonzero values of dy and reports whether it did; it leaves dx untouched
-// and returns false when g does not suit it, dy is too dense, or w or dy
+// and returns false when g does not suit it (or has more than 64 output
+// channels, a bit each in a window's mask), dy is too dense, or w or dy
 // hold Inf or NaN (the kernel's zero lanes would turn those into NaN next
 // to the window). Each nonzero value adds itself times its channel's
 // filters to the window of dx it came from. The kernel keeps a position's
@@ -290,7 +291,7 @@ func (j *sparseDwJob) sum(lo, hi int) {
 // sample is one worker's, so the bits do not depend on the number of
 // cores.
 func sparseInputGrad(g *convGeom, dx, w, dy []float32) bool {
-	if !sparseDwOK(g) || !sparseOutGrad(g, dy) || !allFinite32(w) || !allFinite32(dy) {
+	if !sparseDwOK(g) || g.out > 64 || !sparseOutGrad(g, dy) || !allFinite32(w) || !allFinite32(dy) {
 		return false
 	}
 	// wp[o][c][i] holds row i of filter (o, c) in eight lanes, zero past kw
@@ -344,57 +345,40 @@ func (j *sparseDxJob) run(lo, hi int) {
 	defer convRelease(buf)
 	t := sparseTileList.Get()
 	defer sparseTileList.Put(t)
-	most := sparseDxGroup * g.out * p
-	t.offs = growInts(t.offs, 2*most)
-	t.pack = grown(t.pack, most)
-	t.idx = growInts(t.idx, most+8)
-	t.vals = grown(t.vals, most+8)
 	keys := sparseDxGroup * p
-	t.cnt = growInts(t.cnt, 2*keys+sparseDxGroup*g.out)
-	counts, next := t.cnt[:keys], t.cnt[keys:2*keys]
-	found := t.cnt[2*keys:]
+	t.cnt = growInts(t.cnt, keys)
+	t.offs = growInts(t.offs, 3*keys)
+	t.idx = growInts(t.idx, p+8)
+	t.vals = grown(t.vals, p+8)
+	masks := t.cnt[:keys]
 	filters := j.c3 * g.kh * 8 * 4
 	for n0 := lo; n0 < hi; n0 += sparseDxGroup {
 		group := min(sparseDxGroup, hi-n0)
 		dyg := j.dy[n0*g.out*p:][:group*g.out*p]
-		// The nonzero values, plane by plane, then sorted by position and
-		// sample (a counting sort; a position's values stay in channel
-		// order).
-		clear(counts)
+		// Per window (position and sample, the samples taking turns),
+		// the output channels whose value there is not zero.
+		clear(masks)
 		for sp := 0; sp < group*g.out; sp++ {
-			sn := sp / g.out
-			found[sp] = nonzeroEntries(t.idx[sp*p:], t.vals[sp*p:], dyg[sp*p:][:p], j.index)
-			for _, q := range t.idx[sp*p:][:found[sp]] {
-				counts[q*sparseDxGroup+sn]++
-			}
-		}
-		windows, at := 0, 0
-		for key, k := range counts {
-			next[key] = at
-			at += k
-			if k > 0 {
-				windows++
-			}
-		}
-		for sp, m := range found[:group*g.out] {
 			sn, o := sp/g.out, sp%g.out
-			for i, q := range t.idx[sp*p:][:m] {
-				key := q*sparseDxGroup + sn
-				e := next[key]
-				next[key]++
-				t.offs[2*e], t.offs[2*e+1] = sn*stride*4+j.pos[q], o*filters
-				t.pack[e] = t.vals[sp*p+i]
+			m := nonzeroEntries(t.idx, t.vals, dyg[sp*p:][:p], j.index)
+			for _, q := range t.idx[:m] {
+				masks[q*sparseDxGroup+sn] |= 1 << o
 			}
 		}
-		for key, k := range counts {
-			if k > 0 {
-				t.offs[2*(next[key]-1)+1] |= 1 // the window's last value
+		windows := 0
+		for key, m := range masks {
+			if m == 0 {
+				continue
 			}
+			q, sn := key/sparseDxGroup, key%sparseDxGroup
+			w := t.offs[3*windows:][:3]
+			w[0], w[1], w[2] = sn*stride*4+j.pos[q], (sn*g.out*p+q)*4, m
+			windows++
 		}
 		sc := (*buf)[:group*stride]
 		clear(sc)
 		for c := 0; windows > 0 && c < g.c; c += 3 {
-			sparseDx5x3(windows, &t.offs[0], &t.pack[0], &sc[c*plane], &j.wp[c*g.kh*8], plane*4, g.w*4)
+			sparseDx5x3m(windows, &t.offs[0], &dyg[0], &j.wp[c*g.kh*8], &sc[c*plane], plane*4, g.w*4, p*4, filters)
 		}
 		for sn := 0; sn < group; sn++ {
 			copy(j.dx[(n0+sn)*g.c*plane:][:g.c*plane], sc[sn*stride:][:g.c*plane])

@@ -114,6 +114,11 @@ func TestSparseInputGrad(t *testing.T) {
 			}
 		}
 	}
+	// More output channels than a window's mask has bits.
+	g := stride1Geom([4]int{1, 1, 6, 6}, [4]int{65, 1, 5, 5}, 0, 0)
+	if sparseInputGrad(&g, make([]float32, 36), normals(rng, g.out*g.k()), pooledGrad(rng, g.out*g.p(), 0.9)) {
+		t.Fatal("65 output channels took the sparse path")
+	}
 }
 
 // pooledZeros is the fraction of zeros in LeNet conv2's output gradient

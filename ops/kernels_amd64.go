@@ -123,15 +123,6 @@ func finite32(x *float32, n int) bool
 //go:noescape
 func sparseDw5x2(n int, offs *int, vals *float32, x *float32, plane, row int, acc *float32)
 
-// sparseDx5x3 adds, for each of n positions, its nonzero output-gradient
-// values times their filters (three channels of five rows of eight) to
-// the position's window of three channels of dx; ents holds per value the
-// window's and the filters' byte offsets, the latter's low bit set on a
-// position's last value.
-//
-//go:noescape
-func sparseDx5x3(n int, ents *int, vals *float32, dx *float32, w *float32, plane, row int)
-
 // scalePixels32 writes src[i]/255 into dst[i] for i < n, n a multiple of 8.
 //
 //go:noescape
@@ -155,3 +146,12 @@ func sparseDw5x1(n int, offs *int, vals *float32, x *float32, row int, acc *floa
 //
 //go:noescape
 func compressNonzero32(x *float32, pos *int32, n int, base int, lut *[256][8]int32, vals *float32, offs *int) int
+
+// sparseDx5x3m adds to n windows of three channels of dx (five rows of
+// eight) their positions' nonzero output-gradient values times those
+// channels' filters: wins holds per window its byte offset in dx, its
+// position's byte offset in dy's first output channel and the mask of
+// output channels with a nonzero value there (never zero).
+//
+//go:noescape
+func sparseDx5x3m(n int, wins *int, dy *float32, w *float32, dx *float32, plane, row, dyPlane, filters int)

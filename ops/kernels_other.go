@@ -63,10 +63,6 @@ func sparseDw5x2(n int, offs *int, vals *float32, x *float32, plane, row int, ac
 	panic("ops: no vector kernels on this architecture")
 }
 
-func sparseDx5x3(n int, ents *int, vals *float32, dx *float32, w *float32, plane, row int) {
-	panic("ops: no vector kernels on this architecture")
-}
-
 func scalePixels32(dst *float32, src *uint8, n int) {
 	panic("ops: no vector kernels on this architecture")
 }
@@ -80,5 +76,9 @@ func sparseDw5x1(n int, offs *int, vals *float32, x *float32, row int, acc *floa
 }
 
 func compressNonzero32(x *float32, pos *int32, n int, base int, lut *[256][8]int32, vals *float32, offs *int) int {
+	panic("ops: no vector kernels on this architecture")
+}
+
+func sparseDx5x3m(n int, wins *int, dy *float32, w *float32, dx *float32, plane, row, dyPlane, filters int) {
 	panic("ops: no vector kernels on this architecture")
 }

@@ -252,97 +252,6 @@ dwDone:
 	VZEROUPPER
 	RET
 
-// DXLOAD loads the five rows of one channel's window at P (rows R11 bytes
-// apart, R12 = 3·R11) into A0-A4.
-#define DXLOAD(P, A0, A1, A2, A3, A4) \
-	VMOVUPS (P), A0; \
-	VMOVUPS (P)(R11*1), A1; \
-	VMOVUPS (P)(R11*2), A2; \
-	VMOVUPS (P)(R12*1), A3; \
-	VMOVUPS (P)(R11*4), A4
-
-// func sparseDx5x3(n int, ents *int, vals *float32, dx *float32, w *float32, plane, row int)
-//
-// The sparse input-gradient micro-kernel, for five-row filters at most
-// eight wide: three channels of the input gradient's windows stay in
-// registers while every nonzero output-gradient value of their position
-// adds itself times its channel's filters. ents holds, per value, the
-// byte offset of its window in dx and the byte offset of its filters in w
-// (three channels of five rows of eight values, zero past the filter's
-// width), the low bit of the latter set on the last value of a position;
-// n is the number of positions. Channels are plane bytes apart, rows row
-// bytes. The zero lanes add zeros past the window, leaving those values
-// as they were.
-TEXT ·sparseDx5x3(SB), NOSPLIT, $0-56
-	MOVQ  n+0(FP), CX
-	MOVQ  ents+8(FP), BX
-	MOVQ  vals+16(FP), DX
-	MOVQ  dx+24(FP), SI
-	MOVQ  w+32(FP), DI
-	MOVQ  row+48(FP), R11
-	LEAQ  (R11)(R11*2), R12
-	TESTQ CX, CX
-	JZ    d3Done
-
-d3Position:
-	MOVQ (BX), R8
-	ADDQ SI, R8
-	MOVQ plane+40(FP), R9
-	ADDQ R8, R9
-	MOVQ plane+40(FP), R10
-	ADDQ R9, R10
-	DXLOAD(R8, Y0, Y1, Y2, Y3, Y4)
-	DXLOAD(R9, Y5, Y6, Y7, Y8, Y9)
-	DXLOAD(R10, Y10, Y11, Y12, Y13, Y14)
-
-d3Value:
-	MOVQ         8(BX), R13
-	MOVQ         R13, AX
-	ANDQ         $-2, AX
-	ADDQ         DI, AX
-	VBROADCASTSS (DX), Y15
-	VFMADD231PS  (AX), Y15, Y0
-	VFMADD231PS  32(AX), Y15, Y1
-	VFMADD231PS  64(AX), Y15, Y2
-	VFMADD231PS  96(AX), Y15, Y3
-	VFMADD231PS  128(AX), Y15, Y4
-	VFMADD231PS  160(AX), Y15, Y5
-	VFMADD231PS  192(AX), Y15, Y6
-	VFMADD231PS  224(AX), Y15, Y7
-	VFMADD231PS  256(AX), Y15, Y8
-	VFMADD231PS  288(AX), Y15, Y9
-	VFMADD231PS  320(AX), Y15, Y10
-	VFMADD231PS  352(AX), Y15, Y11
-	VFMADD231PS  384(AX), Y15, Y12
-	VFMADD231PS  416(AX), Y15, Y13
-	VFMADD231PS  448(AX), Y15, Y14
-	ADDQ         $16, BX
-	ADDQ         $4, DX
-	TESTQ        $1, R13
-	JZ           d3Value
-
-	VMOVUPS Y0, (R8)
-	VMOVUPS Y1, (R8)(R11*1)
-	VMOVUPS Y2, (R8)(R11*2)
-	VMOVUPS Y3, (R8)(R12*1)
-	VMOVUPS Y4, (R8)(R11*4)
-	VMOVUPS Y5, (R9)
-	VMOVUPS Y6, (R9)(R11*1)
-	VMOVUPS Y7, (R9)(R11*2)
-	VMOVUPS Y8, (R9)(R12*1)
-	VMOVUPS Y9, (R9)(R11*4)
-	VMOVUPS Y10, (R10)
-	VMOVUPS Y11, (R10)(R11*1)
-	VMOVUPS Y12, (R10)(R11*2)
-	VMOVUPS Y13, (R10)(R12*1)
-	VMOVUPS Y14, (R10)(R11*4)
-	DECQ    CX
-	JNZ     d3Position
-
-d3Done:
-	VZEROUPPER
-	RET
-
 // func sparseDw5x1(n int, offs *int, vals *float32, x *float32, row int, acc *float32)
 //
 // sparseDw5x2 for a single input channel: two sets of five accumulators
@@ -472,5 +381,100 @@ cmpNext:
 
 cmpDone:
 	MOVQ R9, ret+56(FP)
+	VZEROUPPER
+	RET
+
+// DXLOAD loads the five rows of one channel's window at P (rows R11 bytes
+// apart, R12 = 3·R11) into A0-A4.
+#define DXLOAD(P, A0, A1, A2, A3, A4) \
+	VMOVUPS (P), A0; \
+	VMOVUPS (P)(R11*1), A1; \
+	VMOVUPS (P)(R11*2), A2; \
+	VMOVUPS (P)(R12*1), A3; \
+	VMOVUPS (P)(R11*4), A4
+
+// func sparseDx5x3m(n int, wins *int, dy *float32, w *float32, dx *float32, plane, row, dyPlane, filters int)
+//
+// The sparse input-gradient micro-kernel, for five-row filters at most
+// eight wide: three channels of a window of the input gradient stay in
+// registers while each nonzero output-gradient value of its position adds
+// itself times its channel's filters (three channels of five rows of eight
+// values, zero past the filter's width, filters bytes per output channel
+// in w). wins holds, per window, its byte offset in dx, the byte offset in
+// dy of its position in the first output channel, and the mask of the
+// output channels whose value there is not zero: for each set bit o, in
+// order, the value is read dyPlane·o bytes further. Channels of dx are
+// plane bytes apart, rows row bytes. The zero lanes add zeros past the
+// window, leaving those values as they were.
+TEXT ·sparseDx5x3m(SB), NOSPLIT, $0-72
+	MOVQ  n+0(FP), CX
+	MOVQ  wins+8(FP), BX
+	MOVQ  dy+16(FP), DX
+	MOVQ  w+24(FP), DI
+	MOVQ  dx+32(FP), SI
+	MOVQ  row+48(FP), R11
+	LEAQ  (R11)(R11*2), R12
+	TESTQ CX, CX
+	JZ    dmDone
+
+dmWindow:
+	MOVQ (BX), R8
+	ADDQ SI, R8
+	MOVQ plane+40(FP), R9
+	ADDQ R8, R9
+	MOVQ plane+40(FP), R10
+	ADDQ R9, R10
+	DXLOAD(R8, Y0, Y1, Y2, Y3, Y4)
+	DXLOAD(R9, Y5, Y6, Y7, Y8, Y9)
+	DXLOAD(R10, Y10, Y11, Y12, Y13, Y14)
+	MOVQ 16(BX), R13
+
+dmValue:
+	TZCNTQ       R13, AX
+	BLSRQ        R13, R13
+	MOVQ         AX, R14
+	IMULQ        dyPlane+56(FP), AX
+	ADDQ         8(BX), AX
+	VBROADCASTSS (DX)(AX*1), Y15
+	IMULQ        filters+64(FP), R14
+	ADDQ         DI, R14
+	VFMADD231PS  (R14), Y15, Y0
+	VFMADD231PS  32(R14), Y15, Y1
+	VFMADD231PS  64(R14), Y15, Y2
+	VFMADD231PS  96(R14), Y15, Y3
+	VFMADD231PS  128(R14), Y15, Y4
+	VFMADD231PS  160(R14), Y15, Y5
+	VFMADD231PS  192(R14), Y15, Y6
+	VFMADD231PS  224(R14), Y15, Y7
+	VFMADD231PS  256(R14), Y15, Y8
+	VFMADD231PS  288(R14), Y15, Y9
+	VFMADD231PS  320(R14), Y15, Y10
+	VFMADD231PS  352(R14), Y15, Y11
+	VFMADD231PS  384(R14), Y15, Y12
+	VFMADD231PS  416(R14), Y15, Y13
+	VFMADD231PS  448(R14), Y15, Y14
+	TESTQ        R13, R13
+	JNZ          dmValue
+
+	VMOVUPS Y0, (R8)
+	VMOVUPS Y1, (R8)(R11*1)
+	VMOVUPS Y2, (R8)(R11*2)
+	VMOVUPS Y3, (R8)(R12*1)
+	VMOVUPS Y4, (R8)(R11*4)
+	VMOVUPS Y5, (R9)
+	VMOVUPS Y6, (R9)(R11*1)
+	VMOVUPS Y7, (R9)(R11*2)
+	VMOVUPS Y8, (R9)(R12*1)
+	VMOVUPS Y9, (R9)(R11*4)
+	VMOVUPS Y10, (R10)
+	VMOVUPS Y11, (R10)(R11*1)
+	VMOVUPS Y12, (R10)(R11*2)
+	VMOVUPS Y13, (R10)(R12*1)
+	VMOVUPS Y14, (R10)(R11*4)
+	ADDQ    $24, BX
+	DECQ    CX
+	JNZ     dmWindow
+
+dmDone:
 	VZEROUPPER
 	RET
