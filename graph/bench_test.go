@@ -46,6 +46,18 @@ func mnistImages(b *testing.B, n int) []float32 {
 	return x
 }
 
+// BenchmarkTrainStepLeNetMNIST is BenchmarkTrainStepLeNet on MNIST images,
+// whose zero margins and pooled gradients the kernels skip.
+func BenchmarkTrainStepLeNetMNIST(b *testing.B) {
+	benchStepOn(b, lenetNet(), []int{1, 28, 28}, mnistImages(b, 64))
+}
+
+// BenchmarkPredictLeNet1000MNIST is BenchmarkPredictLeNet1000 on MNIST
+// images.
+func BenchmarkPredictLeNet1000MNIST(b *testing.B) {
+	benchPredictOn(b, lenetNet(), []int{1, 28, 28}, 1000, mnistImages(b, 1000))
+}
+
 // lenetNet is LeNet-5 as the benchmarks build it.
 func lenetNet() Layer {
 	return Sequential("lenet",
