@@ -119,41 +119,34 @@ func (d *directGeom) liveRowsIn(c, r0, r1 int) (i0, i1 int) {
 // w) outside which every row is zero in every plane; r0 == r1 when the
 // whole sample is zero. NaN counts as not zero.
 func nonzeroRows(x []float32, c, h, w int) (r0, r1 int) {
+	// One bit per value from the vector kernel, rows then as bit ranges;
+	// without it, or for samples larger than the mask, value by value.
 	var mask [1024]uint8
-	if !useAVX2 || len(x) > 8*len(mask) {
-		zero := func(r int) bool {
-			for ch := 0; ch < c; ch++ {
-				for _, v := range x[(ch*h+r)*w:][:w] {
-					if v != 0 {
-						return false
-					}
-				}
+	vector := useAVX2 && len(x) <= 8*len(mask)
+	if vector {
+		full := len(x) &^ 7
+		if full > 0 {
+			nonzeroMask32(&x[0], full, &mask[0])
+		}
+		for i := full; i < len(x); i++ {
+			if x[i] != 0 {
+				mask[i/8] |= 1 << (i % 8)
 			}
-			return true
-		}
-		for r0 < h && zero(r0) {
-			r0++
-		}
-		r1 = h
-		for r1 > r0 && zero(r1-1) {
-			r1--
-		}
-		return r0, r1
-	}
-	// One bit per value, from the vector kernel, then rows as bit ranges.
-	full := len(x) &^ 7
-	if full > 0 {
-		nonzeroMask32(&x[0], full, &mask[0])
-	}
-	for i := full; i < len(x); i++ {
-		if x[i] != 0 {
-			mask[i/8] |= 1 << (i % 8)
 		}
 	}
 	zero := func(r int) bool {
 		for ch := 0; ch < c; ch++ {
-			if anyBit(&mask, (ch*h+r)*w, w) {
-				return false
+			at := (ch*h + r) * w
+			if vector {
+				if anyBit(&mask, at, w) {
+					return false
+				}
+				continue
+			}
+			for _, v := range x[at:][:w] {
+				if v != 0 {
+					return false
+				}
 			}
 		}
 		return true
