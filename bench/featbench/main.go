@@ -103,11 +103,17 @@ func train(r *result, m *graph.Model, set *datasets.Set) error {
 	return nil
 }
 
-// infer times the test set at batch 1000 and single images one at a time.
+// infer times the test set at batch 1000, after one untimed batch, and
+// single images one at a time.
 func infer(r *result, m *graph.Model, set *datasets.Set) error {
 	x := make([]float32, set.N*set.Size())
 	for i := 0; i < set.N; i++ {
 		set.Float32s(i, x[i*set.Size():(i+1)*set.Size()])
+	}
+	// One untimed batch first, as the PyTorch peer does: the first call
+	// builds the batch-1000 program and allocates its buffers.
+	if _, err := m.Predict(x[:1000*set.Size()], 1000, 1000); err != nil {
+		return err
 	}
 	start := time.Now()
 	out, err := m.Predict(x, set.N, 1000)
