@@ -52,20 +52,23 @@ func reluBackward[T float](dx, y, dy []T) {
 	}
 }
 
-// ScalePixels writes the 8-bit pixels scaled to [0, 1], pixel/255 rounded
-// as Go's float32 division rounds it, into dst, which must be at least as
-// long as pixels. It is datasets.PixelsToFloat32 with vector instructions,
-// for the batches a training loop converts between steps.
-func ScalePixels(dst []float32, pixels []uint8) {
-	dst = dst[:len(pixels)]
+// ScalePixels writes 8-bit pixels scaled to [0, 1], pixel/255 rounded as
+// Go's float32 division rounds it, into dst, and like copy converts
+// min(len(dst), len(pixels)) of them and returns that count. It is
+// datasets.PixelsToFloat32 with vector instructions, for the batches a
+// training loop converts between steps.
+func ScalePixels(dst []float32, pixels []uint8) int {
+	n := min(len(dst), len(pixels))
+	dst, pixels = dst[:n], pixels[:n]
 	i := 0
 	if useAVX2 {
-		i = len(pixels) &^ 7
+		i = n &^ 7
 		if i > 0 {
 			scalePixels32(&dst[0], &pixels[0], i)
 		}
 	}
-	for ; i < len(pixels); i++ {
+	for ; i < n; i++ {
 		dst[i] = float32(pixels[i]) / 255
 	}
+	return n
 }

@@ -340,7 +340,12 @@ func TestScalePixels(t *testing.T) {
 		pixels[i] = uint8(i * 7)
 	}
 	dst := make([]float32, len(pixels))
-	ScalePixels(dst, pixels)
+	if n := ScalePixels(dst, pixels); n != len(pixels) {
+		t.Fatalf("converted %d of %d pixels", n, len(pixels))
+	}
+	if n := ScalePixels(dst[:5], pixels); n != 5 {
+		t.Fatalf("converted %d pixels into 5 places", n)
+	}
 	for i, p := range pixels {
 		if want := float32(p) / 255; math.Float32bits(dst[i]) != math.Float32bits(want) {
 			t.Fatalf("pixel %d (%d): %v, want %v", i, p, dst[i], want)
