@@ -92,10 +92,11 @@ func directConvT6x16(k int, w *float32, offs *int, x *float32, pos *int, y *floa
 func pool2x2Max4(y, x *float32, pairs, w, n int)
 
 // pool2x2Grad4 is pool2x2Max4's backward: dy routed to each window's
-// winner in dx, 0 elsewhere in the windows.
+// winner in dx, 0 elsewhere in the windows; with relu, only through the
+// windows whose y is positive.
 //
 //go:noescape
-func pool2x2Grad4(dx, x, y, dy *float32, pairs, w, n int)
+func pool2x2Grad4(dx, x, y, dy *float32, pairs, w, n int, relu bool)
 
 // gather6x16 computes a 6×16 tile Σₜ a[(rows[r]+offs[2t])/4]·
 // b[offs[2t+1]/4 + j] over n steps t and adds it to (acc) or writes it

@@ -464,13 +464,15 @@ max4Block:
 	VZEROUPPER
 	RET
 
-// func pool2x2Grad4(dx, x, y, dy *float32, pairs, w, n int)
+// func pool2x2Grad4(dx, x, y, dy *float32, pairs, w, n int, relu bool)
 //
 // pool2x2Max4's backward: for each row pair it writes dy at each window's
 // winner and 0 elsewhere into the same two rows of dx, four windows at a
 // time, the last block overlapping when n is not a multiple of 4 (the
-// kernel writes, never adds, so that is harmless).
-TEXT ·pool2x2Grad4(SB), NOSPLIT, $0-56
+// kernel writes, never adds, so that is harmless). With relu, y is the
+// ReLU of the maxima and a window whose y is not positive (or NaN) passes
+// no gradient, as the ReLU's own backward would decide.
+TEXT ·pool2x2Grad4(SB), NOSPLIT, $0-57
 	MOVQ    dx+0(FP), R9
 	MOVQ    x+8(FP), BX
 	MOVQ    y+16(FP), R10
@@ -490,6 +492,13 @@ grad4Block:
 	CMOVQGT   R13, AX
 	VMOVUPS   (R10)(AX*4), X0
 	VMOVUPS   (R11)(AX*4), X1
+	CMPB      relu+56(FP), $0
+	JEQ       grad4Route
+	VXORPS    X14, X14, X14
+	VCMPPS    $1, X0, X14, X14 // 0 < y: the ReLU passes the gradient
+	VANDPS    X14, X1, X1
+
+grad4Route:
 	VPERMILPS $0x50, X0, X2
 	VPERMILPS $0xFA, X0, X3
 	VPERMILPS $0x50, X1, X4

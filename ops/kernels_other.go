@@ -45,7 +45,7 @@ func pool2x2Max4(y, x *float32, pairs, w, n int) {
 	panic("ops: no vector kernels on this architecture")
 }
 
-func pool2x2Grad4(dx, x, y, dy *float32, pairs, w, n int) {
+func pool2x2Grad4(dx, x, y, dy *float32, pairs, w, n int, relu bool) {
 	panic("ops: no vector kernels on this architecture")
 }
 

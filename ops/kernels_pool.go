@@ -61,8 +61,10 @@ func pool2x2Forward32(g *poolGeom, y, x []float32, lo, hi int, relu bool) {
 	}
 }
 
-// pool2x2Backward32 routes the gradients of planes [lo, hi).
-func pool2x2Backward32(g *poolGeom, dx, x, y, dy []float32, lo, hi int) {
+// pool2x2Backward32 routes the gradients of planes [lo, hi). relu, which
+// only the 4-window loops take (see pool2x2ReLUGrad), applies the ReLU's
+// gradient on the way.
+func pool2x2Backward32(g *poolGeom, dx, x, y, dy []float32, lo, hi int, relu bool) {
 	hw, ohw := g.h*g.w, g.oh*g.ow
 	if pool2x2Quad(g) {
 		quadRuns(g, lo, hi, func(pl, planes int) {
@@ -71,7 +73,7 @@ func pool2x2Backward32(g *poolGeom, dx, x, y, dy []float32, lo, hi int) {
 			if g.h%2 != 0 || g.w%2 != 0 {
 				clear(dxs) // the last row or column is in no window
 			}
-			pool2x2Grad4(&dxs[0], &xs[0], &ys[0], &dys[0], planes*g.oh, g.w, g.ow)
+			pool2x2Grad4(&dxs[0], &xs[0], &ys[0], &dys[0], planes*g.oh, g.w, g.ow, relu)
 		})
 		return
 	}
@@ -85,6 +87,10 @@ func pool2x2Backward32(g *poolGeom, dx, x, y, dy []float32, lo, hi int) {
 		pool2x2NarrowBackward(g, dxp, x[pl*hw:(pl+1)*hw], y[pl*ohw:(pl+1)*ohw], dy[pl*ohw:(pl+1)*ohw], *buf)
 	}
 }
+
+// pool2x2ReLUGrad says whether the 2x2 backward of g applies the ReLU's
+// gradient itself, saving the masked copy of dy.
+func pool2x2ReLUGrad(g *poolGeom) bool { return pool2x2Vector(g) && pool2x2Quad(g) }
 
 // pool2x2Gather copies the top and bottom rows of every window of the
 // plane xp into top and bot, output row after output row.

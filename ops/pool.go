@@ -229,13 +229,13 @@ func (op maxPoolGradOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Va
 // gradient. Its output is then 0, which no input may equal, but the
 // gradient routed to whichever element is taken as the winner is 0.
 func maxPoolGrad[T float](g *poolGeom, dx, x, y, dy []T, relu bool) {
-	if relu {
+	if _, f32 := any(dx).([]float32); relu && !(f32 && pool2x2ReLUGrad(g)) {
 		masked := convScratch[T](len(dy))
 		defer convRelease(masked)
 		activateGrad(reluAct, *masked, y, dy)
-		dy = *masked
+		dy, relu = *masked, false
 	}
-	maxPoolBackward(g, dx, x, y, dy)
+	maxPoolBackward(g, dx, x, y, dy, relu)
 }
 
 func (op maxPoolGradOp) WriteHash(h hash.Hash) { writeHash(h, poolName(op.relu, "Grad"), op.p) }
@@ -302,7 +302,7 @@ func maxPoolForward[T float](g *poolGeom, y, x []T, relu bool) {
 type poolJob[T float] struct {
 	g            poolGeom
 	y, x, dy, dx []T
-	relu         bool // forward: apply ReLU to each plane's maxima
+	relu         bool // apply ReLU to each plane's maxima, or its gradient
 }
 
 func (j *poolJob[T]) run(lo, hi int) {
@@ -359,10 +359,12 @@ func poolPlaneForward[T float](g *poolGeom, xp, yp []T) {
 }
 
 // maxPoolBackward writes into dx the gradient dy of every window, added at
-// the window's winner; all other positions get zero.
-func maxPoolBackward[T float](g *poolGeom, dx, x, y, dy []T) {
+// the window's winner; all other positions get zero. relu (float32 2x2
+// vector planes only, see pool2x2ReLUGrad) passes only the gradients of
+// windows whose y is positive.
+func maxPoolBackward[T float](g *poolGeom, dx, x, y, dy []T, relu bool) {
 	j := getJob[poolJob[T]]()
-	*j = poolJob[T]{g: *g, y: y, x: x, dy: dy, dx: dx}
+	*j = poolJob[T]{g: *g, y: y, x: x, dy: dy, dx: dx, relu: relu}
 	parallelRun(g.planes, g.planeChunk(), j)
 	putJob(j)
 }
@@ -370,7 +372,7 @@ func maxPoolBackward[T float](g *poolGeom, dx, x, y, dy []T) {
 func (j *poolJob[T]) backward(lo, hi int) {
 	g := &j.g
 	if dx32, ok := any(j.dx).([]float32); ok && pool2x2Vector(g) {
-		pool2x2Backward32(g, dx32, any(j.x).([]float32), any(j.y).([]float32), any(j.dy).([]float32), lo, hi)
+		pool2x2Backward32(g, dx32, any(j.x).([]float32), any(j.y).([]float32), any(j.dy).([]float32), lo, hi, j.relu)
 		return
 	}
 	hw, ohw := g.h*g.w, g.oh*g.ow
