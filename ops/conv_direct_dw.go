@@ -191,7 +191,7 @@ func (j *narrowDwJob) run(lo, hi int) {
 			}
 			for o := 0; o < d.out; o++ {
 				if d.ow >= 8 {
-					spreadRows32(&dyv[o*d.q8], &dyn[o*p], d.oh, d.ow, d.wp)
+					copyRows32(&dyv[o*d.q8], &dyn[o*p], d.oh, d.ow, d.wp, d.ow, 0, false)
 					continue
 				}
 				for r := 0; r < d.oh; r++ {

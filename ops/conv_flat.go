@@ -157,7 +157,7 @@ func flatCompact[T float](f *flatGeom, dst, yv []T, bias T) {
 	if d, ok := any(dst).([]float32); ok && useAVX2 && f.ow >= 8 {
 		src := any(yv).([]float32)
 		_, _ = d[f.oh*f.ow-1], src[(f.oh-1)*f.wp+f.ow-1] // the kernel's reach
-		biasRows32(&d[0], &src[0], f.oh, f.ow, f.wp, float32(bias))
+		copyRows32(&d[0], &src[0], f.oh, f.ow, f.ow, f.wp, float32(bias), true)
 		return
 	}
 	for oh := 0; oh < f.oh; oh++ {

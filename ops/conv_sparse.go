@@ -142,7 +142,7 @@ func (j *padJob) run(lo, hi int) {
 	for p := lo; p < hi; p++ {
 		dst, src := j.xp[(p*hp+g.ph)*wp+g.pw:], j.x[p*g.h*g.w:][:g.h*g.w]
 		if useAVX2 && g.w >= 8 {
-			spreadRows32(&dst[0], &src[0], g.h, g.w, wp)
+			copyRows32(&dst[0], &src[0], g.h, g.w, wp, g.w, 0, false)
 			continue
 		}
 		for r := 0; r < g.h; r++ {

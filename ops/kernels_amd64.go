@@ -35,11 +35,11 @@ func pool2x2Grad32(d0, d1, r0, r1, y, dy *float32, n int)
 //go:noescape
 func pool2x2Max32(y, r0, r1 *float32, n int)
 
-// biasRows32 writes src + b into dst for rows rows of ow values (ow ≥ 8);
-// dst rows are ow apart, src rows wp apart.
+// copyRows32 copies rows rows of n values (n ≥ 8) from src, rows lds
+// apart, to dst, rows ldd apart, adding b when bias is set.
 //
 //go:noescape
-func biasRows32(dst, src *float32, rows, ow, wp int, b float32)
+func copyRows32(dst, src *float32, rows, n, ldd, lds int, b float32, bias bool)
 
 // directConv6x16 writes a 6×16 tile of a stride-1 convolution's virtual
 // output into y (rows ldy apart): y[o][j] = Σₜ w[6t+o]·x[offs[t]/4 + j]
@@ -128,12 +128,6 @@ func sparseDw5x2(n int, offs *int, vals *float32, x *float32, plane, row int, ac
 //
 //go:noescape
 func scalePixels32(dst *float32, src *uint8, n int)
-
-// spreadRows32 copies rows rows of ow values (ow ≥ 8) from src, rows ow
-// apart, to dst, rows wp apart.
-//
-//go:noescape
-func spreadRows32(dst, src *float32, rows, ow, wp int)
 
 // sparseDw5x1 is sparseDw5x2 for one input channel: acc holds 5×8
 // accumulators.

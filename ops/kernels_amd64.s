@@ -300,44 +300,58 @@ maxDone:
 	VZEROUPPER
 	RET
 
-// func biasRows32(dst, src *float32, rows, ow, wp int, b float32)
+// func copyRows32(dst, src *float32, rows, n, ldd, lds int, b float32, bias bool)
 //
-// For each of rows rows, it writes src[i] + b into dst[i] for i < ow, ow at
-// least 8, then moves dst on by ow and src by wp values. A width that is
-// not a multiple of 8 ends with a block overlapping the one before, which
-// writes the same values again.
-TEXT ·biasRows32(SB), NOSPLIT, $0-44
+// For each of rows rows, it writes src[i] (+ b with bias) into dst[i] for
+// i < n, n at least 8, then moves dst on by ldd and src by lds values. A
+// width that is not a multiple of 8 ends with a block overlapping the one
+// before, which writes the same values again. Without bias nothing is
+// added (not even 0, which would turn -0 into +0).
+TEXT ·copyRows32(SB), NOSPLIT, $0-53
 	MOVQ         dst+0(FP), DI
 	MOVQ         src+8(FP), SI
 	MOVQ         rows+16(FP), CX
-	MOVQ         ow+24(FP), R8
-	MOVQ         wp+32(FP), R9
-	VBROADCASTSS b+40(FP), Y15
+	MOVQ         n+24(FP), R8
+	MOVQ         ldd+32(FP), R11
+	MOVQ         lds+40(FP), R9
+	VBROADCASTSS b+48(FP), Y15
+	MOVBQZX      bias+52(FP), BX
+	SHLQ         $2, R11
 	SHLQ         $2, R9
 	LEAQ         -32(R8*4), R10 // byte offset of the last block of a row
 
-biasRow:
-	TESTQ   CX, CX
-	JEQ     biasDone
-	XORQ    AX, AX
+rowsRow:
+	TESTQ CX, CX
+	JEQ   rowsDone
+	XORQ  AX, AX
 
-biasBlock:
+rowsBlock:
 	CMPQ    AX, R10
-	JGE     biasLast
-	VADDPS  (SI)(AX*1), Y15, Y0
+	JGE     rowsLast
+	VMOVUPS (SI)(AX*1), Y0
+	TESTQ   BX, BX
+	JZ      rowsStore
+	VADDPS  Y15, Y0, Y0
+
+rowsStore:
 	VMOVUPS Y0, (DI)(AX*1)
 	ADDQ    $32, AX
-	JMP     biasBlock
+	JMP     rowsBlock
 
-biasLast:
-	VADDPS  (SI)(R10*1), Y15, Y0
+rowsLast:
+	VMOVUPS (SI)(R10*1), Y0
+	TESTQ   BX, BX
+	JZ      rowsLastStore
+	VADDPS  Y15, Y0, Y0
+
+rowsLastStore:
 	VMOVUPS Y0, (DI)(R10*1)
-	LEAQ    (DI)(R8*4), DI
+	ADDQ    R11, DI
 	ADDQ    R9, SI
 	DECQ    CX
-	JMP     biasRow
+	JMP     rowsRow
 
-biasDone:
+rowsDone:
 	VZEROUPPER
 	RET
 
@@ -548,44 +562,5 @@ pxLoop:
 	JNZ       pxLoop
 
 pxDone:
-	VZEROUPPER
-	RET
-
-// func spreadRows32(dst, src *float32, rows, ow, wp int)
-//
-// Copies rows rows of ow values (ow ≥ 8) from src, ow apart, to dst, wp
-// apart, eight values at a time; a row's last block overlaps the one
-// before it.
-TEXT ·spreadRows32(SB), NOSPLIT, $0-40
-	MOVQ dst+0(FP), DI
-	MOVQ src+8(FP), SI
-	MOVQ rows+16(FP), CX
-	MOVQ ow+24(FP), R8
-	MOVQ wp+32(FP), R9
-	SHLQ $2, R9
-	LEAQ -32(R8*4), R10 // byte offset of the last block of a row
-
-spreadRow:
-	TESTQ CX, CX
-	JEQ   spreadDone
-	XORQ  AX, AX
-
-spreadBlock:
-	CMPQ    AX, R10
-	JGE     spreadLast
-	VMOVUPS (SI)(AX*1), Y0
-	VMOVUPS Y0, (DI)(AX*1)
-	ADDQ    $32, AX
-	JMP     spreadBlock
-
-spreadLast:
-	VMOVUPS (SI)(R10*1), Y0
-	VMOVUPS Y0, (DI)(R10*1)
-	LEAQ    (SI)(R8*4), SI
-	ADDQ    R9, DI
-	DECQ    CX
-	JMP     spreadRow
-
-spreadDone:
 	VZEROUPPER
 	RET

@@ -1,40 +1,5 @@
 #include "textflag.h"
-
-// ZERO12 clears the twelve accumulators Y0-Y11 of the 6x16 kernels.
-#define ZERO12 \
-	VXORPS Y0, Y0, Y0; \
-	VXORPS Y1, Y1, Y1; \
-	VXORPS Y2, Y2, Y2; \
-	VXORPS Y3, Y3, Y3; \
-	VXORPS Y4, Y4, Y4; \
-	VXORPS Y5, Y5, Y5; \
-	VXORPS Y6, Y6, Y6; \
-	VXORPS Y7, Y7, Y7; \
-	VXORPS Y8, Y8, Y8; \
-	VXORPS Y9, Y9, Y9; \
-	VXORPS Y10, Y10, Y10; \
-	VXORPS Y11, Y11, Y11
-
-// STORE6x16 writes the accumulators Y0-Y11, two per row, to six rows at DI,
-// R8 bytes apart.
-#define STORE6x16 \
-	VMOVUPS Y0, (DI); \
-	VMOVUPS Y1, 32(DI); \
-	ADDQ    R8, DI; \
-	VMOVUPS Y2, (DI); \
-	VMOVUPS Y3, 32(DI); \
-	ADDQ    R8, DI; \
-	VMOVUPS Y4, (DI); \
-	VMOVUPS Y5, 32(DI); \
-	ADDQ    R8, DI; \
-	VMOVUPS Y6, (DI); \
-	VMOVUPS Y7, 32(DI); \
-	ADDQ    R8, DI; \
-	VMOVUPS Y8, (DI); \
-	VMOVUPS Y9, 32(DI); \
-	ADDQ    R8, DI; \
-	VMOVUPS Y10, (DI); \
-	VMOVUPS Y11, 32(DI)
+#include "kernels6x16.h"
 
 // func directConv6x16(k int, w, x *float32, offs *int, y *float32, ldy int)
 //
@@ -285,18 +250,7 @@ TEXT ·directConvT6x16(SB), NOSPLIT, $0-64
 	MOVQ offs+16(FP), BX
 	MOVQ x+24(FP), AX
 	MOVQ pos+32(FP), DX
-	MOVQ (DX), R8
-	MOVQ 8(DX), R9
-	MOVQ 16(DX), R10
-	MOVQ 24(DX), R11
-	MOVQ 32(DX), R12
-	MOVQ 40(DX), R13
-	ADDQ AX, R8
-	ADDQ AX, R9
-	ADDQ AX, R10
-	ADDQ AX, R11
-	ADDQ AX, R12
-	ADDQ AX, R13
+	ROWPTRS6(DX, AX)
 
 	ZERO12
 
@@ -304,24 +258,7 @@ tStep:
 	MOVQ         (BX), AX
 	VMOVUPS      (SI), Y12
 	VMOVUPS      32(SI), Y13
-	VBROADCASTSS (R8)(AX*1), Y14
-	VBROADCASTSS (R9)(AX*1), Y15
-	VFMADD231PS  Y12, Y14, Y0
-	VFMADD231PS  Y13, Y14, Y1
-	VFMADD231PS  Y12, Y15, Y2
-	VFMADD231PS  Y13, Y15, Y3
-	VBROADCASTSS (R10)(AX*1), Y14
-	VBROADCASTSS (R11)(AX*1), Y15
-	VFMADD231PS  Y12, Y14, Y4
-	VFMADD231PS  Y13, Y14, Y5
-	VFMADD231PS  Y12, Y15, Y6
-	VFMADD231PS  Y13, Y15, Y7
-	VBROADCASTSS (R12)(AX*1), Y14
-	VBROADCASTSS (R13)(AX*1), Y15
-	VFMADD231PS  Y12, Y14, Y8
-	VFMADD231PS  Y13, Y14, Y9
-	VFMADD231PS  Y12, Y15, Y10
-	VFMADD231PS  Y13, Y15, Y11
+	FMA6x16
 	ADDQ         $64, SI
 	ADDQ         $8, BX
 	DECQ         CX

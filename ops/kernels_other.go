@@ -15,7 +15,7 @@ func pool2x2Grad32(d0, d1, r0, r1, y, dy *float32, n int) {
 
 func pool2x2Max32(y, r0, r1 *float32, n int) { panic("ops: no vector kernels on this architecture") }
 
-func biasRows32(dst, src *float32, rows, ow, wp int, b float32) {
+func copyRows32(dst, src *float32, rows, n, ldd, lds int, b float32, bias bool) {
 	panic("ops: no vector kernels on this architecture")
 }
 
@@ -64,10 +64,6 @@ func sparseDw5x2(n int, offs *int, vals *float32, x *float32, plane, row int, ac
 }
 
 func scalePixels32(dst *float32, src *uint8, n int) {
-	panic("ops: no vector kernels on this architecture")
-}
-
-func spreadRows32(dst, src *float32, rows, ow, wp int) {
 	panic("ops: no vector kernels on this architecture")
 }
 

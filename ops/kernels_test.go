@@ -372,3 +372,38 @@ func BenchmarkScalePixels(b *testing.B) {
 		}
 	})
 }
+
+// TestCopyRows checks the strided row copy with and without a bias on rows
+// whose width is not a multiple of 8, and that without a bias -0 stays -0.
+func TestCopyRows(t *testing.T) {
+	if !useAVX2 {
+		t.Skip("no AVX2")
+	}
+	const rows, n, lds, ldd = 3, 13, 17, 15
+	src := make([]float32, rows*lds)
+	for i := range src {
+		src[i] = float32(i) - 20
+	}
+	src[lds+4] = float32(math.Copysign(0, -1))
+	for _, bias := range []bool{false, true} {
+		dst := make([]float32, rows*ldd)
+		for i := range dst {
+			dst[i] = 99
+		}
+		copyRows32(&dst[0], &src[0], rows, n, ldd, lds, 0.5, bias)
+		for r := range rows {
+			for i := range ldd {
+				want := float32(99)
+				if i < n {
+					want = src[r*lds+i]
+					if bias {
+						want += 0.5
+					}
+				}
+				if got := dst[r*ldd+i]; math.Float32bits(got) != math.Float32bits(want) {
+					t.Fatalf("bias %v: row %d [%d] = %v, want %v", bias, r, i, got, want)
+				}
+			}
+		}
+	}
+}
