@@ -132,20 +132,7 @@ func TestDirectForwardZeroRows(t *testing.T) {
 	} {
 		g := stride1Geom(tc.x, tc.w, tc.ph, tc.pw)
 		x, w, b := normals(rng, g.n*g.c*g.h*g.w), normals(rng, g.out*g.k()), normals(rng, g.out)
-		for n := 0; n < g.n; n++ {
-			// Sample n has n%h zero rows on top and n/2 at the bottom, in
-			// every channel but the last for odd n.
-			top, bottom := n%g.h, min(n/2, g.h)
-			for c := 0; c < g.c; c++ {
-				if n%2 == 1 && c == g.c-1 && g.c > 1 {
-					continue
-				}
-				plane := x[((n*g.c)+c)*g.h*g.w:][:g.h*g.w]
-				clear(plane[:top*g.w])
-				clear(plane[(g.h-bottom)*g.w:])
-			}
-		}
-		clear(x[:g.c*g.h*g.w])                         // an all-zero first sample
+		zeroMargins(&g, x, true)
 		x[(2*g.c*g.h+g.h-1)*g.w] = float32(math.NaN()) // NaN in a margin
 		check := func(what string) {
 			y := make([]float32, g.n*g.out*g.p())
@@ -193,4 +180,23 @@ func BenchmarkConv1ForwardMNIST(b *testing.B) {
 	for b.Loop() {
 		directForward(&g, y, x, w, bias)
 	}
+}
+
+// zeroMargins clears the top n%h and bottom n/2 rows of every sample n of
+// x (g's input), and with partial the top and bottom of the last channel
+// of odd samples stay nonzero (when there are several channels), so that
+// a margin must be zero in all of them to count. Sample 0 is all zero.
+func zeroMargins(g *convGeom, x []float32, partial bool) {
+	for n := 0; n < g.n; n++ {
+		top, bottom := n%g.h, min(n/2, g.h)
+		for c := 0; c < g.c; c++ {
+			if partial && n%2 == 1 && c == g.c-1 && g.c > 1 {
+				continue
+			}
+			plane := x[(n*g.c+c)*g.h*g.w:][:g.h*g.w]
+			clear(plane[:top*g.w])
+			clear(plane[(g.h-bottom)*g.w:])
+		}
+	}
+	clear(x[:g.c*g.h*g.w])
 }
