@@ -16,6 +16,11 @@ type Optimizer interface {
 	State() map[string][]float64
 	// SetState restores what State returned.
 	SetState(map[string][]float64) error
+	// LearningRate returns the rate the next Step uses.
+	LearningRate() float64
+	// SetLearningRate changes the rate of the following steps; schedules
+	// call it before every step.
+	SetLearningRate(lr float64)
 }
 
 // SGD is stochastic gradient descent with optional momentum and weight
@@ -66,6 +71,12 @@ func (o *SGD) State() map[string][]float64 { return o.slots.state() }
 
 // SetState restores what State returned; it takes effect at the next Step.
 func (o *SGD) SetState(s map[string][]float64) error { return o.slots.setState(s) }
+
+// LearningRate returns LR.
+func (o *SGD) LearningRate() float64 { return o.LR }
+
+// SetLearningRate sets LR.
+func (o *SGD) SetLearningRate(lr float64) { o.LR = lr }
 
 // Adam is Kingma and Ba's optimizer with PyTorch's defaults when fields are
 // zero (betas 0.9 and 0.999, eps 1e-8); weight decay is added to the
@@ -136,6 +147,12 @@ func (o *Adam) SetState(s map[string][]float64) error {
 	o.t = int(t[0])
 	return nil
 }
+
+// LearningRate returns LR.
+func (o *Adam) LearningRate() float64 { return o.LR }
+
+// SetLearningRate sets LR.
+func (o *Adam) SetLearningRate(lr float64) { o.LR = lr }
 
 func orDefault(v, def float64) float64 {
 	if v == 0 {
