@@ -196,7 +196,7 @@ func TestFitLearns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if last.Accuracy != 1 || last.Loss > 0.05 {
+	if last.TrainAccuracy != 1 || last.TrainLoss > 0.05 {
 		t.Fatalf("after 150 epochs: %+v", last)
 	}
 	met, err := tr.Evaluate(data, 4)

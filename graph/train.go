@@ -154,13 +154,6 @@ type StepInfo struct {
 	BatchResult
 }
 
-// EpochInfo summarises a finished epoch over its training batches.
-type EpochInfo struct {
-	Epoch    int
-	Loss     float64 // mean loss per example
-	Accuracy float64
-	Steps    int
-}
 
 // Fit trains for cfg.Epochs epochs over data in shuffled batches.
 func (t *Trainer) Fit(data Dataset, cfg FitConfig) error {
@@ -211,7 +204,7 @@ func (t *Trainer) epoch(data Dataset, cfg FitConfig, epoch int, b *batches) (Epo
 			}
 		}
 	}
-	info.Steps, info.Loss, info.Accuracy = nb, lossSum/float64(max(seen, 1)), float64(right)/float64(max(seen, 1))
+	info.Steps, info.TrainLoss, info.TrainAccuracy = t.steps, lossSum/float64(max(seen, 1)), float64(right)/float64(max(seen, 1))
 	return info, nil
 }
 
