@@ -2,6 +2,7 @@ package ops
 
 import (
 	"math"
+	"runtime"
 	"testing"
 )
 
@@ -136,5 +137,246 @@ func TestAdamUpdateSplitMatchesOneCore(t *testing.T) {
 	}
 	if AdamUpdate32(w, g[:3], m, v, h) == nil {
 		t.Error("3 gradients accepted")
+	}
+}
+
+// adamReference is AdamUpdate32 written out one weight at a time, every
+// operation rounded as its comment says.
+func adamReference(w, g, m, v []float32, h AdamStep) {
+	for i := range w {
+		if h.DecoupledDecay != 0 {
+			w[i] = float32(w[i] * float32(1-h.DecoupledDecay))
+		}
+		d := float32(g[i] + float32(float32(h.WeightDecay)*w[i]))
+		m[i] = float32(float32(float32(h.Beta1)*m[i]) + float32((1-float32(h.Beta1))*d))
+		v[i] = float32(float32(float32(h.Beta2)*v[i]) + float32(float32((1-float32(h.Beta2))*d)*d))
+		w[i] -= float32(h.LR * float64(m[i]) / (math.Sqrt(float64(v[i])/h.Correction2) + h.Eps))
+	}
+}
+
+// TestAdamWUpdateMatchesReference checks the decoupled decay, alone and
+// with L2 decay, against the scalar definition on any number of cores.
+func TestAdamWUpdateMatchesReference(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for _, procs := range []int{1, 2, 3} {
+		runtime.GOMAXPROCS(procs)
+		for _, n := range []int{1, 9, 3*adamMinChunk + 5} {
+			for _, h := range []AdamStep{
+				{LR: 0.01, Beta1: 0.9, Beta2: 0.999, Correction2: 0.001, Eps: 1e-8, DecoupledDecay: 1e-3},
+				{LR: 0.02, Beta1: 0.8, Beta2: 0.99, Correction2: 0.01, Eps: 1e-6, WeightDecay: 1e-2, DecoupledDecay: 0.3},
+			} {
+				w, g, m, v := kernelInput(1, n), kernelInput(2, n), make([]float32, n), make([]float32, n)
+				rw, rm, rv := append([]float32(nil), w...), make([]float32, n), make([]float32, n)
+				for step := 0; step < 3; step++ {
+					if err := AdamUpdate32(w, g, m, v, h); err != nil {
+						t.Fatal(err)
+					}
+					adamReference(rw, g, rm, rv, h)
+				}
+				for name, got := range map[string][2][]float32{"w": {w, rw}, "m": {m, rm}, "v": {v, rv}} {
+					if i := sameBits(got[0], got[1]); i >= 0 {
+						t.Fatalf("%d procs, n %d, %+v: %s[%d] = %v, want %v", procs, n, h, name, i, got[0][i], got[1][i])
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestAdamWUpdateValues(t *testing.T) {
+	// AdamW shrinks first, w = 1·(1 - 0.1·0.5) = 0.95, and leaves the
+	// gradient alone: d = 0.5, m = 0.05, v = 0.00025, and the bias-corrected
+	// step is lr·0.5/(0.5 + 1e-8).
+	w, m, v := []float64{1}, []float64{0}, []float64{0}
+	h := AdamStep{LR: 1, Beta1: 0.9, Beta2: 0.999, Correction2: 0.001, Eps: 1e-8, DecoupledDecay: 0.05}
+	if err := AdamUpdate64(w, []float64{0.5}, m, v, h); err != nil {
+		t.Fatal(err)
+	}
+	want := 0.95 - 0.1*0.5/(0.5+1e-8)
+	if math.Abs(w[0]-want) > 1e-12 || math.Abs(m[0]-0.05) > 1e-15 || math.Abs(v[0]-0.00025) > 1e-15 {
+		t.Fatalf("w %v m %v v %v, want w %v", w[0], m[0], v[0], want)
+	}
+}
+
+// rmspropReference is RMSpropUpdate32 written out one weight at a time,
+// every operation rounded to float32, as the definition in its comment.
+func rmspropReference(w, g, sq, ga, b []float32, h RMSpropStep) {
+	lr, alpha, rest := float32(h.LR), float32(h.Alpha), float32(1-h.Alpha)
+	for i := range w {
+		d := g[i]
+		if h.WeightDecay != 0 {
+			d = float32(d + float32(float32(h.WeightDecay)*w[i]))
+		}
+		sq[i] = float32(float32(alpha*sq[i]) + float32(float32(rest*d)*d))
+		var a float32
+		if h.Centered {
+			ga[i] = float32(float32(alpha*ga[i]) + float32(rest*d))
+			a = float32(math.Sqrt(float64(float32(sq[i] - float32(ga[i]*ga[i])))))
+		} else {
+			a = float32(math.Sqrt(float64(sq[i])))
+		}
+		a = float32(a + float32(h.Eps))
+		if h.Momentum != 0 {
+			b[i] = float32(float32(float32(h.Momentum)*b[i]) + float32(d/a))
+			w[i] = float32(w[i] - float32(lr*b[i]))
+		} else {
+			w[i] = float32(w[i] - float32(float32(lr*d)/a))
+		}
+	}
+}
+
+// TestRMSpropUpdateMatchesReference checks every variant against the
+// scalar definition, on lengths that split over the cores and on 1 to 3
+// cores: each weight is computed alone, so the bits cannot depend on the
+// split.
+func TestRMSpropUpdateMatchesReference(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for _, procs := range []int{1, 2, 3} {
+		runtime.GOMAXPROCS(procs)
+		for _, n := range []int{1, 7, 100, 3*rmspropMinChunk + 5} {
+			for _, h := range []RMSpropStep{
+				{LR: 0.01, Alpha: 0.99, Eps: 1e-8},
+				{LR: 0.01, Alpha: 0.9, Eps: 1e-6, WeightDecay: 1e-3},
+				{LR: 0.01, Alpha: 0.99, Eps: 1e-8, Momentum: 0.9},
+				{LR: 0.01, Alpha: 0.99, Eps: 1e-8, Centered: true},
+				{LR: 0.03, Alpha: 0.95, Eps: 1e-8, Momentum: 0.5, WeightDecay: 1e-2, Centered: true},
+			} {
+				w, g := kernelInput(1, n), kernelInput(2, n)
+				rw := append([]float32(nil), w...)
+				sq, rsq := make([]float32, n), make([]float32, n)
+				var ga, rga, b, rb []float32
+				if h.Centered {
+					ga, rga = make([]float32, n), make([]float32, n)
+				}
+				if h.Momentum != 0 {
+					b, rb = make([]float32, n), make([]float32, n)
+				}
+				for step := 0; step < 3; step++ {
+					if err := RMSpropUpdate32(w, g, sq, ga, b, h); err != nil {
+						t.Fatal(err)
+					}
+					rmspropReference(rw, g, rsq, rga, rb, h)
+				}
+				for name, got := range map[string][2][]float32{"w": {w, rw}, "sq": {sq, rsq}, "ga": {ga, rga}, "b": {b, rb}} {
+					if i := sameBits(got[0], got[1]); i >= 0 {
+						t.Fatalf("%d procs, n %d, %+v: %s[%d] = %v, want %v", procs, n, h, name, i, got[0][i], got[1][i])
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestRMSpropUpdateValues(t *testing.T) {
+	// One step from zero state, α 0.9, lr 0.1, ε 0.01, wd 0.1, w 1, g 0.5:
+	// d = 0.6, sq = 0.1·0.36 = 0.036; centered ga = 0.06, a = √(0.036 -
+	// 0.0036) + 0.01 = 0.18 + 0.01 = 0.19, else a = √0.036 + 0.01; with
+	// momentum 0.5 and b = 0.2, b = 0.1 + 0.6/a.
+	a := math.Sqrt(0.036) + 0.01
+	for _, c := range []struct {
+		mom      float64
+		centered bool
+		w, b     float64
+	}{
+		{0, false, 1 - 0.1*0.6/a, 0.2},
+		{0, true, 1 - 0.1*0.6/0.19, 0.2},
+		{0.5, false, 1 - 0.1*(0.1+0.6/a), 0.1 + 0.6/a},
+		{0.5, true, 1 - 0.1*(0.1+0.6/0.19), 0.1 + 0.6/0.19},
+	} {
+		w, sq, ga, b := []float64{1}, []float64{0}, []float64{0}, []float64{0.2}
+		gas, bs := ga, b
+		if !c.centered {
+			gas = nil
+		}
+		if c.mom == 0 {
+			bs = nil
+		}
+		h := RMSpropStep{LR: 0.1, Alpha: 0.9, Eps: 0.01, Momentum: c.mom, WeightDecay: 0.1, Centered: c.centered}
+		if err := RMSpropUpdate64(w, []float64{0.5}, sq, gas, bs, h); err != nil {
+			t.Fatal(err)
+		}
+		if math.Abs(w[0]-c.w) > 1e-12 || math.Abs(b[0]-c.b) > 1e-12 || math.Abs(sq[0]-0.036) > 1e-15 {
+			t.Errorf("%+v: w %v b %v sq %v, want w %v b %v", c, w[0], b[0], sq[0], c.w, c.b)
+		}
+		if c.centered && math.Abs(ga[0]-0.06) > 1e-15 {
+			t.Errorf("%+v: ga %v, want 0.06", c, ga[0])
+		}
+	}
+}
+
+func TestRMSpropUpdateArguments(t *testing.T) {
+	w, four, five := make([]float32, 4), make([]float32, 4), make([]float32, 5)
+	for _, c := range []struct {
+		name         string
+		g, sq, ga, b []float32
+		h            RMSpropStep
+	}{
+		{"3 gradients", four[:3], four, nil, nil, RMSpropStep{}},
+		{"5 square averages", four, five, nil, nil, RMSpropStep{}},
+		{"centered without gradient averages", four, four, nil, nil, RMSpropStep{Centered: true}},
+		{"gradient averages without centered", four, four, four, nil, RMSpropStep{}},
+		{"5 gradient averages", four, four, five, nil, RMSpropStep{Centered: true}},
+		{"momentum without buffer", four, four, nil, nil, RMSpropStep{Momentum: 0.9}},
+		{"buffer without momentum", four, four, nil, four, RMSpropStep{}},
+		{"5 buffers", four, four, nil, five, RMSpropStep{Momentum: 0.9}},
+	} {
+		if RMSpropUpdate32(w, c.g, c.sq, c.ga, c.b, c.h) == nil {
+			t.Errorf("%s accepted", c.name)
+		}
+	}
+}
+
+// TestOptimUpdatesDoNotAllocate checks the kernels, split over the cores,
+// allocate nothing once their pooled jobs exist.
+func TestOptimUpdatesDoNotAllocate(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts mean nothing under the race detector")
+	}
+	n := 3*rmspropMinChunk + 5
+	w, g, s1, s2, s3 := make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n)
+	for name, f := range map[string]func() error{
+		"rmsprop": func() error {
+			return RMSpropUpdate32(w, g, s1, s2, s3, RMSpropStep{LR: 0.01, Alpha: 0.99, Eps: 1e-8, Momentum: 0.9, Centered: true})
+		},
+		"adamw": func() error {
+			return AdamUpdate32(w, g, s1, s2, AdamStep{LR: 0.01, Beta1: 0.9, Beta2: 0.999, Correction2: 0.001, Eps: 1e-8, DecoupledDecay: 1e-4})
+		},
+		"sgd": func() error { return SGDUpdate32(w, g, s1, 0.01, 0.9, 1e-4, false) },
+	} {
+		if err := f(); err != nil {
+			t.Fatal(err)
+		}
+		if a := testing.AllocsPerRun(10, func() { _ = f() }); a != 0 {
+			t.Errorf("%s allocates %v times per update", name, a)
+		}
+	}
+}
+
+func BenchmarkRMSpropUpdateMLP(b *testing.B) {
+	n := 266_610
+	w, g, sq, buf := kernelInput(1, n), kernelInput(2, n), make([]float32, n), make([]float32, n)
+	for i := range w {
+		w[i], g[i] = 0.1, 0.01
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := RMSpropUpdate32(w, g, sq, nil, buf, RMSpropStep{LR: 0.01, Alpha: 0.99, Eps: 1e-8, Momentum: 0.9}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkAdamWUpdateMLP(b *testing.B) {
+	n := 266_610
+	w, g, m, v := kernelInput(1, n), kernelInput(2, n), make([]float32, n), make([]float32, n)
+	for i := range w {
+		w[i], g[i] = 0.1, 0.01
+	}
+	h := AdamStep{LR: 0.01, Beta1: 0.9, Beta2: 0.999, Correction2: 0.001, Eps: 1e-8, DecoupledDecay: 1e-4}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := AdamUpdate32(w, g, m, v, h); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
