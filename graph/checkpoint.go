@@ -41,8 +41,10 @@ type CheckpointMeta struct {
 	Epoch, Step int
 	// Seed is FitConfig.Seed of the run.
 	Seed uint64
-	// Optimizer is "sgd" or "adam", filled in by SaveCheckpoint from its
-	// optimizer; it is empty for a checkpoint of weights only.
+	// Optimizer is "sgd", "adam", "adamw" or "rmsprop" for the optimizers
+	// of this package, filled in by SaveCheckpoint from its optimizer, the
+	// caller's name for any other; it is empty for a checkpoint of weights
+	// only.
 	Optimizer string
 	// Extra holds any other strings the caller wants kept.
 	Extra map[string]string
@@ -108,6 +110,10 @@ func optimizerKind(opt Optimizer) string {
 		return "sgd"
 	case *Adam:
 		return "adam"
+	case *AdamW:
+		return "adamw"
+	case *RMSprop:
+		return "rmsprop"
 	}
 	return ""
 }

@@ -98,6 +98,9 @@ func TestResumeIsExact(t *testing.T) {
 		{"sgd nesterov float64", func() Optimizer { return &SGD{LR: 0.05, Momentum: 0.9, Nesterov: true} }, []ModelOption{Float64()}},
 		{"adam", func() Optimizer { return &Adam{LR: 0.01, WeightDecay: 1e-3} }, nil},
 		{"adam float64", func() Optimizer { return &Adam{LR: 0.01} }, []ModelOption{Float64()}},
+		{"adamw", func() Optimizer { return &AdamW{LR: 0.01, WeightDecay: 0.05} }, nil},
+		{"rmsprop", func() Optimizer { return &RMSprop{LR: 0.005, WeightDecay: 1e-3} }, nil},
+		{"rmsprop centered momentum float64", func() Optimizer { return &RMSprop{LR: 0.005, Momentum: 0.9, Centered: true} }, []ModelOption{Float64()}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -281,6 +284,20 @@ func TestLoadOptimizerMismatch(t *testing.T) {
 		t.Error("failed load changed the model or the optimizer")
 	}
 
+	// AdamW's state has Adam's keys: only the recorded kind tells them apart.
+	for _, c := range []struct {
+		saved, into Optimizer
+		want        string
+	}{
+		{&AdamW{LR: 0.01, WeightDecay: 0.1}, &Adam{LR: 0.01}, "holds adamw optimizer state, the optimizer is adam"},
+		{&Adam{LR: 0.01}, &AdamW{LR: 0.01}, "holds adam optimizer state, the optimizer is adamw"},
+		{&RMSprop{LR: 0.01}, &SGD{LR: 0.01}, "holds rmsprop optimizer state, the optimizer is sgd"},
+	} {
+		p, _ := ckSaved(t, c.saved)
+		_, err := LoadCheckpoint(p, ckNet(t, 5), c.into)
+		wantError(t, c.want, err, c.want)
+	}
+
 	weightsOnly := filepath.Join(t.TempDir(), "w.safetensors")
 	if err := SaveCheckpoint(weightsOnly, m, nil, CheckpointMeta{Model: "ck"}); err != nil {
 		t.Fatal(err)
@@ -398,5 +415,45 @@ func TestFailedSaveKeepsPreviousCheckpoint(t *testing.T) {
 	}
 	if meta, err := LoadCheckpoint(path, ckNet(t, 1), &SGD{}); err != nil || meta.Epoch != 1 {
 		t.Errorf("previous checkpoint: %+v %v", meta, err)
+	}
+}
+
+// TestCheckpointRecordsOptimizerKind saves and loads each optimizer of the
+// package and checks the kind and the state tensors recorded.
+func TestCheckpointRecordsOptimizerKind(t *testing.T) {
+	for _, c := range []struct {
+		opt   func() Optimizer
+		kind  string
+		slots []string
+	}{
+		{func() Optimizer { return &SGD{LR: 0.1, Momentum: 0.9} }, "sgd", []string{"velocity"}},
+		{func() Optimizer { return &Adam{LR: 0.01} }, "adam", []string{"m", "v"}},
+		{func() Optimizer { return &AdamW{LR: 0.01, WeightDecay: 0.01} }, "adamw", []string{"m", "v"}},
+		{func() Optimizer { return &RMSprop{LR: 0.01} }, "rmsprop", []string{"square_avg"}},
+		{func() Optimizer { return &RMSprop{LR: 0.01, Momentum: 0.9, Centered: true} }, "rmsprop",
+			[]string{"square_avg", "momentum_buffer", "grad_avg"}},
+	} {
+		opt := c.opt()
+		path, _ := ckSaved(t, opt)
+		meta, err := ReadCheckpointMeta(path)
+		if err != nil || meta.Optimizer != c.kind {
+			t.Errorf("%T: optimizer %q, %v; want %q", opt, meta.Optimizer, err, c.kind)
+		}
+		f, err := safetensors.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, slot := range c.slots {
+			if _, ok := f.Tensor("optimizer/" + slot + "/conv1.weight"); !ok {
+				t.Errorf("%s: no optimizer/%s/conv1.weight", c.kind, slot)
+			}
+		}
+		loaded := c.opt()
+		if _, err := LoadCheckpoint(path, ckNet(t, 9), loaded); err != nil {
+			t.Fatalf("%s: %v", c.kind, err)
+		}
+		if !sameState(opt.State(), loaded.State()) {
+			t.Errorf("%s: state not restored", c.kind)
+		}
 	}
 }
