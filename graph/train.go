@@ -154,7 +154,6 @@ type StepInfo struct {
 	BatchResult
 }
 
-
 // Fit trains for cfg.Epochs epochs over data in shuffled batches.
 func (t *Trainer) Fit(data Dataset, cfg FitConfig) error {
 	if cfg.BatchSize < 1 || cfg.Epochs < 0 || data == nil || data.Len() == 0 {
