@@ -88,8 +88,8 @@ func (op activationOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 func (op activationOp) Do(inputs ...G.Value) (G.Value, error) { return doAlloc(op, inputs) }
 
 func (op activationOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Value, error) {
-	if err := checkArity(op.String(), len(inputs), 1); err != nil {
-		return nil, err
+	if len(inputs) != 1 {
+		return nil, checkArity(op.String(), len(inputs), 1)
 	}
 	x, err := denseOf(inputs[0])
 	if err != nil {

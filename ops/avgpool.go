@@ -60,8 +60,8 @@ func (op avgPoolOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 func (op avgPoolOp) Do(inputs ...G.Value) (G.Value, error) { return doAlloc(op, inputs) }
 
 func (op avgPoolOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Value, error) {
-	if err := checkArity(op.String(), len(inputs), 1); err != nil {
-		return nil, err
+	if len(inputs) != 1 {
+		return nil, checkArity(op.String(), len(inputs), 1)
 	}
 	x, err := denseOf(inputs[0])
 	if err != nil {
@@ -288,8 +288,8 @@ func (op globalAvgPoolOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 func (op globalAvgPoolOp) Do(inputs ...G.Value) (G.Value, error) { return doAlloc(op, inputs) }
 
 func (op globalAvgPoolOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Value, error) {
-	if err := checkArity(op.String(), len(inputs), 1); err != nil {
-		return nil, err
+	if len(inputs) != 1 {
+		return nil, checkArity(op.String(), len(inputs), 1)
 	}
 	x, err := denseOf(inputs[0])
 	if err != nil {

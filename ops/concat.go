@@ -99,8 +99,8 @@ func (op concatOp) Do(inputs ...G.Value) (G.Value, error) { return doAlloc(op, i
 const concatMaxDims = 8
 
 func (op concatOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Value, error) {
-	if err := checkArity(op.String(), len(inputs), op.n); err != nil {
-		return nil, err
+	if len(inputs) != op.n {
+		return nil, checkArity(op.String(), len(inputs), op.n)
 	}
 	first, err := denseOf(inputs[0])
 	if err != nil {
@@ -218,8 +218,8 @@ func (op concatGradOp) check(dy tensor.Shape) error {
 func (op concatGradOp) Do(inputs ...G.Value) (G.Value, error) { return doAlloc(op, inputs) }
 
 func (op concatGradOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Value, error) {
-	if err := checkArity(op.String(), len(inputs), 1); err != nil {
-		return nil, err
+	if len(inputs) != 1 {
+		return nil, checkArity(op.String(), len(inputs), 1)
 	}
 	dy, err := denseOf(inputs[0])
 	if err != nil {
