@@ -3,6 +3,7 @@ package ops
 import (
 	"hash"
 	"math"
+	"strconv"
 
 	"github.com/chewxy/hm"
 	"github.com/pkg/errors"
@@ -17,10 +18,11 @@ const (
 	reluAct activation = iota
 	sigmoidAct
 	tanhAct
+	leakyReLUAct
 )
 
 func (a activation) String() string {
-	return [...]string{"ReLU", "Sigmoid", "Tanh"}[a]
+	return [...]string{"ReLU", "Sigmoid", "Tanh", "LeakyReLU"}[a]
 }
 
 // ReLU returns max(x, 0) elementwise.
@@ -49,10 +51,23 @@ func Sigmoid(x *G.Node) (*G.Node, error) {
 // Tanh returns tanh(x) elementwise.
 func Tanh(x *G.Node) (*G.Node, error) { return apply(activationOp{plainOp: fresh(), act: tanhAct}, x) }
 
+// LeakyReLU returns x where x > 0 and slope·x elsewhere, elementwise, as
+// PyTorch's LeakyReLU with negative_slope = slope. Its gradient is dy where
+// x > 0 and slope·dy elsewhere, x == 0 included, as in PyTorch. The slope
+// may be 0 or negative; it must be finite.
+func LeakyReLU(x *G.Node, slope float64) (*G.Node, error) {
+	if math.IsNaN(slope) || math.IsInf(slope, 0) {
+		return nil, errors.Errorf("LeakyReLU: slope %v is not finite", slope)
+	}
+	return apply(activationOp{plainOp: fresh(), act: leakyReLUAct, slope: slope}, x)
+}
+
 // activationOp applies one elementwise nonlinearity to a tensor of any shape.
+// slope is LeakyReLU's negative slope, 0 for the other activations.
 type activationOp struct {
 	plainOp
-	act activation
+	act   activation
+	slope float64
 }
 
 func (op activationOp) Arity() int { return 1 }
@@ -73,8 +88,8 @@ func (op activationOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 func (op activationOp) Do(inputs ...G.Value) (G.Value, error) { return doAlloc(op, inputs) }
 
 func (op activationOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Value, error) {
-	if err := checkArity(op.String(), len(inputs), 1); err != nil {
-		return nil, err
+	if len(inputs) != 1 {
+		return nil, checkArity(op.String(), len(inputs), 1)
 	}
 	x, err := denseOf(inputs[0])
 	if err != nil {
@@ -82,33 +97,48 @@ func (op activationOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Val
 	}
 	y := op.output(prealloc, x.Dtype(), x.Shape())
 	if x.Dtype() == tensor.Float32 {
-		activate(op.act, data[float32](y), data[float32](x))
+		activate(op.act, data[float32](y), data[float32](x), float32(op.slope))
 	} else {
-		activate(op.act, data[float64](y), data[float64](x))
+		activate(op.act, data[float64](y), data[float64](x), op.slope)
 	}
 	return y, nil
 }
 
-func (op activationOp) WriteHash(h hash.Hash) { writeHash(h, op.String()) }
+func (op activationOp) WriteHash(h hash.Hash) { writeHash(h, op.String(), op.slope) }
 func (op activationOp) Hashcode() uint32      { return hashOf(op) }
-func (op activationOp) String() string        { return op.act.String() }
+func (op activationOp) String() string        { return actName(op.act, op.slope, "") }
+
+// actName names an activation op; LeakyReLU shows its slope.
+func actName(act activation, slope float64, suffix string) string {
+	if act == leakyReLUAct {
+		return act.String() + suffix + "(" + strconv.FormatFloat(slope, 'g', -1, 64) + ")"
+	}
+	return act.String() + suffix
+}
 
 func (op activationOp) DiffWRT(int) []bool { return []bool{true} }
 
 // SymDiff expresses the gradient through the output y alone: ReLU' is
-// [y > 0], sigmoid' is y(1-y) and tanh' is 1-y².
+// [y > 0], sigmoid' is y(1-y) and tanh' is 1-y². LeakyReLU's comes from the
+// input x instead: with a negative slope, y > 0 does not tell x > 0.
 func (op activationOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	dx, err := apply(activationGradOp{plainOp: fresh(), act: op.act}, output, grad)
+	from := output
+	if op.act == leakyReLUAct {
+		from = inputs[0]
+	}
+	dx, err := apply(activationGradOp{plainOp: fresh(), act: op.act, slope: op.slope}, from, grad)
 	if err != nil {
 		return nil, err
 	}
 	return G.Nodes{dx}, nil
 }
 
-// activationGradOp computes dL/dx from the activation's output y and dL/dy.
+// activationGradOp computes dL/dx from the activation's output y and dL/dy,
+// or for LeakyReLU from its input x and dL/dy.
 type activationGradOp struct {
 	plainOp
-	act activation
+	act   activation
+	slope float64
 }
 
 func (op activationGradOp) Arity() int { return 2 }
@@ -143,21 +173,30 @@ func (op activationGradOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G
 	y, dy := ds[0], ds[1]
 	dx := op.output(prealloc, y.Dtype(), y.Shape())
 	if y.Dtype() == tensor.Float32 {
-		activateGrad(op.act, data[float32](dx), data[float32](y), data[float32](dy))
+		activateGrad(op.act, data[float32](dx), data[float32](y), data[float32](dy), float32(op.slope))
 	} else {
-		activateGrad(op.act, data[float64](dx), data[float64](y), data[float64](dy))
+		activateGrad(op.act, data[float64](dx), data[float64](y), data[float64](dy), op.slope)
 	}
 	return dx, nil
 }
 
-func (op activationGradOp) WriteHash(h hash.Hash) { writeHash(h, op.String()) }
+func (op activationGradOp) WriteHash(h hash.Hash) { writeHash(h, op.String(), op.slope) }
 func (op activationGradOp) Hashcode() uint32      { return hashOf(op) }
-func (op activationGradOp) String() string        { return op.act.String() + "Grad" }
+func (op activationGradOp) String() string        { return actName(op.act, op.slope, "Grad") }
 
-// activate writes act(x) into y.
-func activate[T float](act activation, y, x []T) {
+// activate writes act(x) into y; slope is LeakyReLU's.
+func activate[T float](act activation, y, x []T, slope T) {
 	y = y[:len(x)]
 	switch act {
+	case leakyReLUAct:
+		if len(x) < reluSplit {
+			leakyForward(y, x, slope)
+			return
+		}
+		j := getJob[reluJob[T]]()
+		*j = reluJob[T]{y: y, x: x, leaky: true, slope: slope}
+		parallelRun(len(x), reluSplit/2, j)
+		putJob(j)
 	case reluAct:
 		if len(x) < reluSplit {
 			reluForward(y, x)
@@ -187,10 +226,20 @@ func sigmoid[T float](x T) T {
 	return T(e / (1 + e))
 }
 
-// activateGrad writes dL/dx into dx given the output y and dL/dy.
-func activateGrad[T float](act activation, dx, y, dy []T) {
+// activateGrad writes dL/dx into dx given the output y and dL/dy, or for
+// LeakyReLU given its input, passed as y, and its slope.
+func activateGrad[T float](act activation, dx, y, dy []T, slope T) {
 	dx, dy = dx[:len(y)], dy[:len(y)]
 	switch act {
+	case leakyReLUAct:
+		if len(y) < reluSplit {
+			leakyBackward(dx, y, dy, slope)
+			return
+		}
+		j := getJob[reluJob[T]]()
+		*j = reluJob[T]{y: y, x: dy, dx: dx, leaky: true, slope: slope}
+		parallelRun(len(y), reluSplit/2, j)
+		putJob(j)
 	case reluAct:
 		if len(y) < reluSplit {
 			reluBackward(dx, y, dy)
@@ -218,14 +267,49 @@ func activateGrad[T float](act activation, dx, y, dy []T) {
 // than the pass.
 const reluSplit = 16 << 10
 
-// reluJob runs ReLU, or with dx set its gradient, over elements [lo, hi).
-// Each element is computed alone, so the split does not change the bits.
-type reluJob[T float] struct{ y, x, dx []T }
+// reluJob runs ReLU, or LeakyReLU when leaky is set, or with dx set their
+// gradient, over elements [lo, hi). The gradient takes y (LeakyReLU: the
+// input) from y and dy from x. Each element is computed alone, so the split
+// does not change the bits.
+type reluJob[T float] struct {
+	y, x, dx []T
+	leaky    bool
+	slope    T
+}
 
 func (j *reluJob[T]) run(lo, hi int) {
-	if j.dx == nil {
+	switch {
+	case j.leaky && j.dx == nil:
+		leakyForward(j.y[lo:hi], j.x[lo:hi], j.slope)
+	case j.leaky:
+		leakyBackward(j.dx[lo:hi], j.y[lo:hi], j.x[lo:hi], j.slope)
+	case j.dx == nil:
 		reluForward(j.y[lo:hi], j.x[lo:hi])
-		return
+	default:
+		reluBackward(j.dx[lo:hi], j.y[lo:hi], j.x[lo:hi])
 	}
-	reluBackward(j.dx[lo:hi], j.y[lo:hi], j.x[lo:hi])
+}
+
+// leakyForward writes x where x > 0, else slope·x, into y; a NaN stays NaN.
+func leakyForward[T float](y, x []T, slope T) {
+	y = y[:len(x)]
+	for i, v := range x {
+		if v > 0 {
+			y[i] = v
+		} else {
+			y[i] = slope * v
+		}
+	}
+}
+
+// leakyBackward writes dy where x > 0, else slope·dy, into dx.
+func leakyBackward[T float](dx, x, dy []T, slope T) {
+	dx, dy = dx[:len(x)], dy[:len(x)]
+	for i, v := range x {
+		if v > 0 {
+			dx[i] = dy[i]
+		} else {
+			dx[i] = slope * dy[i]
+		}
+	}
 }

@@ -29,23 +29,25 @@ func (p PoolParams) String() string {
 // validate rejects windows that are empty, do not advance or are padded by
 // more than half their size. The last rule is PyTorch's: it guarantees that
 // every window overlaps the input, so no output is taken from padding alone.
-func (p PoolParams) validate() error {
+// name, such as "maxpool", starts the error messages.
+func (p PoolParams) validate(name string) error {
 	switch {
 	case p.KernelH < 1 || p.KernelW < 1:
-		return errors.Errorf("maxpool: kernel %dx%d must be at least 1x1", p.KernelH, p.KernelW)
+		return errors.Errorf("%s: kernel %dx%d must be at least 1x1", name, p.KernelH, p.KernelW)
 	case p.StrideH < 1 || p.StrideW < 1:
-		return errors.Errorf("maxpool: stride %dx%d must be at least 1x1", p.StrideH, p.StrideW)
+		return errors.Errorf("%s: stride %dx%d must be at least 1x1", name, p.StrideH, p.StrideW)
 	case p.PadH < 0 || p.PadW < 0:
-		return errors.Errorf("maxpool: padding %dx%d must not be negative", p.PadH, p.PadW)
+		return errors.Errorf("%s: padding %dx%d must not be negative", name, p.PadH, p.PadW)
 	case 2*p.PadH > p.KernelH || 2*p.PadW > p.KernelW:
-		return errors.Errorf("maxpool: padding %dx%d exceeds half the kernel %dx%d", p.PadH, p.PadW, p.KernelH, p.KernelW)
+		return errors.Errorf("%s: padding %dx%d exceeds half the kernel %dx%d", name, p.PadH, p.PadW, p.KernelH, p.KernelW)
 	}
 	return nil
 }
 
-// outShape returns the NCHW output shape for an NCHW input shape.
-func (p PoolParams) outShape(s tensor.Shape) (tensor.Shape, error) {
-	d, err := p.outDims(s)
+// outShape returns the NCHW output shape for an NCHW input shape; name
+// starts the error messages.
+func (p PoolParams) outShape(name string, s tensor.Shape) (tensor.Shape, error) {
+	d, err := p.outDims(name, s)
 	if err != nil {
 		return nil, err
 	}
@@ -54,13 +56,13 @@ func (p PoolParams) outShape(s tensor.Shape) (tensor.Shape, error) {
 
 // outDims is outShape as an array, which the kernels' geometry keeps
 // without allocating a slice on every call.
-func (p PoolParams) outDims(s tensor.Shape) ([4]int, error) {
+func (p PoolParams) outDims(name string, s tensor.Shape) ([4]int, error) {
 	if len(s) != 4 {
-		return [4]int{}, errors.Errorf("maxpool: input shape %v is not NCHW", s.Clone())
+		return [4]int{}, errors.Errorf("%s: input shape %v is not NCHW", name, s.Clone())
 	}
 	h, w := s[2]+2*p.PadH, s[3]+2*p.PadW
 	if h < p.KernelH || w < p.KernelW {
-		return [4]int{}, errors.Errorf("maxpool: padded input %dx%d is smaller than the kernel %dx%d", h, w, p.KernelH, p.KernelW)
+		return [4]int{}, errors.Errorf("%s: padded input %dx%d is smaller than the kernel %dx%d", name, h, w, p.KernelH, p.KernelW)
 	}
 	return [4]int{s[0], s[1], (h-p.KernelH)/p.StrideH + 1, (w-p.KernelW)/p.StrideW + 1}, nil
 }
@@ -75,7 +77,7 @@ func (p PoolParams) outDims(s tensor.Shape) ([4]int, error) {
 // than storing them, so the op holds nothing but p. The batch size is read
 // from the input value at run time.
 func MaxPool2D(x *G.Node, p PoolParams) (*G.Node, error) {
-	if err := p.validate(); err != nil {
+	if err := p.validate("maxpool"); err != nil {
 		return nil, err
 	}
 	if x.Dims() != 4 {
@@ -91,7 +93,7 @@ func MaxPool2D(x *G.Node, p PoolParams) (*G.Node, error) {
 // holding a NaN gives 0 here, where ReLU first would give the window's
 // largest other element or 0: either way the NaN does not propagate.
 func MaxPool2DReLU(x *G.Node, p PoolParams) (*G.Node, error) {
-	if err := p.validate(); err != nil {
+	if err := p.validate("maxpool"); err != nil {
 		return nil, err
 	}
 	if x.Dims() != 4 {
@@ -127,7 +129,7 @@ func (op maxPoolOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 	if err := checkArity(op.String(), len(shapes), 1); err != nil {
 		return nil, err
 	}
-	return op.p.outShape(shapes[0])
+	return op.p.outShape("maxpool", shapes[0])
 }
 
 func (op maxPoolOp) Do(inputs ...G.Value) (G.Value, error) { return doAlloc(op, inputs) }
@@ -232,7 +234,7 @@ func maxPoolGrad[T float](g *poolGeom, dx, x, y, dy []T, relu bool) {
 	if _, f32 := any(dx).([]float32); relu && !(f32 && pool2x2ReLUGrad(g)) {
 		masked := convScratch[T](len(dy))
 		defer convRelease(masked)
-		activateGrad(reluAct, *masked, y, dy)
+		activateGrad(reluAct, *masked, y, dy, 0)
 		dy, relu = *masked, false
 	}
 	maxPoolBackward(g, dx, x, y, dy, relu)
@@ -257,7 +259,7 @@ type poolGeom struct {
 // newPoolGeom returns the geometry of pooling an input of shape in. Only
 // the general kernels need colLo and colHi; pool2x2 skips allocating them.
 func newPoolGeom(p PoolParams, in tensor.Shape) (poolGeom, error) {
-	out, err := p.outDims(in)
+	out, err := p.outDims("maxpool", in)
 	if err != nil {
 		return poolGeom{}, err
 	}

@@ -131,12 +131,12 @@ func sweepPools(input func(seed uint64, shape ...int) *tensor.Dense, check func(
 		for s := range 9 {
 			for pad := range 4 {
 				p := PoolParams{k/3 + 1, k%3 + 1, s/3 + 1, s%3 + 1, pad / 2, pad % 2}
-				if p.validate() != nil {
+				if p.validate("maxpool") != nil {
 					continue
 				}
 				for hw := range 25 {
 					x := input(uint64(hw), 1, 2, hw/5+1, hw%5+1)
-					if _, err := p.outShape(x.Shape()); err == nil {
+					if _, err := p.outShape("maxpool", x.Shape()); err == nil {
 						check(p, x)
 						n++
 					}
