@@ -5,10 +5,11 @@ import (
 	"image/color"
 	"image/draw"
 	"image/png"
-	"os"
-	"path/filepath"
+	"io"
 
 	"github.com/pkg/errors"
+
+	"github.com/featlearn/featlearn/internal/atomicfile"
 )
 
 // Grid layout, in output pixels: the gap around cells and the label
@@ -77,25 +78,8 @@ func (s *Set) drawCell(dst *image.RGBA, at image.Point, i, scale int) {
 	drawNumber(dst, label, s.Label(i), gridLabelScale, gridLabel)
 }
 
-// WritePNG encodes img as PNG into path. It writes a temporary file in the
-// same directory and renames it, so path never holds half a picture.
+// WritePNG encodes img as PNG into path atomically: path never holds
+// half a picture.
 func WritePNG(path string, img image.Image) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*.png")
-	if err != nil {
-		return errors.WithStack(err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := png.Encode(tmp, img); err != nil {
-		tmp.Close()
-		return errors.Wrapf(err, "%s: encoding png", path)
-	}
-	// CreateTemp makes the file private; a picture is for everyone to see.
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return errors.WithStack(err)
-	}
-	if err := tmp.Close(); err != nil {
-		return errors.WithStack(err)
-	}
-	return errors.WithStack(os.Rename(tmp.Name(), path))
+	return atomicfile.Write(path, func(w io.Writer) error { return png.Encode(w, img) })
 }

@@ -119,6 +119,29 @@ func (s *Set) Slice(from, to int) (*Set, error) {
 	}, nil
 }
 
+// First returns the first n examples as a Set sharing s's memory, or s
+// itself when n is 0 or at least N: the one way quick runs and tests cut
+// a set short.
+func (s *Set) First(n int) *Set {
+	if n <= 0 || n >= s.N {
+		return s
+	}
+	f, _ := s.Slice(0, n)
+	return f
+}
+
+// Limit keeps the first trainN training and testN test examples (0 keeps
+// a whole set), so quick runs and tests can use a prefix of a data set.
+func Limit(train, test *Set, trainN, testN int) (*Set, *Set, error) {
+	if train == nil || test == nil || train.N == 0 || test.N == 0 {
+		return nil, nil, errors.New("need non-empty training and test sets")
+	}
+	if trainN < 0 || testN < 0 {
+		return nil, nil, errors.Errorf("limits %d and %d, want >= 0", trainN, testN)
+	}
+	return train.First(trainN), test.First(testN), nil
+}
+
 // SplitLast keeps the last n examples for validation, the usual MNIST
 // split (n = ValidationSize). Both halves share s's memory.
 func (s *Set) SplitLast(n int) (train, val *Set, err error) {

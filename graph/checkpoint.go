@@ -21,16 +21,17 @@ const CheckpointFormat = "featlearn-checkpoint-v1"
 const (
 	optimizerPrefix = "optimizer/" // optimizer state tensors: "optimizer/<slot>/<param>"
 	extraPrefix     = "extra/"     // CheckpointMeta.Extra entries
+	fitPrefix       = "fit/"       // Fit's own state: position, history, schedule
 )
 
 // CheckpointMeta describes a checkpoint: what model it holds, how far
 // training had got and how to rebuild the rest.
 //
-// Seed and Epoch are the whole random state of training. Fit draws each
-// epoch's order of examples from EpochOrder(n, Seed, epoch) and nothing
-// else at random, so a run resumed with FitConfig{Seed: Seed, FirstEpoch:
-// Epoch+1} and Trainer.SetSteps(Step) continues exactly as if it had never
-// stopped. That is why no generator state is stored.
+// Seed, ModelSeed and Step are the whole random state of training. Fit
+// draws each epoch's order of examples from EpochOrder(n, Seed, epoch) and
+// every dropout mask from ModelSeed and the step, and nothing else at
+// random, so a resumed run (FitConfig.Resume) continues exactly as if it
+// had never stopped. That is why no generator state is stored.
 type CheckpointMeta struct {
 	// Model names the model, such as "lenet".
 	Model string
@@ -41,6 +42,9 @@ type CheckpointMeta struct {
 	Epoch, Step int
 	// Seed is FitConfig.Seed of the run.
 	Seed uint64
+	// ModelSeed is the seed the model was built with (NewModel), filled
+	// in by SaveCheckpoint.
+	ModelSeed uint64
 	// Optimizer is "sgd", "adam", "adamw" or "rmsprop" for the optimizers
 	// of this package, filled in by SaveCheckpoint from its optimizer, the
 	// caller's name for any other; it is empty for a checkpoint of weights
@@ -48,10 +52,12 @@ type CheckpointMeta struct {
 	Optimizer string
 	// Extra holds any other strings the caller wants kept.
 	Extra map[string]string
+
+	fit map[string]string // Fit's state, under fitPrefix
 }
 
-// SaveCheckpoint writes m's parameters, opt's state (when opt is not nil)
-// and meta to path as a safetensors file that Python's safetensors can
+// SaveCheckpoint writes m's parameters and buffers, opt's state (when opt
+// is not nil) and meta to path as a safetensors file that Python's safetensors can
 // read too. Each parameter is a tensor named after it, with its dtype (F32
 // or F64) and shape (PyTorch layouts). Each entry of opt.State() is a
 // tensor "optimizer/<key>", such as "optimizer/velocity/conv1.weight",
@@ -76,6 +82,7 @@ func checkpointContents(m *Model, opt Optimizer, meta CheckpointMeta) ([]safeten
 		return nil, nil, err
 	}
 	meta.Optimizer = kind
+	meta.ModelSeed = m.seed
 	md, err := encodeMeta(meta)
 	if err != nil {
 		return nil, nil, err
@@ -121,7 +128,7 @@ func optimizerKind(opt Optimizer) string {
 // checkpointTensors returns the parameters followed by the optimizer state.
 func checkpointTensors(m *Model, opt Optimizer) ([]safetensors.Tensor, error) {
 	var out []safetensors.Tensor
-	for _, p := range m.params {
+	for _, p := range m.tensors() {
 		if strings.HasPrefix(p.Name, optimizerPrefix) {
 			return nil, errors.Errorf("parameter %s: names starting %q are kept for optimizer state", p.Name, optimizerPrefix)
 		}
@@ -165,7 +172,7 @@ func stateTensor(m *Model, key string, vals []float64) (safetensors.Tensor, erro
 		return safetensors.F64(name, []int{len(vals)}, vals), nil
 	}
 	p := m.Param(param)
-	if p == nil {
+	if p == nil || p.buffer {
 		return safetensors.Tensor{}, errors.Errorf("optimizer state %q is for no parameter of the model", key)
 	}
 	if len(vals) != p.Size() {
@@ -187,6 +194,7 @@ func encodeMeta(meta CheckpointMeta) (map[string]string, error) {
 		"epoch":             strconv.Itoa(meta.Epoch),
 		"step":              strconv.Itoa(meta.Step),
 		"seed":              strconv.FormatUint(meta.Seed, 10),
+		"model_seed":        strconv.FormatUint(meta.ModelSeed, 10),
 		"optimizer":         meta.Optimizer,
 		// For readers outside featlearn: the shuffle is a pure function of
 		// seed and epoch, so these two numbers are the generator state.
@@ -194,6 +202,9 @@ func encodeMeta(meta CheckpointMeta) (map[string]string, error) {
 	}
 	for k, v := range meta.Extra {
 		md[extraPrefix+k] = v
+	}
+	for k, v := range meta.fit {
+		md[fitPrefix+k] = v
 	}
 	return md, nil
 }
@@ -231,12 +242,23 @@ func decodeMeta(md map[string]string) (CheckpointMeta, error) {
 	if meta.Seed, err = strconv.ParseUint(md["seed"], 10, 64); err != nil {
 		return meta, errors.Errorf("seed %q is not an unsigned integer", md["seed"])
 	}
+	if s, ok := md["model_seed"]; ok {
+		if meta.ModelSeed, err = strconv.ParseUint(s, 10, 64); err != nil {
+			return meta, errors.Errorf("model_seed %q is not an unsigned integer", s)
+		}
+	}
 	for k, v := range md {
 		if name, ok := strings.CutPrefix(k, extraPrefix); ok {
 			if meta.Extra == nil {
 				meta.Extra = map[string]string{}
 			}
 			meta.Extra[name] = v
+		}
+		if name, ok := strings.CutPrefix(k, fitPrefix); ok {
+			if meta.fit == nil {
+				meta.fit = map[string]string{}
+			}
+			meta.fit[name] = v
 		}
 	}
 	return meta, nil
@@ -266,18 +288,17 @@ func ReadCheckpointMeta(path string) (CheckpointMeta, error) {
 	return meta, nil
 }
 
-// LoadCheckpoint restores m's parameters and, unless opt is nil, opt's
-// state from the checkpoint at path, and returns its metadata. Every
-// parameter of m must be in the file with m's dtype and the parameter's
-// shape, and the file may hold nothing else but optimizer state; opt must
-// be of the kind that was saved. Everything is checked before anything
+// LoadCheckpoint restores m's parameters and buffers and, unless opt is
+// nil, opt's state from the checkpoint at path, and returns its metadata.
+// Every parameter and buffer of m must be in the file with m's dtype and
+// its shape, and the file may hold nothing else but optimizer state; opt
+// must be of the kind that was saved. Everything is checked before anything
 // changes, so on error m and opt are as they were. The weights are copied
 // into the tensors m already has, so every program of m, and a Trainer
 // made before the load, sees them at once.
 //
-// To resume training, load into a fresh model and optimizer, call
-// Trainer.SetSteps(meta.Step) and Fit with FirstEpoch meta.Epoch+1 and
-// Seed meta.Seed.
+// To resume training, use Fit with FitConfig.Resume, which loads the
+// checkpoint Fit wrote together with its position inside the epoch.
 func LoadCheckpoint(path string, m *Model, opt Optimizer) (_ CheckpointMeta, err error) {
 	defer recoverTo(&err) // a caller's Optimizer may panic in SetState
 	if m == nil {
@@ -317,7 +338,7 @@ func restore(f *safetensors.File, m *Model, opt Optimizer) (CheckpointMeta, erro
 			return meta, errors.Wrap(err, "restoring the optimizer")
 		}
 	}
-	for i, p := range m.params {
+	for i, p := range m.tensors() {
 		setFromFloat64s(p.value, weights[i])
 	}
 	return meta, nil
@@ -326,14 +347,16 @@ func restore(f *safetensors.File, m *Model, opt Optimizer) (CheckpointMeta, erro
 // maxProblems caps how many mismatches an error lists.
 const maxProblems = 6
 
-// matchParams returns the saved values of every parameter of m, in order,
+// matchParams returns the saved values of every parameter and buffer of
+// m, in the order of m.tensors(),
 // or an error listing what does not fit: missing tensors, wrong dtypes or
 // shapes, and tensors the model does not know.
 func matchParams(f *safetensors.File, m *Model, meta CheckpointMeta) ([][]float64, error) {
 	var problems []string
-	values := make([][]float64, len(m.params))
+	all := m.tensors()
+	values := make([][]float64, len(all))
 	want := map[string]bool{}
-	for i, p := range m.params {
+	for i, p := range all {
 		want[p.Name] = true
 		t, ok := f.Tensor(p.Name)
 		if !ok {
@@ -392,7 +415,7 @@ func optimizerState(f *safetensors.File, m *Model, opt Optimizer, meta Checkpoin
 		}
 		if _, param, isSlot := strings.Cut(key, "/"); isSlot {
 			p := m.Param(param)
-			if p == nil {
+			if p == nil || p.buffer {
 				return nil, errors.Errorf("optimizer state %s is for no parameter of the model", t.Name)
 			}
 			if err := fitsParam(t, p); err != nil {
@@ -406,4 +429,18 @@ func optimizerState(f *safetensors.File, m *Model, opt Optimizer, meta Checkpoin
 		state[key] = v
 	}
 	return state, nil
+}
+
+// tensors returns the model's parameters followed by its buffers: what a
+// checkpoint holds of the model.
+func (m *Model) tensors() []*Param {
+	return append(append([]*Param(nil), m.params...), m.buffers...)
+}
+
+// TrainExamples returns the number of training examples of the run that
+// Fit checkpointed (0 when the checkpoint does not say); a resumed run
+// needs the same.
+func (meta CheckpointMeta) TrainExamples() int {
+	n, _ := strconv.Atoi(meta.fit[keyTrainN])
+	return n
 }

@@ -24,6 +24,9 @@ func NewArrays(x []float32, xSize int, y []float32, ySize int) (*Arrays, error) 
 // Len returns the number of examples.
 func (a *Arrays) Len() int { return len(a.X) / a.XSize }
 
+// ExampleSizes returns XSize and YSize.
+func (a *Arrays) ExampleSizes() (int, int) { return a.XSize, a.YSize }
+
 // Gather copies the examples idx into x and y.
 func (a *Arrays) Gather(idx []int, x, y []float32) error {
 	if len(x) < len(idx)*a.XSize || len(y) < len(idx)*a.YSize {

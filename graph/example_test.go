@@ -22,7 +22,7 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	if err := trainer.Fit(data, graph.FitConfig{Epochs: 300, BatchSize: 4, Seed: 1}); err != nil {
+	if _, err := trainer.Fit(data, graph.FitConfig{Epochs: 300, BatchSize: 4, Seed: 1}); err != nil {
 		panic(err)
 	}
 	m, err := trainer.Evaluate(data, 4)

@@ -63,11 +63,16 @@ func TestDOTShowsWhatRuns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dot, err := m.DOT(1)
+	dot := m.DOT()
+	if !strings.Contains(dot, "pool\\nReLU+MaxPool2D, one op with relu") || strings.Contains(dot, "relu\\nReLU") ||
+		!strings.Contains(dot, "l0 -> l2") {
+		t.Fatalf("DOT should show the fused ReLU+MaxPool2D as one box fed by conv:\n%s", dot)
+	}
+	s, err := FormatSummary(m)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(dot, ">MaxPool2DReLU(") || strings.Contains(dot, ">ReLU(") {
-		t.Fatalf("DOT should show MaxPool2DReLU and no lone ReLU:\n%s", dot)
+	if !strings.Contains(s, "runs inside pool") || !strings.Contains(s, "ReLU+MaxPool2D, one op with relu") {
+		t.Fatalf("summary should show the fusion:\n%s", s)
 	}
 }

@@ -1,6 +1,17 @@
 package graph
 
-import "github.com/pkg/errors"
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/pkg/errors"
+
+	"github.com/featlearn/featlearn/internal/atomicfile"
+)
 
 // EpochInfo is one line of a training history: a finished epoch, or the
 // part of one that ran before training stopped.
@@ -59,3 +70,44 @@ func (e EpochInfo) Metric(m Monitor) (float64, error) {
 
 // Maximize says whether larger values of the metric are better.
 func (m Monitor) Maximize() bool { return m == ValAccuracy || m == TrainAccuracy }
+
+// WriteHistory writes a history into dir as HistoryJSON and HistoryCSV,
+// each atomically, so a reader never sees half a file.
+func WriteHistory(dir string, h []EpochInfo) error {
+	js, err := json.MarshalIndent(h, "", "  ")
+	if err != nil {
+		return errors.Wrap(err, "encoding history")
+	}
+	if err := atomicfile.WriteBytes(filepath.Join(dir, HistoryJSON), append(js, '\n')); err != nil {
+		return err
+	}
+	return atomicfile.WriteBytes(filepath.Join(dir, HistoryCSV), historyCSV(h))
+}
+
+// historyCSV renders the history with a header line, one row per epoch.
+func historyCSV(h []EpochInfo) []byte {
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	_ = w.Write([]string{"epoch", "steps", "lr", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "val_n", "seconds", "partial"})
+	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	for _, e := range h {
+		_ = w.Write([]string{strconv.Itoa(e.Epoch), strconv.Itoa(e.Steps), f(e.LR), f(e.TrainLoss), f(e.TrainAccuracy),
+			f(e.ValLoss), f(e.ValAccuracy), strconv.Itoa(e.ValN), strconv.FormatFloat(e.Seconds, 'f', 2, 64), strconv.FormatBool(e.Partial)})
+	}
+	w.Flush()
+	return buf.Bytes()
+}
+
+// ReadHistory reads the JSON history WriteHistory wrote into dir.
+func ReadHistory(dir string) ([]EpochInfo, error) {
+	path := filepath.Join(dir, HistoryJSON)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, errors.WithStack(err)
+	}
+	var h []EpochInfo
+	if err := json.Unmarshal(b, &h); err != nil {
+		return nil, errors.Wrapf(err, "reading %s", path)
+	}
+	return h, nil
+}

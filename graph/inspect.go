@@ -5,55 +5,73 @@ import (
 	"strings"
 
 	"github.com/pkg/errors"
-	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
-// LayerInfo describes one layer of a model: one step of its top-level
-// Sequential, or the whole top layer when that is not a Sequential.
+// LayerInfo describes one layer as a prediction runs it: every layer the
+// model's top layer holds, at any depth, in the order they run.
 type LayerInfo struct {
-	Index  int    // position in the top-level Sequential, from 0
-	Name   string // the layer's name, such as "conv1" or "relu"
-	Kind   string // what the layer does, such as "Conv2D 6@5x5 pad 2"
-	Output Shape  // per-example output shape
-	Params int    // trainable values the layer owns
+	Index int    // position in Summary's list, from 0
+	Path  string // the layer's path, such as "block1.conv2"
+	Name  string // the layer's own name, such as "conv2"
+	Kind  string // what it does, such as "Conv2D 6@5x5 pad 2"
+	// Depth is 0 for the layers of the model's top layer, 1 for the
+	// layers inside those, and so on.
+	Depth int
+	// Inputs lists the Index of each layer whose output this one reads;
+	// -1 is the model's input.
+	Inputs []int
+	Output Shape // per-example output shape
+	Params int   // trainable values the layer and the layers inside it own
+	// Container says the layer holds other layers, listed after it.
+	Container bool
+	// Fused, when set, says how the layer runs as one op with a neighbour,
+	// such as a ReLU computed inside the max pooling after it.
+	Fused string
 }
 
 // Summary lists the model's layers with their per-example output shapes
-// and parameter counts, in order.
+// and parameter counts, in the order a prediction runs them.
 func (m *Model) Summary() ([]LayerInfo, error) {
-	_, outs, err := m.layerGraph(1)
-	if err != nil {
-		return nil, err
-	}
-	layers, counts := m.topLayers()
-	infos := make([]LayerInfo, len(layers))
-	params := m.params
-	for i, l := range layers {
-		n := 0
-		for _, p := range params[:counts[i]] {
-			n += p.Size()
-		}
-		params = params[counts[i]:]
-		infos[i] = LayerInfo{Index: i, Name: l.Name(), Kind: describeLayer(l), Output: Shape(outs[i].Shape()[1:].Clone()), Params: n}
-	}
-	return infos, nil
+	out := make([]LayerInfo, len(m.layers))
+	copy(out, m.layers)
+	return out, nil
 }
 
-// FormatSummary renders a model's Summary as an aligned table that ends
-// with the input shape and the total parameter count.
+// FormatSummary renders a model's Summary as an aligned table, nested
+// layers indented, that ends with the input shape and the parameter and
+// buffer counts.
 func FormatSummary(m *Model) (string, error) {
 	infos, err := m.Summary()
 	if err != nil {
 		return "", err
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "%-3s %-8s %-28s %-14s %10s\n", "#", "layer", "kind", "output", "params")
-	fmt.Fprintf(&b, "%-3s %-8s %-28s %-14s %10s\n", "", "input", "", joinShape(m.input), "")
+	nameW, kindW := len("layer"), len("kind")
 	for _, in := range infos {
-		fmt.Fprintf(&b, "%-3d %-8s %-28s %-14s %10d\n", in.Index, in.Name, in.Kind, joinShape(in.Output), in.Params)
+		nameW = max(nameW, 2*in.Depth+len(in.Name))
+		kindW = max(kindW, len(in.Kind))
+	}
+	var b strings.Builder
+	row := func(idx, name, kind, shape, params, note string) {
+		line := fmt.Sprintf("%-3s %-*s %-*s %-14s %10s", idx, nameW, name, kindW, kind, shape, params)
+		if note != "" {
+			line += "  " + note
+		}
+		b.WriteString(strings.TrimRight(line, " ") + "\n")
+	}
+	row("#", "layer", "kind", "output", "params", "")
+	row("", "input", "", joinShape(m.input), "", "")
+	for _, in := range infos {
+		row(fmt.Sprint(in.Index), strings.Repeat("  ", in.Depth)+in.Name, in.Kind, joinShape(in.Output), fmt.Sprint(in.Params), in.Fused)
 	}
 	fmt.Fprintf(&b, "total parameters: %d\n", m.NumParams())
+	if n := len(m.buffers); n > 0 {
+		size := 0
+		for _, p := range m.buffers {
+			size += p.Size()
+		}
+		fmt.Fprintf(&b, "buffers: %d values in %d tensors (not trained)\n", size, n)
+	}
 	return b.String(), nil
 }
 
@@ -66,42 +84,6 @@ func joinShape(s Shape) string {
 	return strings.Join(parts, "x")
 }
 
-// describeLayer names what a layer does, with its geometry.
-func describeLayer(l Layer) string {
-	switch l := l.(type) {
-	case *DenseLayer:
-		return fmt.Sprintf("Dense %d", l.out)
-	case *Conv2DLayer:
-		return fmt.Sprintf("Conv2D %d@%dx%d%s", l.out, l.w.kernel, l.w.kernel, l.w.suffix(1))
-	case *LocallyConnected2DLayer:
-		return fmt.Sprintf("LocallyConnected2D %d@%dx%d%s", l.out, l.w.kernel, l.w.kernel, l.w.suffix(1))
-	case *MaxPool2DLayer:
-		return fmt.Sprintf("MaxPool2D %dx%d%s", l.w.kernel, l.w.kernel, l.w.suffix(l.w.kernel))
-	case *SequentialLayer:
-		return fmt.Sprintf("Sequential of %d", len(l.layers))
-	case activationLayer:
-		if l.name == "relu" {
-			return "ReLU"
-		}
-		return strings.ToUpper(l.name[:1]) + l.name[1:]
-	case flattenLayer:
-		return "Flatten"
-	}
-	return fmt.Sprintf("%T", l)
-}
-
-// suffix mentions a stride other than the default and any padding.
-func (w window) suffix(defaultStride int) string {
-	s := ""
-	if w.stride != defaultStride {
-		s += fmt.Sprintf(" stride %d", w.stride)
-	}
-	if w.pad != 0 {
-		s += fmt.Sprintf(" pad %d", w.pad)
-	}
-	return s
-}
-
 // Activation is the output of one layer for a batch of examples.
 type Activation struct {
 	LayerInfo
@@ -110,26 +92,27 @@ type Activation struct {
 	Values []float64
 }
 
-// Activations runs the model on n examples stored one after another in x
-// and returns every layer's output, in layer order, for looking inside
-// the network (feature maps of a convolution, for example). It builds a
-// fresh graph each call, so it suits inspection rather than inner loops.
+// Activations runs the model in evaluation mode on n examples stored one
+// after another in x and returns every layer's output, in Summary's
+// order, for looking inside the network (feature maps of a convolution,
+// for example). It builds a fresh graph each call, so it suits inspection
+// rather than inner loops.
 func (m *Model) Activations(x []float32, n int) (acts []Activation, err error) {
 	if n < 1 || len(x) != n*m.input.Size() {
 		return nil, errors.Errorf("activations: %d input values for %d examples of shape %v", len(x), n, m.input)
 	}
-	infos, err := m.Summary()
+	p, err := m.build(n, false, true)
 	if err != nil {
 		return nil, err
 	}
-	p, outs, err := m.layerGraph(n)
-	if err != nil {
-		return nil, err
+	recs := p.trace.records
+	if len(recs) > 0 && p.trace.children[0] {
+		recs = recs[1:] // the top layer's output is its last layer's
 	}
-	dsts := make([]*tensor.Dense, len(outs))
-	for i, o := range outs {
-		dsts[i] = newLike(m.dtype, o.Shape()...)
-		if err := p.capture(o, dsts[i]); err != nil {
+	dsts := make([]*tensor.Dense, len(recs))
+	for i, r := range recs {
+		dsts[i] = newLike(m.dtype, r.output.Shape()...)
+		if err := p.capture(r.output, dsts[i]); err != nil {
 			return nil, err
 		}
 	}
@@ -137,7 +120,7 @@ func (m *Model) Activations(x []float32, n int) (acts []Activation, err error) {
 		return nil, errors.Wrap(err, "activations")
 	}
 	for i, d := range dsts {
-		acts = append(acts, Activation{LayerInfo: infos[i], Values: appendFloats(nil, d)})
+		acts = append(acts, Activation{LayerInfo: m.layers[i], Values: appendFloats(nil, d)})
 	}
 	return acts, nil
 }
@@ -150,36 +133,92 @@ func compileAndRun(p *Program, x []float32) (err error) {
 	return p.run()
 }
 
-// topLayers returns the layers Summary and Activations report on, with the
-// number of parameters each owns.
-func (m *Model) topLayers() ([]Layer, []int) {
-	if s, ok := m.layer.(*SequentialLayer); ok && len(s.counts) == len(s.layers) {
-		return s.layers, s.counts
+// DOT returns the model's layer graph in Graphviz DOT form: a box per
+// layer with its path, kind and output shape, an arrow per input, layers
+// that hold others drawn as clusters around them, and layers fused into
+// one op drawn as one box.
+func (m *Model) DOT() string {
+	var b strings.Builder
+	b.WriteString("digraph model {\n  rankdir=TB;\n  node [shape=box, fontname=\"Helvetica\", fontsize=10];\n")
+	fmt.Fprintf(&b, "  input [label=\"input\\n%s\", shape=ellipse];\n", joinShape(m.input))
+	// A fused layer (a ReLU computed inside the pooling after it) is drawn
+	// as part of the layer that runs it: arrows to it go to that one.
+	into := map[int]int{}
+	for i, in := range m.layers {
+		if strings.HasPrefix(in.Fused, "runs inside ") {
+			for j := i + 1; j < len(m.layers); j++ {
+				if strings.HasSuffix(m.layers[j].Fused, "one op with "+in.Path) {
+					into[i] = j
+					break
+				}
+			}
+		}
 	}
-	return []Layer{m.layer}, []int{len(m.params)}
+	depth := 0
+	for i, in := range m.layers {
+		for ; depth > in.Depth; depth-- {
+			b.WriteString(strings.Repeat("  ", depth) + "}\n")
+		}
+		ind := strings.Repeat("  ", depth+1)
+		if in.Container {
+			fmt.Fprintf(&b, "%ssubgraph cluster_%d {\n%s  label=%q; style=rounded;\n", ind, i, ind, in.Path+": "+in.Kind)
+			depth++
+			continue
+		}
+		if _, fused := into[i]; fused {
+			continue
+		}
+		label := in.Path + "\\n" + in.Kind + "\\n" + joinShape(in.Output)
+		style := ""
+		if in.Fused != "" {
+			label = in.Path + "\\n" + in.Fused + "\\n" + in.Kind + "\\n" + joinShape(in.Output)
+			style = ", style=bold"
+		}
+		fmt.Fprintf(&b, "%sl%d [label=\"%s\"%s];\n", ind, i, strings.ReplaceAll(label, "\"", "'"), style)
+	}
+	for ; depth > 0; depth-- {
+		b.WriteString(strings.Repeat("  ", depth) + "}\n")
+	}
+	for i, in := range m.layers {
+		if in.Container {
+			continue
+		}
+		if _, fused := into[i]; fused {
+			continue
+		}
+		inputs := in.Inputs
+		for k := 0; k < len(inputs); k++ {
+			// The input a fused box reads is its fused layer's input.
+			if j, ok := into[inputs[k]]; ok && j == i && inputs[k] >= 0 {
+				inputs = append(append(inputs[:k:k], m.layers[inputs[k]].Inputs...), inputs[k+1:]...)
+				k--
+				continue
+			}
+			fmt.Fprintf(&b, "  %s -> l%d;\n", m.resolve(inputs[k], into), i)
+		}
+	}
+	b.WriteString("}\n")
+	return b.String()
 }
 
-// layerGraph builds the model's forward graph for a batch size like
-// newProgram, but keeps the output node of every top-level layer.
-func (m *Model) layerGraph(batch int) (p *Program, outs []*G.Node, err error) {
-	defer recoverTo(&err)
-	g := G.NewGraph()
-	p = &Program{Graph: g, Batch: batch}
-	p.in = newLike(m.dtype, append([]int{batch}, m.input...)...)
-	p.Input = G.NewTensor(g, m.dtype, p.in.Dims(), G.WithShape(p.in.Shape().Clone()...), G.WithValue(p.in), G.WithName("input"))
-	for _, prm := range m.params {
-		v := prm.value
-		p.Params = append(p.Params, G.NewTensor(g, m.dtype, v.Dims(), G.WithShape(v.Shape().Clone()...), G.WithValue(v), G.WithName(prm.Name)))
-	}
-	layers, counts := m.topLayers()
-	x, params := p.Input, p.Params
-	for i, l := range layers {
-		if x, err = l.Forward(x, params[:counts[i]]); err != nil {
-			return nil, nil, errors.Wrapf(err, "layer %s", l.Name())
+// resolve names the box an arrow from layer i starts at: a container's
+// output is its last layer's, a fused layer's its fusing layer's.
+func (m *Model) resolve(i int, into map[int]int) string {
+	for i >= 0 && m.layers[i].Container {
+		last := i
+		for j := i + 1; j < len(m.layers) && m.layers[j].Depth > m.layers[i].Depth; j++ {
+			last = j
 		}
-		params = params[counts[i]:]
-		outs = append(outs, x)
+		if last == i {
+			break
+		}
+		i = last
 	}
-	p.Output = x
-	return p, outs, nil
+	if i < 0 {
+		return "input"
+	}
+	if j, ok := into[i]; ok {
+		i = j
+	}
+	return fmt.Sprintf("l%d", i)
 }

@@ -2,32 +2,32 @@ package graph
 
 import (
 	"fmt"
-	"math/rand/v2"
 
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 
 	"github.com/featlearn/featlearn/ops"
 )
 
-// weightsAndBias creates "<name>.weight" of wShape initialised by init and,
-// unless noBias, a zero "<name>.bias" of bShape.
-func weightsAndBias(name string, o options, dt tensor.Dtype, rng *rand.Rand, fanIn, fanOut int, wShape, bShape []int) []*Param {
-	w := newParam(name+".weight", true, dt, wShape...)
-	initParam(w, o.init, rng, fanIn, fanOut)
-	if o.noBias {
-		return []*Param{w}
+// weightAndBias declares "weight" of wShape initialised by o.init and,
+// unless o.noBias, a zero "bias" of bShape without weight decay.
+func weightAndBias(s *Scope, o options, wShape, bShape Shape, extra ...ParamOption) error {
+	if _, err := s.Param("weight", wShape, o.init, extra...); err != nil {
+		return err
 	}
-	return []*Param{w, newParam(name+".bias", false, dt, bShape...)}
+	if o.noBias {
+		return nil
+	}
+	_, err := s.Param("bias", bShape, Zeros, NoDecay())
+	return err
 }
 
-// biasNode returns the bias node among params, or nil when there is none.
-func biasNode(params []*G.Node) *G.Node {
-	if len(params) > 1 {
-		return params[1]
+// biasOf returns the layer's bias node, or nil when it has none.
+func biasOf(p *Pass, o options) *G.Node {
+	if o.noBias {
+		return nil
 	}
-	return nil
+	return p.Param("bias")
 }
 
 // DenseLayer is a fully connected layer y = x·Wᵀ + b with W of shape (out, in).
@@ -47,21 +47,26 @@ func Dense(name string, out int, opts ...Option) *DenseLayer {
 // Name returns the layer's name.
 func (l *DenseLayer) Name() string { return l.name }
 
-// Setup creates W (out, in) and b (out).
-func (l *DenseLayer) Setup(in Shape, dt tensor.Dtype, rng *rand.Rand) (Shape, []*Param, error) {
+// Units returns the number of outputs.
+func (l *DenseLayer) Units() int { return l.out }
+
+// Describe says "Dense N".
+func (l *DenseLayer) Describe() string { return fmt.Sprintf("Dense %d", l.out) }
+
+// Setup declares W (out, in) and b (out).
+func (l *DenseLayer) Setup(s *Scope, in Shape) (Shape, error) {
 	if len(in) != 1 {
-		return nil, nil, shapeError(l.name, in, "a vector [n] per example (add a Flatten layer)")
+		return nil, shapeError(in, "a vector [n] per example (add a Flatten layer)")
 	}
 	if l.out < 1 {
-		return nil, nil, errors.Errorf("layer %s: %d output units", l.name, l.out)
+		return nil, errors.Errorf("%d output units", l.out)
 	}
-	params := weightsAndBias(l.name, l.o, dt, rng, in[0], l.out, []int{l.out, in[0]}, []int{l.out})
-	return Shape{l.out}, params, nil
+	return Shape{l.out}, weightAndBias(s, l.o, Shape{l.out, in[0]}, Shape{l.out})
 }
 
 // Forward applies ops.Dense.
-func (l *DenseLayer) Forward(x *G.Node, params []*G.Node) (*G.Node, error) {
-	return ops.Dense(x, params[0], biasNode(params))
+func (l *DenseLayer) Forward(p *Pass, x *G.Node) (*G.Node, error) {
+	return ops.Dense(x, p.Param("weight"), biasOf(p, l.o))
 }
 
 // window holds the geometry shared by convolution, locally connected and
@@ -73,21 +78,38 @@ func (w window) outSize(n int) int { return (n+2*w.pad-w.kernel)/w.stride + 1 }
 
 // check validates the window against a (C, H, W) input and returns the
 // output height and width.
-func (w window) check(layer string, in Shape) (oh, ow int, err error) {
+func (w window) check(in Shape) (oh, ow int, err error) {
 	if len(in) != 3 {
-		return 0, 0, shapeError(layer, in, "[channels height width]")
+		return 0, 0, shapeError(in, "[channels height width]")
 	}
 	if w.kernel < 1 || w.stride < 1 || w.pad < 0 {
-		return 0, 0, errors.Errorf("layer %s: kernel %d, stride %d, pad %d: want kernel, stride >= 1 and pad >= 0", layer, w.kernel, w.stride, w.pad)
+		return 0, 0, errors.Errorf("kernel %d, stride %d, pad %d: want kernel, stride >= 1 and pad >= 0", w.kernel, w.stride, w.pad)
 	}
 	if in[1]+2*w.pad < w.kernel || in[2]+2*w.pad < w.kernel {
-		return 0, 0, shapeError(layer, in, fmt.Sprintf("height and width >= %d for a %dx%d kernel with padding %d", w.kernel-2*w.pad, w.kernel, w.kernel, w.pad))
+		return 0, 0, shapeError(in, fmt.Sprintf("height and width >= %d for a %dx%d kernel with padding %d", w.kernel-2*w.pad, w.kernel, w.kernel, w.pad))
 	}
 	return w.outSize(in[1]), w.outSize(in[2]), nil
 }
 
 func (w window) convParams() ops.ConvParams {
 	return ops.ConvParams{StrideH: w.stride, StrideW: w.stride, PadH: w.pad, PadW: w.pad}
+}
+
+func (w window) poolParams() ops.PoolParams {
+	k, s, p := w.kernel, w.stride, w.pad
+	return ops.PoolParams{KernelH: k, KernelW: k, StrideH: s, StrideW: s, PadH: p, PadW: p}
+}
+
+// suffix mentions a stride other than the default and any padding.
+func (w window) suffix(defaultStride int) string {
+	s := ""
+	if w.stride != defaultStride {
+		s += fmt.Sprintf(" stride %d", w.stride)
+	}
+	if w.pad != 0 {
+		s += fmt.Sprintf(" pad %d", w.pad)
+	}
+	return s
 }
 
 func newWindow(kernel int, o options, defaultStride int) window {
@@ -117,20 +139,27 @@ func Conv2D(name string, out, kernel int, opts ...Option) *Conv2DLayer {
 // Name returns the layer's name.
 func (l *Conv2DLayer) Name() string { return l.name }
 
-// Setup creates filters (out, in, k, k) and a bias (out).
-func (l *Conv2DLayer) Setup(in Shape, dt tensor.Dtype, rng *rand.Rand) (Shape, []*Param, error) {
-	oh, ow, err := l.w.check(l.name, in)
+// Describe says "Conv2D out@kxk", with stride and padding.
+func (l *Conv2DLayer) Describe() string {
+	return fmt.Sprintf("Conv2D %d@%dx%d%s", l.out, l.w.kernel, l.w.kernel, l.w.suffix(1))
+}
+
+// Setup declares filters (out, in, k, k) and a bias (out).
+func (l *Conv2DLayer) Setup(s *Scope, in Shape) (Shape, error) {
+	oh, ow, err := l.w.check(in)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
+	}
+	if l.out < 1 {
+		return nil, errors.Errorf("%d filters", l.out)
 	}
 	k := l.w.kernel
-	params := weightsAndBias(l.name, l.o, dt, rng, in[0]*k*k, l.out*k*k, []int{l.out, in[0], k, k}, []int{l.out})
-	return Shape{l.out, oh, ow}, params, nil
+	return Shape{l.out, oh, ow}, weightAndBias(s, l.o, Shape{l.out, in[0], k, k}, Shape{l.out})
 }
 
 // Forward applies ops.Conv2D.
-func (l *Conv2DLayer) Forward(x *G.Node, params []*G.Node) (*G.Node, error) {
-	return ops.Conv2D(x, params[0], biasNode(params), l.w.convParams())
+func (l *Conv2DLayer) Forward(p *Pass, x *G.Node) (*G.Node, error) {
+	return ops.Conv2D(x, p.Param("weight"), biasOf(p, l.o), l.w.convParams())
 }
 
 // LocallyConnected2DLayer is the lecture's locally connected layer: like a
@@ -152,61 +181,27 @@ func LocallyConnected2D(name string, out, kernel int, opts ...Option) *LocallyCo
 // Name returns the layer's name.
 func (l *LocallyConnected2DLayer) Name() string { return l.name }
 
-// Setup creates filters (out, OH, OW, in, k, k) and a bias (out, OH, OW).
-func (l *LocallyConnected2DLayer) Setup(in Shape, dt tensor.Dtype, rng *rand.Rand) (Shape, []*Param, error) {
-	oh, ow, err := l.w.check(l.name, in)
+// Describe says "LocallyConnected2D out@kxk", with stride and padding.
+func (l *LocallyConnected2DLayer) Describe() string {
+	return fmt.Sprintf("LocallyConnected2D %d@%dx%d%s", l.out, l.w.kernel, l.w.kernel, l.w.suffix(1))
+}
+
+// Setup declares filters (out, OH, OW, in, k, k) and a bias (out, OH, OW).
+// The initializer sees one position's fans, as for a convolution.
+func (l *LocallyConnected2DLayer) Setup(s *Scope, in Shape) (Shape, error) {
+	oh, ow, err := l.w.check(in)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
+	}
+	if l.out < 1 {
+		return nil, errors.Errorf("%d filters", l.out)
 	}
 	k := l.w.kernel
-	params := weightsAndBias(l.name, l.o, dt, rng, in[0]*k*k, l.out*k*k,
-		[]int{l.out, oh, ow, in[0], k, k}, []int{l.out, oh, ow})
-	return Shape{l.out, oh, ow}, params, nil
+	err = weightAndBias(s, l.o, Shape{l.out, oh, ow, in[0], k, k}, Shape{l.out, oh, ow}, Fans(in[0]*k*k, l.out*k*k))
+	return Shape{l.out, oh, ow}, err
 }
 
 // Forward applies ops.LocallyConnected2D.
-func (l *LocallyConnected2DLayer) Forward(x *G.Node, params []*G.Node) (*G.Node, error) {
-	return ops.LocallyConnected2D(x, params[0], biasNode(params), l.w.convParams())
-}
-
-// MaxPool2DLayer takes the maximum over each window of each channel.
-type MaxPool2DLayer struct {
-	name string
-	w    window
-}
-
-// MaxPool2D returns max pooling over kernel×kernel windows; the stride
-// defaults to the kernel size (non-overlapping windows).
-func MaxPool2D(name string, kernel int, opts ...Option) *MaxPool2DLayer {
-	return &MaxPool2DLayer{name: name, w: newWindow(kernel, newOptions(opts, nil), kernel)}
-}
-
-// Name returns the layer's name.
-func (l *MaxPool2DLayer) Name() string { return l.name }
-
-// Setup checks the window against the input; pooling has no parameters.
-func (l *MaxPool2DLayer) Setup(in Shape, _ tensor.Dtype, _ *rand.Rand) (Shape, []*Param, error) {
-	oh, ow, err := l.w.check(l.name, in)
-	if err != nil {
-		return nil, nil, err
-	}
-	if 2*l.w.pad > l.w.kernel {
-		return nil, nil, errors.Errorf("layer %s: padding %d is more than half the kernel %d", l.name, l.w.pad, l.w.kernel)
-	}
-	return Shape{in[0], oh, ow}, nil, nil
-}
-
-// Forward applies ops.MaxPool2D. When x is the output of a ReLU, as in
-// LeNet's conv-ReLU-pool blocks, it pools the ReLU's input with
-// ops.MaxPool2DReLU instead: the same values and gradients without
-// writing or reading the ReLU's full-size output. The ReLU node stays in
-// the graph for whoever else reads it (Activations does); programs that
-// do not need it never compute it.
-func (l *MaxPool2DLayer) Forward(x *G.Node, _ []*G.Node) (*G.Node, error) {
-	k, s, p := l.w.kernel, l.w.stride, l.w.pad
-	pp := ops.PoolParams{KernelH: k, KernelW: k, StrideH: s, StrideW: s, PadH: p, PadW: p}
-	if in, ok := ops.ReLUInput(x); ok {
-		return ops.MaxPool2DReLU(in, pp)
-	}
-	return ops.MaxPool2D(x, pp)
+func (l *LocallyConnected2DLayer) Forward(p *Pass, x *G.Node) (*G.Node, error) {
+	return ops.LocallyConnected2D(x, p.Param("weight"), biasOf(p, l.o), l.w.convParams())
 }

@@ -3,22 +3,33 @@ package graph
 import (
 	"math/rand/v2"
 
-	"github.com/featlearn/featlearn/internal/tape"
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/featlearn/featlearn/internal/tape"
 )
 
-// Model is a layer with its parameters, ready to be instantiated as a
-// Program at any batch size. All programs of a model share its weights.
+// Model is a layer with its parameters and buffers, ready to be
+// instantiated as a Program at any batch size, training or not. All
+// programs of a model share its tensors.
 type Model struct {
-	layer    Layer
-	input    Shape
-	output   Shape
-	dtype    tensor.Dtype
-	params   []*Param
-	programs map[int]*Program
+	layer   Layer
+	input   Shape
+	output  Shape
+	dtype   tensor.Dtype
+	seed    uint64
+	params  []*Param          // trainable, in the order Setup declared them
+	buffers []*Param          // not trainable, in the same order
+	byName  map[string]*Param // both, by name
+	rng     *rand.Rand        // draws initial weights while the model is set up
+	layers  []LayerInfo       // what a prediction runs, layer by layer
+
+	programs map[int]*Program // evaluation-mode forward programs by batch size
 	evals    map[evalKey]*trainProgram
+	// step is the number of training steps taken, set by the trainer
+	// before every step; stochastic layers draw their noise from it.
+	step uint64
 }
 
 // ModelOption configures NewModel.
@@ -27,32 +38,63 @@ type ModelOption func(*Model)
 // Float64 makes the model compute in float64 instead of float32.
 func Float64() ModelOption { return func(m *Model) { m.dtype = tensor.Float64 } }
 
-// NewModel sets up layer for examples of the given input shape and draws
-// every initial weight from one generator seeded with seed. A shape that
-// does not fit a layer is an error naming the layer and both shapes.
+// NewModel sets up layer for examples of the given input shape, draws
+// every initial weight from one generator seeded with seed and checks the
+// model by building it once: a shape that does not fit, a parameter
+// declared twice or never used, a Forward that disagrees with its Setup,
+// each is an error naming the layer. The seed also fixes the noise of
+// stochastic layers such as Dropout.
 func NewModel(layer Layer, input []int, seed uint64, opts ...ModelOption) (m *Model, err error) {
 	defer recoverTo(&err)
-	m = &Model{layer: layer, input: append(Shape(nil), input...), dtype: tensor.Float32, programs: map[int]*Program{}}
+	if layer == nil {
+		return nil, errors.New("model: nil layer")
+	}
+	m = &Model{layer: layer, input: append(Shape(nil), input...), dtype: tensor.Float32, seed: seed,
+		byName: map[string]*Param{}, programs: map[int]*Program{}}
 	for _, opt := range opts {
 		opt(m)
+	}
+	if len(input) == 0 {
+		return nil, errors.New("model input shape is empty: give the shape of one example")
 	}
 	for _, d := range input {
 		if d < 1 {
 			return nil, errors.Errorf("model input shape %v has a dimension below 1", input)
 		}
 	}
-	rng := rand.New(rand.NewPCG(seed, 0x5eed))
-	if m.output, m.params, err = layer.Setup(m.input, m.dtype, rng); err != nil {
+	if err := checkName(layer.Name()); err != nil {
+		return nil, layerErr(layer.Name(), err)
+	}
+	m.rng = rand.New(rand.NewPCG(seed, 0x5eed))
+	top := &Scope{m: m, own: layer.Name()}
+	if m.output, err = layer.Setup(top, m.InputShape()); err != nil {
+		return nil, layerErr(layer.Name(), err)
+	}
+	m.rng = nil
+	if err := m.check(); err != nil {
 		return nil, err
 	}
-	seen := map[string]bool{}
-	for _, p := range m.params {
-		if seen[p.Name] {
-			return nil, errors.Errorf("two parameters are named %s: give the layers distinct names", p.Name)
-		}
-		seen[p.Name] = true
-	}
 	return m, nil
+}
+
+// check builds the model's prediction program once, traced: it must give
+// the output shape Setup promised and use every parameter; the trace
+// becomes the model's layer table.
+func (m *Model) check() error {
+	p, err := m.build(1, false, true)
+	if err != nil {
+		return err
+	}
+	if got := Shape(p.Output.Shape()[1:]); got.String() != m.output.String() {
+		return layerErr(m.layer.Name(), errors.Errorf("Setup gave output shape %v but Forward built %v", m.output, got))
+	}
+	for i, prm := range m.params {
+		if p.Graph.To(p.Params[i].ID()).Len() == 0 {
+			return layerErr(prm.layer, errors.Errorf("parameter %s is declared but Forward never uses it", prm.Name))
+		}
+	}
+	m.layers = p.trace.infos(m)
+	return nil
 }
 
 // recoverTo turns a panic from gorgonia into an error, so none escapes a
@@ -63,8 +105,17 @@ func recoverTo(err *error) {
 	}
 }
 
+// Name returns the name of the model's top layer.
+func (m *Model) Name() string { return m.layer.Name() }
+
 // Layer returns the model's top layer.
 func (m *Model) Layer() Layer { return m.layer }
+
+// Dtype returns the element type of the model's tensors.
+func (m *Model) Dtype() tensor.Dtype { return m.dtype }
+
+// Seed returns the seed NewModel was given.
+func (m *Model) Seed() uint64 { return m.seed }
 
 // InputShape returns the shape of one input example.
 func (m *Model) InputShape() Shape { return append(Shape(nil), m.input...) }
@@ -72,18 +123,16 @@ func (m *Model) InputShape() Shape { return append(Shape(nil), m.input...) }
 // OutputShape returns the shape of the model's output for one example.
 func (m *Model) OutputShape() Shape { return append(Shape(nil), m.output...) }
 
-// Params returns the model's parameters in layer order.
+// Params returns the model's trainable parameters in the order the layers
+// declared them.
 func (m *Model) Params() []*Param { return m.params }
 
-// Param returns the parameter with the given name, or nil.
-func (m *Model) Param(name string) *Param {
-	for _, p := range m.params {
-		if p.Name == name {
-			return p
-		}
-	}
-	return nil
-}
+// Buffers returns the model's buffers: state saved with it but not
+// trained, such as BatchNorm's running statistics.
+func (m *Model) Buffers() []*Param { return m.buffers }
+
+// Param returns the parameter or buffer with the given name, or nil.
+func (m *Model) Param(name string) *Param { return m.byName[name] }
 
 // NumParams returns the total number of trainable values.
 func (m *Model) NumParams() int {
@@ -95,13 +144,24 @@ func (m *Model) NumParams() int {
 }
 
 // Program is a model instantiated in its own expression graph for one batch
-// size, with a TapeMachine to run it.
+// size and mode, with a TapeMachine to run it.
 type Program struct {
-	Graph  *G.ExprGraph
-	Batch  int
-	Input  *G.Node
-	Output *G.Node
+	Graph *G.ExprGraph
+	Batch int
+	// Training says whether the program trains (batch statistics,
+	// dropout) or evaluates.
+	Training bool
+	Input    *G.Node
+	Output   *G.Node
+	// Params holds the nodes of the model's trainable parameters, in the
+	// order of Model.Params.
 	Params G.Nodes
+
+	model     *Model
+	nodes     map[*Param]*G.Node
+	noiseUses map[string]int
+	afterStep []func() error
+	trace     *trace
 
 	in       *tensor.Dense // bound to Input
 	out      *tensor.Dense // a copy of Output after each run
@@ -111,22 +171,48 @@ type Program struct {
 	tape     *tape.Runner // runs vm in place; nil: fall back to RunAll
 }
 
-// newProgram builds the forward graph of m for a batch size.
-func (m *Model) newProgram(batch int) (p *Program, err error) {
+// build makes the graph of m for a batch size and mode; traced, it records
+// every layer applied.
+func (m *Model) build(batch int, training, traced bool) (p *Program, err error) {
 	defer recoverTo(&err)
 	if batch < 1 {
 		return nil, errors.Errorf("batch size %d: want at least 1", batch)
 	}
 	g := G.NewGraph()
-	p = &Program{Graph: g, Batch: batch}
+	p = &Program{Graph: g, Batch: batch, Training: training, model: m,
+		nodes: map[*Param]*G.Node{}, noiseUses: map[string]int{}}
+	if traced {
+		p.trace = newTrace()
+	}
 	p.in = newLike(m.dtype, append([]int{batch}, m.input...)...)
 	p.Input = G.NewTensor(g, m.dtype, p.in.Dims(), G.WithShape(p.in.Shape().Clone()...), G.WithValue(p.in), G.WithName("input"))
 	for _, prm := range m.params {
-		v := prm.value
-		p.Params = append(p.Params, G.NewTensor(g, m.dtype, v.Dims(), G.WithShape(v.Shape().Clone()...), G.WithValue(v), G.WithName(prm.Name)))
+		p.Params = append(p.Params, p.node(prm))
 	}
-	if p.Output, err = m.layer.Forward(p.Input, p.Params); err != nil {
-		return nil, errors.Wrapf(err, "building %s", m.layer.Name())
+	top := &Pass{prog: p, own: m.layer.Name(), rec: -1}
+	if p.Output, err = top.forward(m.layer, p.Input); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// node returns the node bound to a parameter's tensor, made on first use.
+func (p *Program) node(prm *Param) *G.Node {
+	if n, ok := p.nodes[prm]; ok {
+		return n
+	}
+	v := prm.value
+	n := G.NewTensor(p.Graph, p.model.dtype, v.Dims(), G.WithShape(v.Shape().Clone()...), G.WithValue(v), G.WithName(prm.Name))
+	p.nodes[prm] = n
+	return n
+}
+
+// newProgram builds the forward program of m for a batch size and mode,
+// capturing its output.
+func (m *Model) newProgram(batch int, training bool) (*Program, error) {
+	p, err := m.build(batch, training, false)
+	if err != nil {
+		return nil, err
 	}
 	p.out = newLike(m.dtype, p.Output.Shape()...)
 	if err = p.capture(p.Output, p.out); err != nil {
@@ -159,12 +245,12 @@ func (p *Program) compile() {
 	p.tape, _ = tape.New(p.vm)
 }
 
-// program returns the cached forward program for a batch size.
+// program returns the cached evaluation-mode program for a batch size.
 func (m *Model) program(batch int) (*Program, error) {
 	if p, ok := m.programs[batch]; ok {
 		return p, nil
 	}
-	p, err := m.newProgram(batch)
+	p, err := m.newProgram(batch, false)
 	if err != nil {
 		return nil, err
 	}
@@ -178,16 +264,19 @@ func (p *Program) run() (err error) {
 	defer recoverTo(&err)
 	defer p.vm.Reset()
 	if p.tape != nil {
-		return p.tape.Run()
+		err = p.tape.Run()
+	} else {
+		err = p.vm.RunAll()
 	}
-	return p.vm.RunAll()
+	return cleanVMError(err)
 }
 
-// Predict runs the model on n examples stored one after another in x and
-// returns the n outputs one after another, in batches of at most batch.
+// Predict runs the model in evaluation mode on n examples stored one after
+// another in x and returns the n outputs one after another, in batches of
+// at most batch.
 func (m *Model) Predict(x []float32, n, batch int) (out []float64, err error) {
 	size, outSize := m.input.Size(), m.output.Size()
-	if len(x) != n*size {
+	if n < 1 || len(x) != n*size {
 		return nil, errors.Errorf("predict: %d input values for %d examples of shape %v", len(x), n, m.input)
 	}
 	if batch < 1 {
@@ -207,17 +296,6 @@ func (m *Model) Predict(x []float32, n, batch int) (out []float64, err error) {
 		out = appendFloats(out, p.out)
 	}
 	return out, nil
-}
-
-// DOT returns the graph of the model at a batch size in Graphviz DOT form:
-// the nodes a prediction computes. A ReLU followed by max pooling shows
-// as the one fused pooling node that runs (see MaxPool2DLayer.Forward).
-func (m *Model) DOT(batch int) (string, error) {
-	p, err := m.newProgram(batch)
-	if err != nil {
-		return "", err
-	}
-	return p.Graph.ExactSubgraphRoots(p.roots...).ToDot(), nil
 }
 
 // newLike allocates a zero tensor of a dtype and shape.

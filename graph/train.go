@@ -1,8 +1,8 @@
 package graph
 
 import (
+	"fmt"
 	"math"
-	"math/rand/v2"
 
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
@@ -18,6 +18,14 @@ type Dataset interface {
 	Gather(idx []int, x, y []float32) error
 }
 
+// SizedDataset is a Dataset that knows the size of one example's input
+// and target, so that a mismatch with the model or the loss is caught
+// before training starts, with both shapes named.
+type SizedDataset interface {
+	Dataset
+	ExampleSizes() (input, target int)
+}
+
 // Trainer fits a model: it owns one training program per batch size it has
 // seen, the gradient buffers they share and the optimizer.
 type Trainer struct {
@@ -27,6 +35,7 @@ type Trainer struct {
 	grads    []*tensor.Dense
 	programs map[int]*trainProgram
 	steps    int
+	clip     float64   // maximum global gradient norm; 0: no clipping
 	outs     []float64 // the last batch's outputs as float64, reused
 }
 
@@ -37,10 +46,14 @@ type trainProgram struct {
 	loss   *tensor.Dense
 }
 
-// NewTrainer returns a trainer minimising loss over model's parameters with opt.
+// NewTrainer returns a trainer minimising loss over model's parameters with
+// opt, whose learning rate must be a positive number.
 func NewTrainer(model *Model, loss Loss, opt Optimizer) (*Trainer, error) {
 	if model == nil || loss == nil || opt == nil {
 		return nil, errors.New("trainer: model, loss and optimizer are required")
+	}
+	if lr := opt.LearningRate(); !(lr > 0) || math.IsInf(lr, 0) {
+		return nil, errors.Errorf("trainer: learning rate %v: want a positive number", lr)
 	}
 	t := &Trainer{model: model, loss: loss, opt: opt, programs: map[int]*trainProgram{}}
 	for _, p := range model.params {
@@ -48,6 +61,9 @@ func NewTrainer(model *Model, loss Loss, opt Optimizer) (*Trainer, error) {
 	}
 	return t, nil
 }
+
+// Model returns the model the trainer fits.
+func (t *Trainer) Model() *Model { return t.model }
 
 // Steps returns the number of optimizer steps taken so far.
 func (t *Trainer) Steps() int { return t.steps }
@@ -58,30 +74,40 @@ func (t *Trainer) SetSteps(n int) { t.steps = n }
 // Optimizer returns the trainer's optimizer.
 func (t *Trainer) Optimizer() Optimizer { return t.opt }
 
+// SetClipNorm makes every step scale the gradients down to a global L2
+// norm of at most maxNorm (ClipGradNorm); 0 turns clipping off.
+func (t *Trainer) SetClipNorm(maxNorm float64) error {
+	if maxNorm < 0 || math.IsNaN(maxNorm) || math.IsInf(maxNorm, 0) {
+		return errors.Errorf("clip norm %v: want a positive number, or 0 for none", maxNorm)
+	}
+	t.clip = maxNorm
+	return nil
+}
+
 // program returns the training program for a batch size, building it on
-// first use: forward graph, loss, G.Grad and one capture per gradient.
+// first use: forward graph in training mode, loss, G.Grad and one capture
+// per gradient.
 func (t *Trainer) program(batch int) (tp *trainProgram, err error) {
 	if tp, ok := t.programs[batch]; ok {
 		return tp, nil
 	}
 	defer recoverTo(&err)
-	p, err := t.model.newProgram(batch)
+	p, err := t.model.newProgram(batch, true)
 	if err != nil {
 		return nil, err
 	}
 	tp = &trainProgram{Program: p}
-	var targetNode *G.Node
-	targetNode, tp.target = lossTarget(p.Graph, t.loss, t.model.dtype, batch, t.model.output)
-	lossNode, err := t.loss.Build(p.Output, targetNode)
+	lossNode, err := tp.addLoss(t.loss, t.model)
 	if err != nil {
-		return nil, errors.Wrapf(err, "loss %s", t.loss.Name())
+		return nil, err
 	}
+	// G.Grad refuses a graph in which a capture is the only reader of a
+	// node it differentiates, so the loss is captured after it.
 	grads, err := G.Grad(lossNode, p.Params...)
 	if err != nil {
 		return nil, errors.Wrap(err, "differentiating the loss")
 	}
-	tp.loss = newLike(t.model.dtype, 1)
-	if err = p.capture(lossNode, tp.loss); err != nil {
+	if err = tp.captureLoss(lossNode, t.model); err != nil {
 		return nil, err
 	}
 	for i, g := range grads {
@@ -94,21 +120,39 @@ func (t *Trainer) program(batch int) (tp *trainProgram, err error) {
 	return tp, nil
 }
 
+// addLoss adds the target node and the loss to a program.
+func (tp *trainProgram) addLoss(loss Loss, m *Model) (*G.Node, error) {
+	var target *G.Node
+	target, tp.target = lossTarget(tp.Graph, loss, m.dtype, tp.Batch, m.output)
+	lossNode, err := loss.Build(tp.Output, target)
+	if err != nil {
+		return nil, errors.Wrapf(err, "loss %s", loss.Name())
+	}
+	return lossNode, nil
+}
+
+// captureLoss copies the loss into tp.loss at every run.
+func (tp *trainProgram) captureLoss(lossNode *G.Node, m *Model) error {
+	tp.loss = newLike(m.dtype, 1)
+	return tp.capture(lossNode, tp.loss)
+}
+
 // BatchResult reports one training step.
 type BatchResult struct {
 	Loss    float64 // mean loss over the batch, before the update
 	Correct int     // examples the model got right, before the update
 	N       int     // examples in the batch
+	// GradNorm is the gradients' global L2 norm before clipping, when
+	// the trainer clips; 0 otherwise.
+	GradNorm float64
 }
 
 // TrainBatch takes one optimizer step on n examples: x holds their inputs
 // and y their targets, one after another. A NaN or infinite loss is an
-// error and leaves the weights untouched.
+// error and leaves the weights and buffers untouched.
 func (t *Trainer) TrainBatch(x, y []float32, n int) (BatchResult, error) {
-	in, tg := t.model.input.Size(), t.loss.TargetShape(t.model.output).Size()
-	if n < 1 || len(x) != n*in || len(y) != n*tg {
-		return BatchResult{}, errors.Errorf("train batch: %d inputs and %d targets for %d examples of %v -> %v",
-			len(x), len(y), n, t.model.input, t.loss.TargetShape(t.model.output))
+	if err := checkBatch(t.model, t.loss, x, y, n); err != nil {
+		return BatchResult{}, errors.Wrap(err, "train batch")
 	}
 	p, err := t.program(n)
 	if err != nil {
@@ -116,6 +160,7 @@ func (t *Trainer) TrainBatch(x, y []float32, n int) (BatchResult, error) {
 	}
 	setFloats(p.in, x)
 	setFloats(p.target, y)
+	t.model.step = uint64(t.steps)
 	if err := p.run(); err != nil {
 		return BatchResult{}, errors.Wrapf(err, "step %d", t.steps+1)
 	}
@@ -125,128 +170,77 @@ func (t *Trainer) TrainBatch(x, y []float32, n int) (BatchResult, error) {
 	}
 	t.outs = appendFloats(t.outs[:0], p.out)
 	res.Correct = t.loss.Correct(t.outs, y, n)
+	if t.clip > 0 {
+		if res.GradNorm, err = ClipGradNorm(t.grads, t.clip); err != nil {
+			return res, errors.Wrapf(err, "step %d; weights left as they were", t.steps+1)
+		}
+	}
 	if err := t.opt.Step(t.model.params, t.grads); err != nil {
 		return res, err
+	}
+	for _, fn := range p.afterStep {
+		if err := fn(); err != nil {
+			return res, errors.Wrapf(err, "step %d", t.steps+1)
+		}
 	}
 	t.steps++
 	return res, nil
 }
 
-// FitConfig says how to run Fit.
-type FitConfig struct {
-	Epochs    int
-	BatchSize int
-	// Seed fixes the order of examples in every epoch.
-	Seed uint64
-	// DropLast skips the last partial batch of an epoch instead of training on it.
-	DropLast bool
-	// FirstEpoch numbers the first epoch run (for resuming); 0 means 1.
-	FirstEpoch int
-	// OnStep, when set, is called after every step; an error stops training.
-	OnStep func(StepInfo) error
-	// OnEpoch, when set, is called after every epoch; an error stops training.
-	OnEpoch func(EpochInfo) error
-}
-
-// StepInfo describes a finished training step.
-type StepInfo struct {
-	Epoch, Step, Batch, Batches int
-	BatchResult
-}
-
-// Fit trains for cfg.Epochs epochs over data in shuffled batches.
-func (t *Trainer) Fit(data Dataset, cfg FitConfig) error {
-	if cfg.BatchSize < 1 || cfg.Epochs < 0 || data == nil || data.Len() == 0 {
-		return errors.Errorf("fit: batch size %d, epochs %d, need a non-empty dataset", cfg.BatchSize, cfg.Epochs)
-	}
-	first := max(cfg.FirstEpoch, 1)
-	b := newBatches(t.model.input.Size(), t.loss.TargetShape(t.model.output).Size(), cfg.BatchSize)
-	for epoch := first; epoch < first+cfg.Epochs; epoch++ {
-		info, err := t.epoch(data, cfg, epoch, b)
-		if err != nil {
-			return err
-		}
-		if cfg.OnEpoch != nil {
-			if err := cfg.OnEpoch(info); err != nil {
-				return err
-			}
-		}
+// checkBatch explains why x and y cannot be n examples for the model and
+// the loss, naming both shapes.
+func checkBatch(m *Model, loss Loss, x, y []float32, n int) error {
+	in, tg := m.input.Size(), loss.TargetShape(m.output)
+	switch {
+	case n < 1:
+		return errors.Errorf("%d examples: want at least 1", n)
+	case len(x) != n*in:
+		return errors.Errorf("%d input values for %d examples of shape %v", len(x), n, m.input)
+	case len(y) != n*tg.Size():
+		return targetError(loss, m.output, len(y)/max(n, 1))
 	}
 	return nil
 }
 
-// epoch runs one pass over data.
-func (t *Trainer) epoch(data Dataset, cfg FitConfig, epoch int, b *batches) (EpochInfo, error) {
-	order := EpochOrder(data.Len(), cfg.Seed, epoch)
-	nb := len(order) / cfg.BatchSize
-	if !cfg.DropLast && len(order)%cfg.BatchSize != 0 {
-		nb++
+// targetError says a loss got targets of the wrong size per example.
+func targetError(loss Loss, out Shape, got int) error {
+	want := loss.TargetShape(out)
+	hint := ""
+	if len(want) == 0 && got == out.Size() && got > 1 {
+		hint = " (one-hot targets? give the class index instead)"
 	}
-	info := EpochInfo{Epoch: epoch}
-	var lossSum float64
-	var seen, right int
-	for i := 0; i < nb; i++ {
-		idx := order[i*cfg.BatchSize : min((i+1)*cfg.BatchSize, len(order))]
-		x, y := b.fill(len(idx))
-		if err := data.Gather(idx, x, y); err != nil {
-			return info, errors.Wrapf(err, "epoch %d batch %d", epoch, i+1)
-		}
-		res, err := t.TrainBatch(x, y, len(idx))
-		if err != nil {
-			return info, errors.Wrapf(err, "epoch %d", epoch)
-		}
-		lossSum += res.Loss * float64(res.N)
-		seen, right = seen+res.N, right+res.Correct
-		if cfg.OnStep != nil {
-			if err := cfg.OnStep(StepInfo{Epoch: epoch, Step: t.steps, Batch: i + 1, Batches: nb, BatchResult: res}); err != nil {
-				return info, err
-			}
-		}
+	return errors.Errorf("loss %s: a model output of shape %v takes a target of shape %v (%d value%s) per example, the data has %d%s",
+		loss.Name(), out, want, want.Size(), plural(want.Size()), got, hint)
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
 	}
-	info.Steps, info.TrainLoss, info.TrainAccuracy = t.steps, lossSum/float64(max(seen, 1)), float64(right)/float64(max(seen, 1))
-	return info, nil
+	return "s"
 }
 
-// EpochOrder returns the shuffled order of n examples for an epoch; the
-// same seed and epoch always give the same order. It is a Fisher-Yates
-// shuffle over PCG written out here, rather than rand.Perm, whose output Go
-// does not promise to keep across releases: a checkpoint must resume to the
-// same order under a newer Go.
-func EpochOrder(n int, seed uint64, epoch int) []int {
-	pcg := rand.NewPCG(seed, uint64(epoch))
-	order := make([]int, n)
-	for i := range order {
-		order[i] = i
+// checkData refuses a dataset whose examples do not fit the model and the
+// loss, when it can tell.
+func checkData(m *Model, loss Loss, data Dataset, what string) error {
+	if data == nil || data.Len() == 0 {
+		return errors.Errorf("%s: no examples", what)
 	}
-	for i := n - 1; i > 0; i-- {
-		j := int(pcg.Uint64() % uint64(i+1)) // modulo bias is below 2^-40 for any real n
-		order[i], order[j] = order[j], order[i]
+	sd, ok := data.(SizedDataset)
+	if !ok {
+		return nil
 	}
-	return order
+	in, tg := sd.ExampleSizes()
+	if in != m.input.Size() {
+		return errors.Errorf("%s: examples of %d input values, the model takes shape %v (%d)", what, in, m.input, m.input.Size())
+	}
+	if want := loss.TargetShape(m.output).Size(); tg != want {
+		return errors.Wrap(targetError(loss, m.output, tg), what)
+	}
+	return nil
 }
 
-// batches holds reusable input and target buffers for a batch size.
-type batches struct {
-	in, tg int
-	x, y   []float32
-}
-
-func newBatches(in, tg, batch int) *batches {
-	return &batches{in: in, tg: tg, x: make([]float32, in*batch), y: make([]float32, tg*batch)}
-}
-
-// fill returns the buffers cut to n examples.
-func (b *batches) fill(n int) ([]float32, []float32) { return b.x[:n*b.in], b.y[:n*b.tg] }
-
-// Metrics summarises a model's outputs on a dataset.
-type Metrics struct {
-	Loss     float64
-	Accuracy float64
-	N        int
-}
-
-// Evaluate runs the model over data in batches of at most batch examples
-// without changing it, and returns the mean loss and the accuracy.
-func (t *Trainer) Evaluate(data Dataset, batch int) (Metrics, error) {
-	return Evaluate(t.model, t.loss, data, batch)
+// Describe returns a one-line account of a trainer's setup, for logs.
+func (t *Trainer) Describe() string {
+	return fmt.Sprintf("%s: %d parameters, loss %s, %T lr %g", t.model.Name(), t.model.NumParams(), t.loss.Name(), t.opt, t.opt.LearningRate())
 }

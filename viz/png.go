@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 
 	"github.com/pkg/errors"
+
+	"github.com/featlearn/featlearn/internal/atomicfile"
 )
 
 // WritePNG writes img to path as a PNG, creating missing parent directories.
@@ -21,52 +23,10 @@ func WritePNG(path string, img image.Image) error {
 	if err := checkImage("write png: image", img); err != nil {
 		return err
 	}
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return errors.Wrap(err, "write png")
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return errors.Wrap(err, "write png")
-	}
-	if err := writeSync(tmp, img); err != nil {
-		os.Remove(tmp.Name())
-		return errors.Wrapf(err, "write png %s", path)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		os.Remove(tmp.Name())
-		return errors.Wrap(err, "write png")
-	}
-	syncDir(dir)
-	return nil
-}
-
-// writeSync encodes img into f, makes it world-readable, syncs and closes it;
-// f is closed whatever happens.
-func writeSync(f *os.File, img image.Image) error {
-	err := png.Encode(f, img)
-	if err == nil {
-		// CreateTemp makes 0600 files; a picture is no secret.
-		err = f.Chmod(0o644)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
-// syncDir makes the rename durable where the platform allows; failure only
-// weakens durability after a crash, not the atomicity, so it is ignored.
-func syncDir(dir string) {
-	d, err := os.Open(dir)
-	if err != nil {
-		return
-	}
-	_ = d.Sync()
-	_ = d.Close()
+	return errors.Wrap(atomicfile.Write(path, func(w io.Writer) error { return png.Encode(w, img) }), "write png")
 }
 
 // Figure is a named picture; Name is its file name.

@@ -21,7 +21,6 @@ import (
 	"github.com/featlearn/featlearn/graph"
 	"github.com/featlearn/featlearn/models/lenet"
 	"github.com/featlearn/featlearn/models/mlp"
-	"github.com/featlearn/featlearn/models/mnistdata"
 )
 
 // result is one model's figures, keyed as bench/peer.py keys them.
@@ -95,7 +94,7 @@ func train(r *result, m *graph.Model, set *datasets.Set) error {
 	}
 	start := time.Now()
 	cfg := graph.FitConfig{Epochs: 1, BatchSize: 64, Seed: 1, DropLast: true}
-	if err := tr.Fit(mnistdata.Dataset(set), cfg); err != nil {
+	if _, err := tr.Fit(graph.ImageData(set), cfg); err != nil {
 		return err
 	}
 	r.EpochS = time.Since(start).Seconds()

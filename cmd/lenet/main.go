@@ -10,23 +10,23 @@
 // trains with the default recipe, checkpoints every epoch and prints the
 // test accuracy and confusion matrix. Ctrl-C saves a checkpoint first;
 // `lenet train -resume` continues from it exactly. Run lenet COMMAND -h for
-// each command's flags.
+// each command's flags. Exit status: 0 ok, 1 failure, 2 usage, 130
+// interrupted.
 package main
 
 import (
 	"os"
 
+	"github.com/featlearn/featlearn/internal/trainapp"
 	"github.com/featlearn/featlearn/models/lenet"
-	"github.com/featlearn/featlearn/models/mnistcli"
 )
 
 func main() {
-	app := &mnistcli.App{
+	app := &trainapp.App{
 		Name:     lenet.Name,
 		Title:    "LeNet-5",
-		Defaults: lenet.DefaultConfig(),
-		Spec:     lenet.Spec(),
-		SpecFor:  lenet.SpecFor,
+		Defaults: lenet.DefaultRecipe(),
+		Spec:     trainapp.Spec{Name: lenet.Name, Arch: lenet.Arch, Build: lenet.New},
 	}
-	os.Exit(mnistcli.Main(app, os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(trainapp.Main(app, os.Args[1:], os.Stdout, os.Stderr))
 }

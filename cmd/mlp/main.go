@@ -7,43 +7,61 @@
 //	mlp summary [-hidden 300,100] [-act relu]
 //	mlp viz     [-ckpt ...] [-image digit.png | -index 0] [-out DIR]
 //
-// Run mlp COMMAND -h for each command's flags and their defaults.
+// Run mlp COMMAND -h for each command's flags and their defaults. Exit
+// status: 0 ok, 1 failure, 2 usage, 130 interrupted.
 package main
 
 import (
 	"flag"
 	"os"
 
+	"github.com/pkg/errors"
+
+	"github.com/featlearn/featlearn/internal/trainapp"
 	"github.com/featlearn/featlearn/models/mlp"
-	"github.com/featlearn/featlearn/models/mnistcli"
-	"github.com/featlearn/featlearn/models/mnisttrain"
 )
 
 func main() {
-	app := &mnistcli.App{
+	app := &trainapp.App{
 		Name:      mlp.Name,
 		Title:     "MLP",
-		Defaults:  mlp.DefaultConfig(),
+		Defaults:  mlp.DefaultRecipe(),
 		ArchFlags: archFlags,
-		SpecFor:   mlp.SpecFor,
+		SpecFor:   specFor,
 	}
-	os.Exit(mnistcli.Main(app, os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(trainapp.Main(app, os.Args[1:], os.Stdout, os.Stderr))
 }
 
 // archFlags adds -hidden and -act, which choose the architecture.
-func archFlags(fs *flag.FlagSet) func() (mnisttrain.Spec, error) {
+func archFlags(fs *flag.FlagSet) func() (trainapp.Spec, error) {
 	def := mlp.DefaultArch()
 	hidden := fs.String("hidden", "300,100", "sizes of the hidden layers, comma-separated (\"\" for none)")
 	act := fs.String("act", def.Activation, "nonlinearity of the hidden layers: relu, tanh or sigmoid")
-	return func() (mnisttrain.Spec, error) {
+	return func() (trainapp.Spec, error) {
 		sizes, err := mlp.ParseHidden(*hidden)
 		if err != nil {
-			return mnisttrain.Spec{}, err
+			return trainapp.Spec{}, err
 		}
-		a := mlp.Arch{Hidden: sizes, Activation: *act}
-		if _, err := a.Net(); err != nil {
-			return mnisttrain.Spec{}, err
-		}
-		return a.Spec(), nil
+		return spec(mlp.Arch{Hidden: sizes, Activation: *act})
 	}
+}
+
+// specFor rebuilds the Spec of a checkpoint's architecture.
+func specFor(name, arch string) (trainapp.Spec, error) {
+	if name != mlp.Name {
+		return trainapp.Spec{}, errors.Errorf("checkpoint holds a %s model, not an %s", name, mlp.Name)
+	}
+	a, err := mlp.ParseArch(arch)
+	if err != nil {
+		return trainapp.Spec{}, err
+	}
+	return spec(a)
+}
+
+// spec describes an MLP of architecture a.
+func spec(a mlp.Arch) (trainapp.Spec, error) {
+	if _, err := a.Net(); err != nil {
+		return trainapp.Spec{}, err
+	}
+	return trainapp.Spec{Name: mlp.Name, Arch: a.String(), Build: a.Build}, nil
 }

@@ -42,10 +42,7 @@ func run(cfg xor.Config, dotFile string) error {
 	}
 	fmt.Print(xor.FormatTruthTable("hand-wired: (x1 AND x2) OR ((NOT x1) AND (NOT x2)) = x1 XNOR x2", in, out))
 	if dotFile != "" {
-		dot, err := wired.DOT(4)
-		if err != nil {
-			return err
-		}
+		dot := wired.DOT()
 		if err := os.WriteFile(dotFile, []byte(dot), 0o644); err != nil {
 			return err
 		}

@@ -1,20 +1,18 @@
 package safetensors
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"io"
 	"maps"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"unicode/utf8"
 
 	"github.com/pkg/errors"
+
+	"github.com/featlearn/featlearn/internal/atomicfile"
 )
 
 // maxHeader is the reference's limit on the JSON header, 100 MB.
@@ -177,73 +175,10 @@ func WriteFile(path string, tensors []Tensor, metadata map[string]string) error 
 	if err != nil {
 		return errors.Wrap(err, path)
 	}
-	return atomicWrite(path, func(w io.Writer) error { return writeFile(w, order, header) })
-}
-
-// atomicWrite runs write into a temporary file and moves it to path.
-func atomicWrite(path string, write func(io.Writer) error) (err error) {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return errors.Wrapf(err, "%s: creating the temporary file", path)
-	}
-	closed := false
-	defer func() {
-		if err != nil {
-			if !closed {
-				tmp.Close()
-			}
-			os.Remove(tmp.Name())
+	return atomicfile.Write(path, func(w io.Writer) error {
+		if testHookWriter != nil {
+			w = testHookWriter(w)
 		}
-	}()
-	// CreateTemp makes the file private; keep the mode of the file being
-	// replaced, or make a new one readable like os.Create would.
-	if err = tmp.Chmod(targetMode(path)); err != nil {
-		return errors.Wrapf(err, "%s: setting permissions", path)
-	}
-	var w io.Writer = tmp
-	if testHookWriter != nil {
-		w = testHookWriter(w)
-	}
-	bw := bufio.NewWriterSize(w, 1<<20)
-	if err = write(bw); err == nil {
-		err = bw.Flush()
-	}
-	if err != nil {
-		return errors.Wrapf(err, "%s: writing", path)
-	}
-	if err = tmp.Sync(); err != nil {
-		return errors.Wrapf(err, "%s: syncing", path)
-	}
-	closed = true
-	if err = tmp.Close(); err != nil {
-		return errors.Wrapf(err, "%s: closing", path)
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return errors.Wrapf(err, "%s: renaming the temporary file", path)
-	}
-	return syncDir(dir, path)
-}
-
-// targetMode returns the permissions the new file at path should have.
-func targetMode(path string) os.FileMode {
-	if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() {
-		return fi.Mode().Perm()
-	}
-	return 0o644
-}
-
-// syncDir makes the rename durable. Some file systems cannot sync a
-// directory and say EINVAL; the rename has happened, so that is not an
-// error worth failing a save for.
-func syncDir(dir, path string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return errors.Wrapf(err, "%s: opening the directory to sync it", path)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) {
-		return errors.Wrapf(err, "%s: syncing the directory", path)
-	}
-	return nil
+		return writeFile(w, order, header)
+	})
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/pkg/errors"
 
 	"github.com/featlearn/featlearn/datasets"
-	"github.com/featlearn/featlearn/models/mnistdata"
 )
 
 // Config sets up the MNIST experiment: choose k by cross-validation on a
@@ -53,7 +52,7 @@ type Result struct {
 // of the k-NN rule over all of train. progress, when not nil, receives a
 // line per stage.
 func Run(train, test *datasets.Set, cfg Config, progress io.Writer) (*Result, error) {
-	train, test, err := mnistdata.Limit(train, test, cfg.TrainLimit, cfg.TestLimit)
+	train, test, err := datasets.Limit(train, test, cfg.TrainLimit, cfg.TestLimit)
 	if err != nil {
 		return nil, errors.Wrap(err, "knn")
 	}

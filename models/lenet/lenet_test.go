@@ -5,23 +5,25 @@ import (
 	"os"
 	"reflect"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/featlearn/featlearn/datasets"
 	"github.com/featlearn/featlearn/datasets/mnisttest"
+	"github.com/featlearn/featlearn/graph"
 	"github.com/featlearn/featlearn/models/lenet"
-	"github.com/featlearn/featlearn/models/mnisttrain"
 )
 
 // data returns the first nTrain training and nVal validation images of
 // MNIST's usual split (0: all of them).
-func data(t *testing.T, nTrain, nVal int) mnisttrain.Data {
+func data(t *testing.T, nTrain, nVal int) (train, val *datasets.Set) {
 	t.Helper()
-	d, err := mnisttrain.SplitFirst(mnisttest.MNIST(t), nTrain, nVal)
+	train, val, err := mnisttest.MNIST(t).TrainVal()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return d
+	return train.First(nTrain), val.First(nVal)
 }
 
 func TestArchitecture(t *testing.T) {
@@ -62,25 +64,27 @@ func TestArchitecture(t *testing.T) {
 	}
 }
 
-func TestSpecFor(t *testing.T) {
-	if _, err := lenet.SpecFor(lenet.Name, lenet.Arch); err != nil {
-		t.Error(err)
+func TestLoadRefusesOtherModels(t *testing.T) {
+	dir := t.TempDir()
+	m, _ := lenet.New(1)
+	path := graph.CheckpointPath(dir)
+	if err := graph.SaveCheckpoint(path, m, nil, graph.CheckpointMeta{Model: "mlp", Config: "784-300-100-10 relu"}); err != nil {
+		t.Fatal(err)
 	}
-	if _, err := lenet.SpecFor("mlp", "784-300-100-10 relu"); err == nil {
-		t.Error("an MLP checkpoint accepted")
+	if _, _, err := lenet.Load(path); err == nil || !strings.Contains(err.Error(), "not lenet") {
+		t.Errorf("an MLP checkpoint loaded as LeNet-5: %v", err)
 	}
 }
 
 // TestLearnsOnASubset trains the default recipe for 300 steps on 4,000
 // images: enough to show LeNet learns, fast enough for every test run.
 func TestLearnsOnASubset(t *testing.T) {
-	cfg := lenet.DefaultConfig()
-	cfg.MaxSteps = 300
-	res, err := lenet.Train(cfg, data(t, 4000, 1000))
+	train, val := data(t, 4000, 1000)
+	_, res, err := lenet.Train(lenet.DefaultRecipe(), train, val, graph.FitConfig{MaxSteps: 300})
 	if err != nil {
 		t.Fatal(err)
 	}
-	last := res.History[len(res.History)-1]
+	last := res.Last()
 	t.Logf("after %d steps: validation accuracy %.2f%%", res.Steps, 100*last.ValAccuracy)
 	if res.Steps != 300 || last.ValAccuracy < 0.95 {
 		t.Errorf("after %d steps: validation accuracy %.2f%%, want >= 95%%", res.Steps, 100*last.ValAccuracy)
@@ -90,27 +94,28 @@ func TestLearnsOnASubset(t *testing.T) {
 // TestResumeIsBitIdentical trains 2 epochs, and 1 epoch then 1 more from
 // the checkpoint, on 512 images; the weights must match bit for bit.
 func TestResumeIsBitIdentical(t *testing.T) {
-	d := data(t, 512, 100)
-	cfg := lenet.DefaultConfig()
-	cfg.Epochs, cfg.DecayEvery = 2, 1
-	whole, err := lenet.Train(cfg, d)
+	train, val := data(t, 512, 100)
+	r := lenet.DefaultRecipe()
+	r.Epochs, r.DecayEvery = 2, 1
+	whole, _, err := lenet.Train(r, train, val, graph.FitConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Out, cfg.Epochs = t.TempDir(), 1
-	if _, err := lenet.Train(cfg, d); err != nil {
+	dir := t.TempDir()
+	r.Epochs = 1
+	if _, _, err := lenet.Train(r, train, val, graph.FitConfig{Dir: dir}); err != nil {
 		t.Fatal(err)
 	}
-	cfg.Epochs, cfg.Resume = 2, true
-	resumed, err := lenet.Train(cfg, d)
+	r.Epochs = 2
+	resumedModel, resumed, err := lenet.Train(r, train, val, graph.FitConfig{Dir: dir, Resume: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if resumed.ResumedEpoch != 1 || resumed.Steps != 16 {
 		t.Errorf("resumed at epoch %d, ended at step %d", resumed.ResumedEpoch, resumed.Steps)
 	}
-	for i, p := range whole.Model.Params() {
-		a, b := p.Float64s(), resumed.Model.Params()[i].Float64s()
+	for i, p := range whole.Params() {
+		a, b := p.Float64s(), resumedModel.Params()[i].Float64s()
 		for j := range a {
 			if math.Float64bits(a[j]) != math.Float64bits(b[j]) {
 				t.Fatalf("%s[%d]: %v uninterrupted, %v resumed", p.Name, j, a[j], b[j])
@@ -129,18 +134,19 @@ func TestDefaultRecipeAccuracy(t *testing.T) {
 	}
 	start := time.Now()
 	var heap []uint64
-	onEpoch := func(mnisttrain.Epoch) error {
+	onEpoch := func(graph.EpochInfo) error {
 		runtime.GC()
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
 		heap = append(heap, ms.HeapInuse)
 		return nil
 	}
-	res, err := mnisttrain.Train(lenet.Spec(), lenet.DefaultConfig(), data(t, 0, 0), mnisttrain.Hooks{OnEpoch: onEpoch})
+	train, val := data(t, 0, 0)
+	m, res, err := lenet.Train(lenet.DefaultRecipe(), train, val, graph.FitConfig{OnEpoch: onEpoch})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev, err := mnisttrain.Evaluate(res.Model, mnisttest.MNIST(t).Test)
+	ev, err := graph.Evaluate(m, graph.CrossEntropy{}, graph.ImageData(mnisttest.MNIST(t).Test), 500)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,7 @@ import (
 	"github.com/pkg/errors"
 
 	"github.com/featlearn/featlearn/datasets"
-	"github.com/featlearn/featlearn/models/mnistdata"
+	"github.com/featlearn/featlearn/graph"
 )
 
 // BinaryResult is a linear classifier of one digit against another.
@@ -26,7 +26,7 @@ func Binary(train, test *datasets.Set, a, b int, cfg Config, progress io.Writer)
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
-	train, test, err := mnistdata.Limit(train, test, cfg.TrainLimit, cfg.TestLimit)
+	train, test, err := datasets.Limit(train, test, cfg.TrainLimit, cfg.TestLimit)
 	if err != nil {
 		return nil, errors.Wrap(err, "linear")
 	}
@@ -42,7 +42,7 @@ func Binary(train, test *datasets.Set, a, b int, cfg Config, progress io.Writer)
 	}
 	res := &BinaryResult{A: a, B: b, Result: Result{Model: m, Train: train.N, Test: test.N}}
 	start := time.Now()
-	res.History, err = fit(m, mnistdata.Dataset(train), mnistdata.Dataset(test), cfg, func(e EpochErrors) {
+	res.History, err = fit(m, graph.ImageData(train), graph.ImageData(test), cfg, func(e EpochErrors) {
 		logf(progress, "linear %d v %d: epoch %d: train error %.4f, test error %.4f", a, b, e.Epoch, e.Train, e.Test)
 	})
 	if err != nil {

@@ -7,7 +7,6 @@ import (
 
 	"github.com/featlearn/featlearn/datasets"
 	"github.com/featlearn/featlearn/graph"
-	"github.com/featlearn/featlearn/models/mnistdata"
 )
 
 // OverfitConfig sets up OverfitCurves: a linear classifier trained long
@@ -58,7 +57,7 @@ func OverfitCurves(train, test *datasets.Set, cfg OverfitConfig) (*Curve, error)
 		if err != nil {
 			return nil, err
 		}
-		parts[i] = mnistdata.Dataset(sub)
+		parts[i] = graph.ImageData(sub)
 	}
 	m, err := New(train.Size(), datasets.Classes)
 	if err != nil {
@@ -77,7 +76,7 @@ func curve(m *graph.Model, parts []graph.Dataset, cfg Config) (*Curve, error) {
 	c := &Curve{}
 	errs := []*[]float64{&c.TrainError, &c.ValError, &c.TestError}
 	losses := []*[]float64{&c.TrainLoss, &c.ValLoss, &c.TestLoss}
-	err = tr.Fit(parts[0], graph.FitConfig{Epochs: cfg.Epochs, BatchSize: cfg.BatchSize, Seed: cfg.Seed,
+	_, err = tr.Fit(parts[0], graph.FitConfig{Epochs: cfg.Epochs, BatchSize: cfg.BatchSize, Seed: cfg.Seed,
 		OnEpoch: func(info graph.EpochInfo) error {
 			c.Epochs = append(c.Epochs, info.Epoch)
 			for i, d := range parts {

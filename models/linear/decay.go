@@ -7,7 +7,7 @@ import (
 	"github.com/pkg/errors"
 
 	"github.com/featlearn/featlearn/datasets"
-	"github.com/featlearn/featlearn/models/mnistdata"
+	"github.com/featlearn/featlearn/graph"
 )
 
 // DecayConfig sets up CrossValidateDecay.
@@ -113,8 +113,8 @@ func trainAndTest(train, test *datasets.Set, cfg Config) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if _, err := fit(m, mnistdata.Dataset(train), nil, cfg, nil); err != nil {
+	if _, err := fit(m, graph.ImageData(train), nil, cfg, nil); err != nil {
 		return 0, err
 	}
-	return ErrorRate(m, mnistdata.Dataset(test))
+	return ErrorRate(m, graph.ImageData(test))
 }

@@ -19,7 +19,6 @@ import (
 
 	"github.com/featlearn/featlearn/datasets"
 	"github.com/featlearn/featlearn/graph"
-	"github.com/featlearn/featlearn/models/mnistdata"
 )
 
 // Config says how to train a linear classifier.
@@ -87,7 +86,7 @@ func Train(train, test *datasets.Set, cfg Config, progress io.Writer) (*Result, 
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
-	train, test, err := mnistdata.Limit(train, test, cfg.TrainLimit, cfg.TestLimit)
+	train, test, err := datasets.Limit(train, test, cfg.TrainLimit, cfg.TestLimit)
 	if err != nil {
 		return nil, errors.Wrap(err, "linear")
 	}
@@ -97,7 +96,7 @@ func Train(train, test *datasets.Set, cfg Config, progress io.Writer) (*Result, 
 	}
 	res := &Result{Model: m, Train: train.N, Test: test.N}
 	start := time.Now()
-	res.History, err = fit(m, mnistdata.Dataset(train), mnistdata.Dataset(test), cfg, func(e EpochErrors) {
+	res.History, err = fit(m, graph.ImageData(train), graph.ImageData(test), cfg, func(e EpochErrors) {
 		logf(progress, "linear: epoch %d: train error %.4f, test error %.4f", e.Epoch, e.Train, e.Test)
 	})
 	if err != nil {
@@ -118,7 +117,7 @@ func fit(m *graph.Model, train, test graph.Dataset, cfg Config, onEpoch func(Epo
 		return nil, err
 	}
 	var hist []EpochErrors
-	err = tr.Fit(train, graph.FitConfig{Epochs: cfg.Epochs, BatchSize: cfg.BatchSize, Seed: cfg.Seed,
+	_, err = tr.Fit(train, graph.FitConfig{Epochs: cfg.Epochs, BatchSize: cfg.BatchSize, Seed: cfg.Seed,
 		OnEpoch: func(info graph.EpochInfo) error {
 			if cfg.Decay > 0 {
 				opt.LR *= cfg.Decay

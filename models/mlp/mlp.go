@@ -14,8 +14,8 @@ import (
 
 	"github.com/pkg/errors"
 
+	"github.com/featlearn/featlearn/datasets"
 	"github.com/featlearn/featlearn/graph"
-	"github.com/featlearn/featlearn/models/mnisttrain"
 )
 
 // Name names the model in checkpoints.
@@ -53,11 +53,30 @@ func (a Arch) String() string {
 	return strings.Join(append(parts, strconv.Itoa(Classes)), "-") + " " + a.Activation
 }
 
-// check refuses sizes below 1 and unknown activations.
+// Bounds on an architecture, checked before anything is allocated, so a
+// damaged or hostile checkpoint cannot ask for gigabytes: at most MaxLayers
+// hidden layers of at most MaxUnits units and MaxParams weights in all
+// (256 MiB of float32).
+const (
+	MaxLayers = 32
+	MaxUnits  = 1 << 15
+	MaxParams = 1 << 26
+)
+
+// check refuses sizes out of bounds and unknown activations.
 func (a Arch) check() error {
-	for _, h := range a.Hidden {
-		if h < 1 {
-			return errors.Errorf("mlp: hidden layer of %d units", h)
+	if len(a.Hidden) > MaxLayers {
+		return errors.Errorf("mlp: %d hidden layers, want at most %d", len(a.Hidden), MaxLayers)
+	}
+	params, in := 0, Inputs
+	for _, h := range append(append([]int(nil), a.Hidden...), Classes) {
+		if h < 1 || h > MaxUnits {
+			return errors.Errorf("mlp: hidden layer of %d units, want 1..%d", h, MaxUnits)
+		}
+		params += (in + 1) * h
+		in = h
+		if params > MaxParams {
+			return errors.Errorf("mlp: over %d parameters, want at most %d", params, MaxParams)
 		}
 	}
 	switch a.Activation {
@@ -129,40 +148,41 @@ func (a Arch) Build(seed uint64) (*graph.Model, error) {
 // New returns the default 784-300-100-10 ReLU MLP drawn from seed.
 func New(seed uint64) (*graph.Model, error) { return DefaultArch().Build(seed) }
 
-// Spec describes an MLP of this architecture for package mnisttrain.
-func (a Arch) Spec() mnisttrain.Spec {
-	return mnisttrain.Spec{Name: Name, Arch: a.String(), Build: a.Build}
-}
-
-// SpecFor rebuilds the Spec a checkpoint's model name and architecture
-// describe.
-func SpecFor(name, arch string) (mnisttrain.Spec, error) {
-	if name != Name {
-		return mnisttrain.Spec{}, errors.Errorf("checkpoint holds a %s model, not an %s", name, Name)
-	}
-	a, err := ParseArch(arch)
-	if err != nil {
-		return mnisttrain.Spec{}, err
-	}
-	return a.Spec(), nil
-}
-
-// DefaultConfig is the recipe `mlp train` uses: 10 epochs of SGD with
+// DefaultRecipe is the recipe `mlp train` uses: 10 epochs of SGD with
 // momentum 0.9 in batches of 64, the learning rate 0.05 multiplied by 0.3
-// after epochs 4 and 8, weight decay 1e-4. It reached 98.34 %, 98.30 % and
-// 98.43 % test accuracy for seeds 1, 2 and 3 (docs/mlp.md).
-func DefaultConfig() mnisttrain.Config {
-	return mnisttrain.Config{
-		Epochs: 10, Batch: 64, LR: 0.05, Optimizer: mnisttrain.SGD, Momentum: 0.9,
+// after epochs 4 and 8, weight decay 1e-4 (docs/mlp.md has its
+// accuracies).
+func DefaultRecipe() graph.Recipe {
+	return graph.Recipe{
+		Epochs: 10, Batch: 64, LR: 0.05, Optimizer: graph.OptSGD, Momentum: 0.9,
 		WeightDecay: 1e-4, DecayEvery: 4, DecayFactor: 0.3, Seed: 1,
 	}
 }
 
-// Train trains an MLP of architecture a on data by cfg (see
-// mnisttrain.Train); set cfg.MaxSteps for a step budget.
-func Train(a Arch, cfg mnisttrain.Config, data mnisttrain.Data) (*mnisttrain.Result, error) {
-	if err := a.check(); err != nil {
-		return nil, err
+// Train builds an MLP of architecture a from r.Seed and trains it by r on
+// train, validating on val after every epoch (nil: no validation); cfg
+// supplies the rest of the run (Dir, Resume, MaxSteps, hooks).
+func Train(a Arch, r graph.Recipe, train, val *datasets.Set, cfg graph.FitConfig) (*graph.Model, *graph.FitResult, error) {
+	m, err := a.Build(r.Seed)
+	if err != nil {
+		return nil, nil, err
 	}
-	return mnisttrain.Train(a.Spec(), cfg, data, mnisttrain.Hooks{})
+	cfg.Meta.Model, cfg.Meta.Config = Name, a.String()
+	res, err := r.FitImages(m, train, val, cfg)
+	return m, res, err
+}
+
+// Load reads an MLP checkpoint, such as the one `mlp train` writes, builds
+// the architecture it records and returns the model and the metadata.
+func Load(path string) (*graph.Model, graph.CheckpointMeta, error) {
+	return graph.LoadModel(path, func(meta graph.CheckpointMeta) (*graph.Model, error) {
+		if meta.Model != Name {
+			return nil, errors.Errorf("checkpoint holds a %s model, not an %s", meta.Model, Name)
+		}
+		a, err := ParseArch(meta.Config)
+		if err != nil {
+			return nil, err
+		}
+		return a.Build(meta.ModelSeed)
+	})
 }

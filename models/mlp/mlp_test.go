@@ -3,23 +3,25 @@ package mlp_test
 import (
 	"os"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/featlearn/featlearn/datasets"
 	"github.com/featlearn/featlearn/datasets/mnisttest"
+	"github.com/featlearn/featlearn/graph"
 	"github.com/featlearn/featlearn/models/mlp"
-	"github.com/featlearn/featlearn/models/mnisttrain"
 )
 
 // data returns the first nTrain training and nVal validation images of
 // MNIST's usual split (0: all of them).
-func data(t *testing.T, nTrain, nVal int) mnisttrain.Data {
+func data(t *testing.T, nTrain, nVal int) (train, val *datasets.Set) {
 	t.Helper()
-	d, err := mnisttrain.SplitFirst(mnisttest.MNIST(t), nTrain, nVal)
+	train, val, err := mnisttest.MNIST(t).TrainVal()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return d
+	return train.First(nTrain), val.First(nVal)
 }
 
 func TestDefaultArchitecture(t *testing.T) {
@@ -48,9 +50,6 @@ func TestArchStrings(t *testing.T) {
 		if err != nil || b.String() != a.String() {
 			t.Errorf("%q read back as %q, %v", a, b, err)
 		}
-		if _, err := mlp.SpecFor(mlp.Name, a.String()); err != nil {
-			t.Error(err)
-		}
 	}
 	if got := mlp.DefaultArch().String(); got != "784-300-100-10 relu" {
 		t.Errorf("default architecture %q", got)
@@ -60,7 +59,18 @@ func TestArchStrings(t *testing.T) {
 			t.Errorf("%q accepted", bad)
 		}
 	}
-	if _, err := mlp.SpecFor("lenet", "784-300-100-10 relu"); err == nil {
+	for _, huge := range []string{"784-1000000000-10 relu", "784-" + strings.Repeat("10-", 50) + "10 relu", "784-30000-30000-10 relu"} {
+		if _, err := mlp.ParseArch(huge); err == nil {
+			t.Errorf("%.40q accepted", huge)
+		}
+	}
+	dir := t.TempDir()
+	m, _ := mlp.New(1)
+	path := graph.CheckpointPath(dir)
+	if err := graph.SaveCheckpoint(path, m, nil, graph.CheckpointMeta{Model: "lenet", Config: "784-300-100-10 relu"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := mlp.Load(path); err == nil {
 		t.Error("a lenet checkpoint accepted")
 	}
 	if h, err := mlp.ParseHidden("300, 100"); err != nil || !reflect.DeepEqual(h, []int{300, 100}) {
@@ -74,13 +84,12 @@ func TestArchStrings(t *testing.T) {
 // TestLearnsOnASubset trains the default recipe for 300 steps on 4,000
 // images.
 func TestLearnsOnASubset(t *testing.T) {
-	cfg := mlp.DefaultConfig()
-	cfg.MaxSteps = 300
-	res, err := mlp.Train(mlp.DefaultArch(), cfg, data(t, 4000, 1000))
+	train, val := data(t, 4000, 1000)
+	_, res, err := mlp.Train(mlp.DefaultArch(), mlp.DefaultRecipe(), train, val, graph.FitConfig{MaxSteps: 300})
 	if err != nil {
 		t.Fatal(err)
 	}
-	last := res.History[len(res.History)-1]
+	last := res.Last()
 	t.Logf("after %d steps: validation accuracy %.2f%%", res.Steps, 100*last.ValAccuracy)
 	if res.Steps != 300 || last.ValAccuracy < 0.92 {
 		t.Errorf("after %d steps: validation accuracy %.2f%%, want >= 92%%", res.Steps, 100*last.ValAccuracy)
@@ -95,11 +104,12 @@ func TestDefaultRecipeAccuracy(t *testing.T) {
 		t.Skip("set FEATLEARN_FULL=1 to train the MLP on all of MNIST")
 	}
 	start := time.Now()
-	res, err := mlp.Train(mlp.DefaultArch(), mlp.DefaultConfig(), data(t, 0, 0))
+	train, val := data(t, 0, 0)
+	m, res, err := mlp.Train(mlp.DefaultArch(), mlp.DefaultRecipe(), train, val, graph.FitConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev, err := mnisttrain.Evaluate(res.Model, mnisttest.MNIST(t).Test)
+	ev, err := graph.Evaluate(m, graph.CrossEntropy{}, graph.ImageData(mnisttest.MNIST(t).Test), 500)
 	if err != nil {
 		t.Fatal(err)
 	}

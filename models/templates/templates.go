@@ -28,7 +28,6 @@ import (
 
 	"github.com/featlearn/featlearn/datasets"
 	"github.com/featlearn/featlearn/graph"
-	"github.com/featlearn/featlearn/models/mnistdata"
 )
 
 // WeightName names the parameter holding the ten templates, (10, pixels).
@@ -104,7 +103,7 @@ func Train(train, test *datasets.Set, cfg Config, progress io.Writer) (*Result, 
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
-	train, test, err := mnistdata.Limit(train, test, cfg.TrainLimit, cfg.TestLimit)
+	train, test, err := datasets.Limit(train, test, cfg.TrainLimit, cfg.TestLimit)
 	if err != nil {
 		return nil, errors.Wrap(err, "templates")
 	}
@@ -117,7 +116,7 @@ func Train(train, test *datasets.Set, cfg Config, progress io.Writer) (*Result, 
 		return nil, err
 	}
 	res := &Result{Model: m, Rows: train.Rows, Cols: train.Cols}
-	trainData, testData := mnistdata.Binary(train, cfg.Threshold), mnistdata.Binary(test, cfg.Threshold)
+	trainData, testData := graph.BinaryImageData(train, cfg.Threshold), graph.BinaryImageData(test, cfg.Threshold)
 	start := time.Now()
 	for pass := 1; pass <= cfg.Epochs; pass++ {
 		p, err := runPass(tr, trainData, cfg, pass, res)

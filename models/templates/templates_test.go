@@ -6,7 +6,6 @@ import (
 	"github.com/featlearn/featlearn/datasets"
 	"github.com/featlearn/featlearn/datasets/mnisttest"
 	"github.com/featlearn/featlearn/graph"
-	"github.com/featlearn/featlearn/models/mnistdata"
 )
 
 // loadMNIST loads the real MNIST once per test binary.
@@ -18,7 +17,7 @@ func loadMNIST(tb testing.TB) *datasets.MNIST { return mnisttest.MNIST(tb) }
 // agrees exactly: both only ever add and subtract 0s and 1s.
 func TestGraphUpdateIsTheRule(t *testing.T) {
 	m := loadMNIST(t)
-	data := mnistdata.Binary(m.Train, 128)
+	data := graph.BinaryImageData(m.Train, 128)
 	model, err := New(m.Train.Size())
 	if err != nil {
 		t.Fatal(err)

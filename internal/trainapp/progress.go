@@ -1,4 +1,4 @@
-package mnistcli
+package trainapp
 
 import (
 	"fmt"
@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/featlearn/featlearn/models/mnisttrain"
+	"github.com/featlearn/featlearn/graph"
 )
 
 // progress reports training on stderr: a live bar on a terminal, or a
@@ -34,7 +34,7 @@ func newProgress(w io.Writer, bar bool, perEpoch int) *progress {
 }
 
 // step updates the bar after a training step.
-func (p *progress) step(s mnisttrain.Step) {
+func (p *progress) step(s graph.StepInfo) {
 	if !p.bar {
 		return
 	}
@@ -50,7 +50,7 @@ func (p *progress) step(s mnisttrain.Step) {
 }
 
 // line renders the bar: epoch, fraction, images/s, ETA, running metrics.
-func (p *progress) line(s mnisttrain.Step, now time.Time) string {
+func (p *progress) line(s graph.StepInfo, now time.Time) string {
 	frac := float64(s.Batch) / float64(max(s.Batches, 1))
 	full := int(frac * barWidth)
 	bar := strings.Repeat("=", full) + strings.Repeat(" ", barWidth-full)
@@ -77,7 +77,7 @@ func clock(d time.Duration) string {
 }
 
 // epoch prints the line of a finished epoch.
-func (p *progress) epoch(e mnisttrain.Epoch, epochs int) {
+func (p *progress) epoch(e graph.EpochInfo, epochs int) {
 	p.clear()
 	val := ""
 	if e.ValN > 0 {

@@ -1,8 +1,9 @@
-package mnisttrain
+package trainapp
 
 import (
 	"fmt"
 	"image"
+	"strings"
 
 	"github.com/pkg/errors"
 
@@ -25,7 +26,7 @@ type Picture struct {
 // negative, each tile scaled on its own. limit > 0 draws only the first
 // limit units.
 func Filters(m *graph.Model, cols, limit int) (image.Image, error) {
-	p, err := firstWeight(m)
+	p, err := FirstWeight(m)
 	if err != nil {
 		return nil, err
 	}
@@ -58,9 +59,9 @@ func Filters(m *graph.Model, cols, limit int) (image.Image, error) {
 	return viz.Grid(tiles, max(cols, 1), 4, labels)
 }
 
-// firstWeight returns the first parameter with weight decay: the first
+// FirstWeight returns the first parameter with weight decay: the first
 // layer's weights.
-func firstWeight(m *graph.Model) (*graph.Param, error) {
+func FirstWeight(m *graph.Model) (*graph.Param, error) {
 	for _, p := range m.Params() {
 		if p.Decay {
 			return p, nil
@@ -70,12 +71,13 @@ func firstWeight(m *graph.Model) (*graph.Param, error) {
 }
 
 // FeatureMaps runs the model on one image of pixels (0 background, 255
-// ink) and draws, for every convolution, its feature maps after the ReLU
-// that follows it: LeNet-5's 6 maps of 28x28, then 16 of 10x10. A model
-// without convolutions gives no pictures.
+// ink) and draws, for every convolution, its feature maps after the layers
+// of the same shape that follow it (a BatchNorm, a ReLU): LeNet-5's 6
+// maps of 28x28, then 16 of 10x10. A model without convolutions gives no
+// pictures.
 func FeatureMaps(m *graph.Model, pixels []uint8) ([]Picture, error) {
-	if err := checkInput(m, len(pixels)); err != nil {
-		return nil, err
+	if want := m.InputShape().Size(); len(pixels) != want {
+		return nil, errors.Errorf("images of %d pixels, the model takes %d (shape %v)", len(pixels), want, m.InputShape())
 	}
 	acts, err := m.Activations(datasets.PixelsToFloat32(pixels, nil), 1)
 	if err != nil {
@@ -83,22 +85,35 @@ func FeatureMaps(m *graph.Model, pixels []uint8) ([]Picture, error) {
 	}
 	var pics []Picture
 	for i, a := range acts {
-		if len(a.Output) != 3 || a.Params == 0 {
+		if len(a.Output) != 3 || a.Params == 0 || a.Container {
 			continue
 		}
-		name, after := a.Name, ""
-		if i+1 < len(acts) && acts[i+1].Params == 0 && acts[i+1].Output.String() == a.Output.String() {
-			a, after = acts[i+1], " after "+acts[i+1].Kind // the maps after the nonlinearity
+		name, shown, after := a.Path, a, []string(nil)
+		for j := i + 1; j < len(acts) && follows(acts[j], a); j++ {
+			shown, after = acts[j], append(after, acts[j].Kind)
 		}
-		c, h, w := a.Output[0], a.Output[1], a.Output[2]
-		img, err := viz.Activations(a.Values, c, h, w, max(1, 84/h), min(c, 8))
+		c, h, w := shown.Output[0], shown.Output[1], shown.Output[2]
+		img, err := viz.Activations(shown.Values, c, h, w, max(1, 84/h), min(c, 8))
 		if err != nil {
 			return nil, errors.Wrap(err, name)
 		}
-		caption := fmt.Sprintf("%s%s: %d maps of %dx%d", name, after, c, h, w)
+		caption := fmt.Sprintf("%s: %d maps of %dx%d", name, c, h, w)
+		if len(after) > 0 {
+			caption = fmt.Sprintf("%s after %s: %d maps of %dx%d", name, strings.Join(after, ", "), c, h, w)
+		}
 		pics = append(pics, Picture{Name: name, Caption: caption, Image: img})
 	}
 	return pics, nil
+}
+
+// follows says whether b is a shape-keeping layer (a nonlinearity, a
+// BatchNorm) applied right after a convolution a, whose maps are best
+// shown after it.
+func follows(b, a graph.Activation) bool {
+	if b.Container || b.Output.String() != a.Output.String() {
+		return false
+	}
+	return b.Params == 0 && !strings.HasPrefix(b.Kind, "Dropout") || strings.HasPrefix(b.Kind, "BatchNorm")
 }
 
 // Digit draws an image of pixels, rows x cols, enlarged cell times.
@@ -109,7 +124,7 @@ func Digit(pixels []uint8, rows, cols, cell int) (image.Image, error) {
 // Curves draws a history as two plots side by side: the training and
 // validation loss, and the training and validation accuracy, per epoch.
 // Partial epochs are left out.
-func Curves(title string, h []Epoch) (image.Image, error) {
+func Curves(title string, h []graph.EpochInfo) (image.Image, error) {
 	var x, tl, vl, ta, va []float64
 	for _, e := range h {
 		if e.Partial {
@@ -142,6 +157,9 @@ func Curves(title string, h []Epoch) (image.Image, error) {
 }
 
 // ConfusionImage draws an evaluation's confusion matrix.
-func (e *Evaluation) ConfusionImage() (image.Image, error) {
-	return viz.ConfusionMatrix(e.Confusion, nil, 36)
+func ConfusionImage(m graph.Metrics) (image.Image, error) {
+	if m.Confusion == nil {
+		return nil, errors.New("confusion matrix: the loss does not classify")
+	}
+	return viz.ConfusionMatrix(m.Confusion, nil, 36)
 }

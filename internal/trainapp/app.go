@@ -1,10 +1,11 @@
-// Package mnistcli is the command line shared by featlearn's MNIST model
-// binaries (cmd/lenet, cmd/mlp): the subcommands train, eval, predict,
-// summary and viz, each with its own flags and -h text. A binary describes
-// its model in an App and hands its arguments to Main.
+// Package trainapp is the command line shared by featlearn's image
+// classifier binaries (cmd/lenet, cmd/mlp, cmd/resnet): the subcommands
+// train, eval, predict, summary and viz, each with its own flags and -h
+// text. A binary describes its model in an App and hands its arguments to
+// Main; training itself is graph.Recipe.Fit, the one training loop.
 //
 // Progress goes to stderr and results to stdout; only Main's caller exits.
-package mnistcli
+package trainapp
 
 import (
 	"flag"
@@ -15,9 +16,20 @@ import (
 
 	"github.com/pkg/errors"
 
-	"github.com/featlearn/featlearn/datasets"
-	"github.com/featlearn/featlearn/models/mnisttrain"
+	"github.com/featlearn/featlearn/graph"
+	"github.com/featlearn/featlearn/internal/cli"
 )
+
+// Spec names a model and builds it.
+type Spec struct {
+	// Name is the model family, such as "lenet"; checkpoints record it.
+	Name string
+	// Arch describes the architecture, such as "784-300-100-10 relu"; a
+	// checkpoint only loads into a model of the same Name and Arch.
+	Arch string
+	// Build returns the model with initial weights drawn from seed.
+	Build func(seed uint64) (*graph.Model, error)
+}
 
 // App describes one model binary.
 type App struct {
@@ -26,48 +38,21 @@ type App struct {
 	// Title names the model in messages, such as "LeNet-5".
 	Title string
 	// Defaults is the training recipe of `train`.
-	Defaults mnisttrain.Config
+	Defaults graph.Recipe
 	// ArchFlags, when set, registers flags that choose the architecture
 	// and returns a function that gives the Spec once they are parsed.
 	// Without it the App has one architecture, Spec.
-	ArchFlags func(fs *flag.FlagSet) func() (mnisttrain.Spec, error)
+	ArchFlags func(fs *flag.FlagSet) func() (Spec, error)
 	// Spec is the architecture of an App without ArchFlags.
-	Spec mnisttrain.Spec
+	Spec Spec
 	// SpecFor rebuilds the Spec of a checkpoint's model name and
-	// architecture, refusing other models.
-	SpecFor func(name, arch string) (mnisttrain.Spec, error)
+	// architecture, refusing other models. Nil accepts Spec only.
+	SpecFor func(name, arch string) (Spec, error)
 }
-
-// Exit statuses of Main.
-const (
-	ExitOK          = 0
-	ExitError       = 1
-	ExitUsage       = 2
-	ExitInterrupted = 130 // as a shell reports a command killed by SIGINT
-)
-
-// errInterrupted reports a training run stopped by a signal after saving
-// its checkpoint.
-var errInterrupted = errors.New("interrupted")
-
-// usageError marks a mistake in the command line.
-type usageError struct{ error }
 
 // Main runs the subcommand args[0] and returns the exit status.
 func Main(app *App, args []string, stdout, stderr io.Writer) int {
-	err := app.run(args, stdout, stderr)
-	var ue usageError
-	switch {
-	case err == nil, errors.Is(err, flag.ErrHelp):
-		return ExitOK
-	case errors.Is(err, errInterrupted):
-		return ExitInterrupted
-	case errors.As(err, &ue):
-		fmt.Fprintf(stderr, "%s: %v\n", app.Name, err)
-		return ExitUsage
-	}
-	fmt.Fprintf(stderr, "%s: %v\n", app.Name, err)
-	return ExitError
+	return cli.Exit(app.Name, app.run(args, stdout, stderr), stderr)
 }
 
 // command documents one subcommand.
@@ -102,7 +87,7 @@ func (a *App) run(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help" {
 		a.usage(stderr)
 		if len(args) == 0 {
-			return usageError{errors.New("no command")}
+			return cli.Usagef("no command")
 		}
 		return flag.ErrHelp
 	}
@@ -110,7 +95,7 @@ func (a *App) run(args []string, stdout, stderr io.Writer) error {
 		return h(args[1:], stdout, stderr)
 	}
 	a.usage(stderr)
-	return usageError{errors.Errorf("unknown command %q", args[0])}
+	return cli.Usagef("unknown command %q", args[0])
 }
 
 // usage lists the subcommands.
@@ -124,51 +109,20 @@ func (a *App) usage(w io.Writer) {
 
 // flagSet returns a subcommand's flag set whose -h text describes it.
 func (a *App) flagSet(name string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(a.Name+" "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	var c command
 	for _, c = range commands {
 		if c.name == name {
 			break
 		}
 	}
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: %s %s %s\n\n%s: %s.\n\nflags:\n", a.Name, c.name, c.args, c.name, c.doc)
-		fs.PrintDefaults()
-	}
-	return fs
-}
-
-// parse parses a subcommand's flags, turning a bad flag into a usage error.
-func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err}
-	}
-	return nil
-}
-
-// setFlags returns the names of the flags given on the command line.
-func setFlags(fs *flag.FlagSet) map[string]bool {
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	return set
-}
-
-// flagNames returns the names of the flags defined so far.
-func flagNames(fs *flag.FlagSet) map[string]bool {
-	names := map[string]bool{}
-	fs.VisitAll(func(f *flag.Flag) { names[f.Name] = true })
-	return names
+	return cli.NewFlagSet(a.Name+" "+name, c.args, c.name+": "+c.doc+".", stderr)
 }
 
 // archFlags registers the architecture flags and returns the Spec getter
 // and the names of those flags.
-func (a *App) archFlags(fs *flag.FlagSet) (func() (mnisttrain.Spec, error), map[string]bool) {
+func (a *App) archFlags(fs *flag.FlagSet) (func() (Spec, error), map[string]bool) {
 	if a.ArchFlags == nil {
-		return func() (mnisttrain.Spec, error) { return a.Spec, nil }, nil
+		return func() (Spec, error) { return a.Spec, nil }, nil
 	}
 	before := flagNames(fs)
 	get := a.ArchFlags(fs)
@@ -181,22 +135,42 @@ func (a *App) archFlags(fs *flag.FlagSet) (func() (mnisttrain.Spec, error), map[
 	return get, own
 }
 
-// dataFlag registers -data.
-func dataFlag(fs *flag.FlagSet) *string {
-	return fs.String("data", "", "directory of the four MNIST IDX files (default: $FEATLEARN_DATA, then the Go module cache)")
+// flagNames returns the names of the flags defined so far.
+func flagNames(fs *flag.FlagSet) map[string]bool {
+	names := map[string]bool{}
+	fs.VisitAll(func(f *flag.Flag) { names[f.Name] = true })
+	return names
+}
+
+// specFor rebuilds the Spec of a checkpoint's model.
+func (a *App) specFor(name, arch string) (Spec, error) {
+	if a.SpecFor != nil {
+		return a.SpecFor(name, arch)
+	}
+	if name != a.Spec.Name || arch != a.Spec.Arch {
+		return Spec{}, errors.Errorf("checkpoint holds %s %q, not %s %q", name, arch, a.Spec.Name, a.Spec.Arch)
+	}
+	return a.Spec, nil
 }
 
 // ckptFlag registers -ckpt with the App's default checkpoint path.
 func (a *App) ckptFlag(fs *flag.FlagSet) *string {
-	return fs.String("ckpt", mnisttrain.CheckpointPath(a.defaultOut()), "checkpoint written by train")
+	return fs.String("ckpt", graph.CheckpointPath(a.defaultOut()), "checkpoint written by train")
 }
 
 // defaultOut is where train writes by default.
 func (a *App) defaultOut() string { return filepath.Join("out", a.Name) }
 
-// loadMNIST loads MNIST, reporting its steps on stderr.
-func loadMNIST(dir string, stderr io.Writer) (*datasets.MNIST, error) {
-	return (&datasets.MNISTLoader{Dir: dir, Progress: stderr}).Load()
+// loaded is a model read from a checkpoint.
+type loaded struct {
+	Model *graph.Model
+	Meta  graph.CheckpointMeta
+	Path  string
+}
+
+// describe says what the checkpoint holds, for the first line of output.
+func (l *loaded) describe() string {
+	return fmt.Sprintf("%s: %s %s, %d epochs, %d steps, seed %d", l.Path, l.Meta.Model, l.Meta.Config, l.Meta.Epoch, l.Meta.Step, l.Meta.Seed)
 }
 
 // load reads a checkpoint into a model of the App's family.
@@ -204,7 +178,13 @@ func (a *App) load(path string) (*loaded, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, errors.Errorf("no checkpoint at %s: train one first (%s train) or give -ckpt", path, a.Name)
 	}
-	m, meta, err := mnisttrain.Load(path, a.SpecFor)
+	m, meta, err := graph.LoadModel(path, func(meta graph.CheckpointMeta) (*graph.Model, error) {
+		spec, err := a.specFor(meta.Model, meta.Config)
+		if err != nil {
+			return nil, err
+		}
+		return spec.Build(meta.ModelSeed)
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package mnistcli_test
+package trainapp_test
 
 import (
 	"bytes"
@@ -12,19 +12,20 @@ import (
 
 	"github.com/featlearn/featlearn/datasets"
 	"github.com/featlearn/featlearn/graph"
+	"github.com/featlearn/featlearn/internal/cli"
+	"github.com/featlearn/featlearn/internal/trainapp"
 	"github.com/featlearn/featlearn/models/lenet"
-	"github.com/featlearn/featlearn/models/mnistcli"
-	"github.com/featlearn/featlearn/models/mnisttrain"
 )
 
-func app() *mnistcli.App {
-	return &mnistcli.App{Name: lenet.Name, Title: "LeNet-5", Defaults: lenet.DefaultConfig(), Spec: lenet.Spec(), SpecFor: lenet.SpecFor}
+func app() *trainapp.App {
+	return &trainapp.App{Name: lenet.Name, Title: "LeNet-5", Defaults: lenet.DefaultRecipe(),
+		Spec: trainapp.Spec{Name: lenet.Name, Arch: lenet.Arch, Build: lenet.New}}
 }
 
 // run calls Main and returns its exit status, stdout and stderr.
 func run(args ...string) (int, string, string) {
 	var out, errs bytes.Buffer
-	code := mnistcli.Main(app(), args, &out, &errs)
+	code := trainapp.Main(app(), args, &out, &errs)
 	return code, out.String(), errs.String()
 }
 
@@ -53,7 +54,7 @@ func TestTrainResumeEvalPredictSummaryViz(t *testing.T) {
 	if !strings.Contains(out, "LeNet-5: test accuracy") || !strings.Contains(out, "confusion matrix") || !strings.Contains(errs, "epoch 1/1") {
 		t.Errorf("train output:\n%s\n%s", out, errs)
 	}
-	ckpt := mnisttrain.CheckpointPath(dir)
+	ckpt := graph.CheckpointPath(dir)
 	mustExist(t, ckpt, filepath.Join(dir, "history.json"), filepath.Join(dir, "history.csv"), filepath.Join(dir, "confusion.png"))
 
 	_, errs = mustRun(t, 0, "train", "-resume", "-epochs", "2", "-out", dir, "-progress", "bar")
@@ -118,7 +119,20 @@ func TestUsage(t *testing.T) {
 		{[]string{"train", "-h"}, 0, "-epochs"},
 		{[]string{"train", "-bogus"}, 2, "-bogus"},
 		{[]string{"train", "-progress", "fancy"}, 2, "-progress"},
-		{[]string{"train", "-optimizer", "rmsprop", "-train-n", "64", "-out", ""}, 1, "rmsprop"},
+		{[]string{"train", "-optimizer", "lbfgs", "-train-n", "64"}, 2, "-optimizer"},
+		{[]string{"train", "extra", "-train-n", "2000", "-epochs", "1"}, 2, `unexpected argument "extra"`},
+		{[]string{"summary", "extra"}, 2, `unexpected argument "extra"`},
+		{[]string{"train", "-epochs", "0"}, 2, "-epochs"},
+		{[]string{"train", "-batch", "0"}, 2, "-batch"},
+		{[]string{"train", "-lr", "0"}, 2, "-lr"},
+		{[]string{"train", "-momentum", "2"}, 2, "-momentum"},
+		{[]string{"train", "-momentum", "NaN"}, 2, "-momentum"},
+		{[]string{"train", "-wd", "Inf"}, 2, "-wd"},
+		{[]string{"train", "-decay-every", "-3"}, 2, "-decay-every"},
+		{[]string{"train", "-decay-factor", "Inf"}, 2, "-decay-factor"},
+		{[]string{"train", "-max-steps", "-5"}, 2, "-max-steps"},
+		{[]string{"train", "-train-n", "-5"}, 2, "-train-n"},
+		{[]string{"train", "-schedule", "wiggle"}, 2, "-schedule"},
 		{[]string{"eval", "-ckpt", "/nonexistent/ckpt"}, 1, "train one first"},
 		{[]string{"predict"}, 2, "PNG or JPEG"},
 		{[]string{"eval", "-set", "train"}, 2, "-set"},
@@ -154,7 +168,7 @@ func TestInterruptSavesAndResumes(t *testing.T) {
 	done := make(chan int, 1)
 	var stdout bytes.Buffer
 	go func() {
-		done <- mnistcli.Main(app(), []string{"train", "-train-n", "5000", "-epochs", "40", "-out", dir, "-progress", "lines"}, &stdout, stderr)
+		done <- trainapp.Main(app(), []string{"train", "-train-n", "5000", "-epochs", "40", "-out", dir, "-progress", "lines"}, &stdout, stderr)
 	}()
 	select {
 	case <-stderr.ready:
@@ -169,10 +183,10 @@ func TestInterruptSavesAndResumes(t *testing.T) {
 	stderr.mu.Lock()
 	errs := stderr.buf.String()
 	stderr.mu.Unlock()
-	if code != mnistcli.ExitInterrupted || !strings.Contains(errs, "-resume") {
+	if code != cli.ExitInterrupted || !strings.Contains(errs, "-resume") {
 		t.Fatalf("exit %d, stderr:\n%s", code, errs)
 	}
-	meta, err := graph.ReadCheckpointMeta(mnisttrain.CheckpointPath(dir))
+	meta, err := graph.ReadCheckpointMeta(graph.CheckpointPath(dir))
 	if err != nil || meta.Step == 0 {
 		t.Fatalf("checkpoint after the interrupt: %+v, %v", meta, err)
 	}
