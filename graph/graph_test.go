@@ -237,7 +237,20 @@ func TestBadBatchIsAnError(t *testing.T) {
 }
 
 func TestDOT(t *testing.T) {
-	dot := tinyNet(t, 1).DOT()
+	m := tinyNet(t, 1)
+	expr, err := m.GraphDOT(5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{"fc1.weight\\n4x3", "Tanh\\n5x4", "Dense\\n5x2", "input\\n5x3"} {
+		if !strings.Contains(expr, w) {
+			t.Errorf("GraphDOT lacks %q:\n%s", w, expr)
+		}
+	}
+	if strings.Contains(expr, "NIL") || strings.Contains(expr, "0x") {
+		t.Errorf("GraphDOT shows gorgonia's debug cells:\n%s", expr)
+	}
+	dot := m.DOT()
 	for _, w := range []string{"digraph", "fc1\\nDense 4\\n4", "fc2\\nDense 2", "input\\n3", "input -> l0", "l0 -> l1", "l1 -> l2"} {
 		if !strings.Contains(dot, w) {
 			t.Errorf("DOT lacks %q", w)

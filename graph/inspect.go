@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/pkg/errors"
+	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
@@ -53,7 +54,7 @@ func FormatSummary(m *Model) (string, error) {
 	}
 	var b strings.Builder
 	row := func(idx, name, kind, shape, params, note string) {
-		line := fmt.Sprintf("%-3s %-*s %-*s %-14s %10s", idx, nameW, name, kindW, kind, shape, params)
+		line := fmt.Sprintf("%-3s %-*s  %-*s  %-14s %10s", idx, nameW, name, kindW, kind, shape, params)
 		if note != "" {
 			line += "  " + note
 		}
@@ -221,4 +222,47 @@ func (m *Model) resolve(i int, into map[int]int) string {
 		i = j
 	}
 	return fmt.Sprintf("l%d", i)
+}
+
+// GraphDOT returns, in Graphviz DOT form, the expression graph a
+// prediction at a batch size runs: one box per gorgonia node with its op
+// and shape, the input and the parameters as ellipses named as in
+// checkpoints. It shows what DOT's layer boxes expand to.
+func (m *Model) GraphDOT(batch int) (string, error) {
+	p, err := m.newProgram(batch, false)
+	if err != nil {
+		return "", err
+	}
+	sub := p.Graph.ExactSubgraphRoots(p.roots...)
+	var b strings.Builder
+	b.WriteString("digraph expr {\n  rankdir=TB;\n  node [fontname=\"Helvetica\", fontsize=10];\n")
+	ids := map[*G.Node]int{}
+	nodes := sub.AllNodes()
+	for i, n := range nodes {
+		ids[n] = i
+		shape := joinShape(Shape(n.Shape()))
+		if n.Op() == nil {
+			fmt.Fprintf(&b, "  n%d [label=\"%s\\n%s\", shape=ellipse];\n", i, n.Name(), shape)
+			continue
+		}
+		op := fmt.Sprint(n.Op())
+		if op == "capture" {
+			op = "output"
+		}
+		fmt.Fprintf(&b, "  n%d [label=\"%s\\n%s\", shape=box];\n", i, strings.ReplaceAll(op, "\"", "'"), shape)
+	}
+	for _, n := range nodes {
+		kids := sub.From(n.ID())
+		var in []*G.Node
+		for kids.Next() {
+			if k, ok := kids.Node().(*G.Node); ok {
+				in = append(in, k)
+			}
+		}
+		for _, k := range in {
+			fmt.Fprintf(&b, "  n%d -> n%d;\n", ids[k], ids[n])
+		}
+	}
+	b.WriteString("}\n")
+	return b.String(), nil
 }
