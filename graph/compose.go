@@ -9,6 +9,11 @@ import (
 	"github.com/featlearn/featlearn/ops"
 )
 
+// Node is gorgonia's expression-graph node, under a name of this package
+// so that code which only builds layers (a notebook's Func, say) needs no
+// import of gorgonia.
+type Node = G.Node
+
 // Block is what a Func layer's function builds its graph with: it applies
 // layers to any node, joins branches, and declares weights of its own.
 // The same function runs when the model is set up (on a scratch graph of
@@ -53,6 +58,11 @@ func (b *Block) Concat(xs ...*G.Node) (*G.Node, error) {
 	}
 	return b.p.combine("concat", "Concat", func(xs ...*G.Node) (*G.Node, error) { return ops.Concat(1, xs...) }, xs...)
 }
+
+// ScaleChannels multiplies every channel c of x, an (N, C) or (N, C, H,
+// W) node, by w[c], such as a learned gain of the block's own
+// (ops.ScaleChannels).
+func (b *Block) ScaleChannels(x, w *G.Node) (*G.Node, error) { return ops.ScaleChannels(x, w) }
 
 // Param declares, while the model is set up, a trainable parameter of the
 // block named path.name, and returns its node in every program.
