@@ -162,8 +162,8 @@ func glob(t *testing.T, pattern string) []string {
 // featlearn's packages, the standard library and gonbui only.
 func TestGoNBNotebooks(t *testing.T) {
 	paths := glob(t, "*.ipynb")
-	if len(paths) < 3 {
-		t.Errorf("%d GoNB notebooks, want at least 3", len(paths))
+	if len(paths) < 4 {
+		t.Errorf("%d GoNB notebooks, want at least 4", len(paths))
 	}
 	for _, path := range paths {
 		nb := read(t, path)
