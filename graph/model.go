@@ -24,6 +24,10 @@ type Model struct {
 	byName  map[string]*Param // both, by name
 	rng     *rand.Rand        // draws initial weights while the model is set up
 	layers  []LayerInfo       // what a prediction runs, layer by layer
+	// setupShapes holds the output shapes Setup gave each layer path, in
+	// the order the layers were set up, for the check that Forward builds
+	// them.
+	setupShapes map[string][]Shape
 
 	programs map[int]*Program // evaluation-mode forward programs by batch size
 	evals    map[evalKey]*trainProgram
@@ -50,7 +54,7 @@ func NewModel(layer Layer, input []int, seed uint64, opts ...ModelOption) (m *Mo
 		return nil, errors.New("model: nil layer")
 	}
 	m = &Model{layer: layer, input: append(Shape(nil), input...), dtype: tensor.Float32, seed: seed,
-		byName: map[string]*Param{}, programs: map[int]*Program{}}
+		byName: map[string]*Param{}, programs: map[int]*Program{}, setupShapes: map[string][]Shape{}}
 	for _, opt := range opts {
 		opt(m)
 	}

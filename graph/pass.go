@@ -121,8 +121,29 @@ func (p *Pass) forward(l Layer, xs ...*G.Node) (out *G.Node, err error) {
 	case out == nil:
 		return nil, layerErr(p.own, errors.New("Forward returned no node"))
 	}
+	if err := p.checkShape(out); err != nil {
+		return nil, err
+	}
 	p.prog.trace.close(p.rec, out)
 	return out, nil
+}
+
+// checkShape compares, in the traced program NewModel builds, the shape a
+// layer's Forward built with the one its Setup gave.
+func (p *Pass) checkShape(out *G.Node) error {
+	if p.prog.trace == nil {
+		return nil
+	}
+	k := p.prog.trace.applied[p.own]
+	p.prog.trace.applied[p.own] = k + 1
+	shapes := p.prog.model.setupShapes[p.own]
+	if k >= len(shapes) || len(out.Shape()) == 0 {
+		return nil
+	}
+	if got := Shape(out.Shape()[1:]); got.String() != shapes[k].String() {
+		return layerErr(p.own, errors.Errorf("Setup gave output shape %v but Forward built %v", shapes[k], got))
+	}
+	return nil
 }
 
 // combine applies a parameter-free op of several inputs, such as the sum

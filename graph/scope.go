@@ -74,6 +74,7 @@ func (s *Scope) Setup(child Layer, in Shape) (out Shape, err error) {
 			return nil, layerErr(c.path, errors.Errorf("output shape %v has a dimension below 1", out))
 		}
 	}
+	s.m.setupShapes[c.path] = append(s.m.setupShapes[c.path], append(Shape(nil), out...))
 	return out, nil
 }
 

@@ -17,6 +17,7 @@ type trace struct {
 	producer map[*G.Node]int // the record whose output a node is
 	children map[int]bool    // records that hold other records
 	fusedBy  map[int]string  // a record's fusion note
+	applied  map[string]int  // applications of each layer path so far
 }
 
 // record is one application of a layer.
@@ -29,7 +30,7 @@ type record struct {
 }
 
 func newTrace() *trace {
-	return &trace{producer: map[*G.Node]int{}, children: map[int]bool{}, fusedBy: map[int]string{}}
+	return &trace{producer: map[*G.Node]int{}, children: map[int]bool{}, fusedBy: map[int]string{}, applied: map[string]int{}}
 }
 
 // open starts the record of a layer applied to xs and returns its index.
