@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""PyTorch peer for featlearn's bench: LeNet-5 or the MLP on real MNIST.
+"""PyTorch peer for featlearn's bench: LeNet-5, the MLP or the residual
+network of models/resnet on real MNIST.
 
 Protocol (../shared/notes/peers.md): batch 64, float32, 2 threads, SGD
 momentum 0.9 lr 0.01, one full epoch (937 batches, last partial batch
@@ -68,13 +69,54 @@ class MLP(nn.Module):
         return self.fc3(F.relu(self.fc2(F.relu(self.fc1(x)))))
 
 
+class BasicBlock(nn.Module):
+    """ResNet's basic block with an identity shortcut, as graph.BasicBlock."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.conv1 = nn.Conv2d(c, c, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(c)
+        self.conv2 = nn.Conv2d(c, c, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(c)
+
+    def forward(self, x):
+        y = F.relu(self.bn1(self.conv1(x)))
+        return F.relu(self.bn2(self.conv2(y)) + x)
+
+
+class ResNet(nn.Module):
+    """models/resnet: 5x5 stem with BatchNorm, two basic blocks, global
+    average pooling, dropout 0.2, a linear classifier."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 16, 5, padding=2, bias=False)
+        self.bn1 = nn.BatchNorm2d(16)
+        self.block1 = BasicBlock(16)
+        self.conv2 = nn.Conv2d(16, 32, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(32)
+        self.block2 = BasicBlock(32)
+        self.drop = nn.Dropout(0.2)
+        self.fc = nn.Linear(32, 10)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.bn1(self.conv1(x))), 2)
+        x = self.block1(x)
+        x = F.max_pool2d(F.relu(self.bn2(self.conv2(x))), 2)
+        x = self.block2(x)
+        return self.fc(self.drop(x.mean((2, 3))))
+
+
+MODELS = {"lenet": LeNet, "mlp": MLP, "resnet": ResNet}
+
+
 def main():
     model_name, data_dir = sys.argv[1], sys.argv[2]
     torch.set_num_threads(2)
     torch.manual_seed(1)
     xtr, ytr = load(data_dir, "train")
     xte, yte = load(data_dir, "t10k")
-    model = LeNet() if model_name == "lenet" else MLP()
+    model = MODELS[model_name]()
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     batch = 64
     perm = torch.randperm(len(xtr))

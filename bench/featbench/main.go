@@ -21,6 +21,7 @@ import (
 	"github.com/featlearn/featlearn/graph"
 	"github.com/featlearn/featlearn/models/lenet"
 	"github.com/featlearn/featlearn/models/mlp"
+	"github.com/featlearn/featlearn/models/resnet"
 )
 
 // result is one model's figures, keyed as bench/peer.py keys them.
@@ -36,7 +37,7 @@ type result struct {
 }
 
 func main() {
-	model := flag.String("model", "lenet", "lenet or mlp")
+	model := flag.String("model", "lenet", "lenet, mlp or resnet")
 	data := flag.String("data", "", "MNIST directory (default: the bundled Go module)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the training epoch to this file")
 	flag.Parse()
@@ -53,10 +54,8 @@ func run(name, dir, cpuProfile string) (*result, error) {
 	if err != nil {
 		return nil, err
 	}
-	build := lenet.New
-	if name == "mlp" {
-		build = mlp.New
-	} else if name != "lenet" {
+	build, ok := map[string]func(uint64) (*graph.Model, error){"lenet": lenet.New, "mlp": mlp.New, "resnet": resnet.New}[name]
+	if !ok {
 		return nil, fmt.Errorf("unknown model %q", name)
 	}
 	m, err := build(1)
