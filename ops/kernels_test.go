@@ -62,6 +62,18 @@ func TestElementwiseKernels(t *testing.T) {
 		if i := sameBits(got, want); i >= 0 {
 			t.Fatalf("relu grad n=%d: [%d] = %v, want %v", n, i, got[i], want[i])
 		}
+		for _, slope := range []float32{0.01, -0.5, 0} {
+			leakyScale(got, y, dy, slope)
+			for i, v := range y {
+				want[i] = dy[i] * slope
+				if v > 0 {
+					want[i] = dy[i]
+				}
+			}
+			if i := sameBits(got, want); i >= 0 && !(math.IsNaN(float64(got[i])) && math.IsNaN(float64(want[i]))) {
+				t.Fatalf("leaky n=%d slope %v: [%d] = %v, want %v (x %v, a %v)", n, slope, i, got[i], want[i], y[i], dy[i])
+			}
+		}
 		copy(got, x)
 		addTo(got, dy)
 		for i := range want {
