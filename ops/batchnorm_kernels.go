@@ -41,6 +41,10 @@ type bnJob[T float] struct {
 }
 
 func (j *bnJob[T]) run(lo, hi int) {
+	if j.g.s == 1 {
+		j.rows(lo, hi)
+		return
+	}
 	if a32, ok := any(&j.a).(*bnArgs[float32]); ok && useAVX2 {
 		for c := lo; c < hi; c++ {
 			bnChannel32(j.mode, j.g, j.st, j.eps, a32, c)
@@ -155,6 +159,95 @@ func bnChannel32(mode bnMode, g bnGeom, st *bnState, eps float64, a *bnArgs[floa
 	case bnGradXEval:
 		dx, dy := a.out[first:last+1], a.dy[first:last+1]
 		bnScale32(&dx[0], &dy[0], runs, cnt, step, float32(float64(a.gamma[c])*st.invstd[c]))
+	}
+}
+
+// rows runs the job's pass over channels [lo, hi) of an input without
+// planes, (N, C) or with 1x1 planes, row by row: a row's channels are
+// contiguous, so the loops run along them, and each channel still takes
+// its rows in order, whatever the split. The per-channel constants of the
+// elementwise passes, rounded to T, go to the state's scratch first.
+func (j *bnJob[T]) rows(lo, hi int) {
+	g, st, a := j.g, j.st, &j.a
+	row := func(s []T, n int) []T { return s[n*g.c+lo : n*g.c+hi] }
+	s0, s1, s2, s3 := st.scratch[lo:hi], st.scratch[g.c+lo:g.c+hi], st.scratch[2*g.c+lo:2*g.c+hi], st.scratch[3*g.c+lo:3*g.c+hi]
+	mean, invstd := st.mean[lo:hi], st.invstd[lo:hi]
+	switch j.mode {
+	case bnForwardTrain:
+		clear(s0)
+		for n := range g.n {
+			for i, v := range row(a.x, n) {
+				s0[i] += float64(v)
+			}
+		}
+		for i := range s0 {
+			mean[i] = s0[i] / float64(g.m)
+		}
+		clear(s1)
+		for n := range g.n {
+			for i, v := range row(a.x, n) {
+				d := float64(v) - mean[i]
+				s1[i] += d * d
+			}
+		}
+		for i, sq := range s1 {
+			st.set(lo+i, mean[i], sq, g.m, j.eps)
+		}
+		fallthrough
+	case bnForwardEval:
+		gamma, beta := a.gamma[lo:hi], a.beta[lo:hi]
+		for i := range s0 {
+			s0[i], s1[i] = float64(T(mean[i])), float64(T(float64(gamma[i])*invstd[i]))
+		}
+		for n := range g.n {
+			y, x := row(a.out, n), row(a.x, n)
+			for i, v := range x {
+				y[i] = T((v-T(s0[i]))*T(s1[i])) + beta[i]
+			}
+		}
+	case bnGradGamma:
+		clear(s0)
+		for n := range g.n {
+			dy, x := row(a.dy, n), row(a.x, n)
+			for i, v := range x {
+				s0[i] += float64(dy[i]) * (float64(v) - mean[i])
+			}
+		}
+		for i, dot := range s0 {
+			a.out[lo+i] = T(dot * invstd[i])
+		}
+	case bnGradBeta:
+		clear(s0)
+		for n := range g.n {
+			for i, v := range row(a.dy, n) {
+				s0[i] += float64(v)
+			}
+		}
+		for i, sum := range s0 {
+			a.out[lo+i] = T(sum)
+		}
+	case bnGradXTrain:
+		for i := range s0 {
+			c := lo + i
+			gm, m, k, w := bnGradXConsts(g, st, c, a.gamma[c], a.dgamma[c], a.dbeta[c])
+			s0[i], s1[i], s2[i], s3[i] = float64(gm), float64(m), float64(k), float64(w)
+		}
+		for n := range g.n {
+			dx, dy, x := row(a.out, n), row(a.dy, n), row(a.x, n)
+			for i, v := range x {
+				dx[i] = (dy[i] - T(s0[i]) - T((v-T(s1[i]))*T(s2[i]))) * T(s3[i])
+			}
+		}
+	case bnGradXEval:
+		for i := range s0 {
+			s0[i] = float64(T(float64(a.gamma[lo+i]) * invstd[i]))
+		}
+		for n := range g.n {
+			dx, dy := row(a.out, n), row(a.dy, n)
+			for i, v := range dy {
+				dx[i] = v * T(s0[i])
+			}
+		}
 	}
 }
 

@@ -258,34 +258,38 @@ func TestBatchNormErrors(t *testing.T) {
 }
 
 // TestBatchNormThreads checks that the forward and gradient passes give the
-// same bits on one core and on two.
+// same bits on one core and on two, for planes and for a 2-D input wide
+// enough to be split by channels.
 func TestBatchNormThreads(t *testing.T) {
-	x, gamma, beta := bnInputs(7, 16, 8, 12, 12)
-	xf, gf, bf := as(x, tensor.Float32), as(gamma, tensor.Float32), as(beta, tensor.Float32)
-	dy := as(randT(9, 16, 8, 12, 12), tensor.Float32)
-	run := func(procs int) [][]float32 {
-		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
-		st := new(bnState)
-		p := BatchNormParams{Eps: 1e-5, Training: true}
-		y, err := batchNormOp{p: p, dims: 4, state: st}.Do(xf, gf, bf)
-		if err != nil {
-			t.Fatal(err)
-		}
-		grad := func(wrt bnWRT, in ...G.Value) []float32 {
-			out, err := bnGradOp{wrt: wrt, p: p, dims: 4, state: st}.Do(in...)
+	for _, shape := range [][]int{{16, 8, 12, 12}, {64, 300}} {
+		x, gamma, beta := bnInputs(7, shape...)
+		c := shape[1]
+		xf, gf, bf := as(x, tensor.Float32), as(gamma, tensor.Float32), as(beta, tensor.Float32)
+		dy := as(randT(9, shape...), tensor.Float32)
+		run := func(procs int) [][]float32 {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+			st := new(bnState)
+			p := BatchNormParams{Eps: 1e-5, Training: true}
+			y, err := batchNormOp{p: p, dims: len(shape), state: st}.Do(xf, gf, bf)
 			if err != nil {
 				t.Fatal(err)
 			}
-			return out.Data().([]float32)
+			grad := func(wrt bnWRT, in ...G.Value) []float32 {
+				out, err := bnGradOp{wrt: wrt, p: p, dims: len(shape), state: st}.Do(in...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return out.Data().([]float32)
+			}
+			dg, db := grad(bnWRTgamma, xf, dy), grad(bnWRTbeta, dy)
+			dgT, dbT := tensor.New(tensor.WithShape(c), tensor.WithBacking(dg)), tensor.New(tensor.WithShape(c), tensor.WithBacking(db))
+			return [][]float32{y.Data().([]float32), dg, db, grad(bnWRTx, xf, gf, dy, dgT, dbT)}
 		}
-		dg, db := grad(bnWRTgamma, xf, dy), grad(bnWRTbeta, dy)
-		dgT, dbT := tensor.New(tensor.WithShape(8), tensor.WithBacking(dg)), tensor.New(tensor.WithShape(8), tensor.WithBacking(db))
-		return [][]float32{y.Data().([]float32), dg, db, grad(bnWRTx, xf, gf, dy, dgT, dbT)}
-	}
-	one, two := run(1), run(2)
-	for k := range one {
-		if i := sameBits(one[k], two[k]); i >= 0 {
-			t.Fatalf("output %d differs at %d: %v on 1 core, %v on 2", k, i, one[k][i], two[k][i])
+		one, two := run(1), run(2)
+		for k := range one {
+			if i := sameBits(one[k], two[k]); i >= 0 {
+				t.Fatalf("%v: output %d differs at %d: %v on 1 core, %v on 2", shape, k, i, one[k][i], two[k][i])
+			}
 		}
 	}
 }
