@@ -61,6 +61,7 @@ func (s *BatchStats) Fold(runningMean, runningVar *tensor.Dense, momentum float6
 	return nil
 }
 
+// foldInto applies the momentum update from batch to the running values r.
 func foldInto[T float](r []T, batch []float64, momentum float64) {
 	for c, b := range batch {
 		r[c] = T((1-momentum)*float64(r[c]) + momentum*b)

@@ -40,6 +40,8 @@ type bnJob[T float] struct {
 	a    bnArgs[T]
 }
 
+// run picks the kernel: rows for inputs without planes, the vector kernels
+// for float32 planes where the CPU has AVX2, else the Go loops.
 func (j *bnJob[T]) run(lo, hi int) {
 	if j.g.s == 1 {
 		j.rows(lo, hi)
