@@ -291,25 +291,7 @@ func (j *reluJob[T]) run(lo, hi int) {
 }
 
 // leakyForward writes x where x > 0, else slope·x, into y; a NaN stays NaN.
-func leakyForward[T float](y, x []T, slope T) {
-	y = y[:len(x)]
-	for i, v := range x {
-		if v > 0 {
-			y[i] = v
-		} else {
-			y[i] = slope * v
-		}
-	}
-}
+func leakyForward[T float](y, x []T, slope T) { leakyScale(y, x, x, slope) }
 
 // leakyBackward writes dy where x > 0, else slope·dy, into dx.
-func leakyBackward[T float](dx, x, dy []T, slope T) {
-	dx, dy = dx[:len(x)], dy[:len(x)]
-	for i, v := range x {
-		if v > 0 {
-			dx[i] = dy[i]
-		} else {
-			dx[i] = slope * dy[i]
-		}
-	}
-}
+func leakyBackward[T float](dx, x, dy []T, slope T) { leakyScale(dx, x, dy, slope) }

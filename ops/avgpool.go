@@ -403,23 +403,6 @@ func (j *globalAvgJob[T]) run(lo, hi int) {
 			}
 			continue
 		}
-		j.out[pl] = T(sum64(j.x[pl*hw:(pl+1)*hw]) / float64(hw))
+		j.out[pl] = T(sumTo64(j.x[pl*hw:(pl+1)*hw]) / float64(hw))
 	}
-}
-
-// sum64 returns the sum of xs in float64, over four accumulators in a fixed
-// order, so it depends on xs alone.
-func sum64[T float](xs []T) float64 {
-	var s0, s1, s2, s3 float64
-	i := 0
-	for ; i+4 <= len(xs); i += 4 {
-		s0 += float64(xs[i])
-		s1 += float64(xs[i+1])
-		s2 += float64(xs[i+2])
-		s3 += float64(xs[i+3])
-	}
-	for ; i < len(xs); i++ {
-		s0 += float64(xs[i])
-	}
-	return (s0 + s1) + (s2 + s3)
 }

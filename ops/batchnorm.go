@@ -61,6 +61,7 @@ func (s *BatchStats) Fold(runningMean, runningVar *tensor.Dense, momentum float6
 	return nil
 }
 
+// foldInto applies the momentum update from batch to the running values r.
 func foldInto[T float](r []T, batch []float64, momentum float64) {
 	for c, b := range batch {
 		r[c] = T((1-momentum)*float64(r[c]) + momentum*b)
@@ -119,8 +120,11 @@ func BatchNorm(x, gamma, beta *G.Node, p BatchNormParams) (*G.Node, error) {
 // bnState is what the forward op passes to its gradient ops: the mean and
 // 1/sqrt(var + eps) of every channel, from the batch or from the running
 // statistics, refilled at every run. var is the batch's biased variance.
+// scratch holds four values per channel for the kernels of inputs without
+// planes.
 type bnState struct {
 	mean, invstd, varB []float64
+	scratch            []float64
 }
 
 // bnGeom is x seen as (n, c, s): s is the product of the axes after the
@@ -191,6 +195,7 @@ func (op batchNormOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Valu
 	}
 	st := op.state
 	st.mean, st.invstd, st.varB = resize(st.mean, g.c), resize(st.invstd, g.c), resize(st.varB, g.c)
+	st.scratch = resize(st.scratch, 4*g.c)
 	if !op.p.Training {
 		if err := op.readRunning(x.Dtype(), g.c); err != nil {
 			return nil, err
@@ -405,7 +410,7 @@ func (op bnGradOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Value, 
 	if err != nil {
 		return nil, err
 	}
-	if st := op.state; len(st.mean) != g.c {
+	if st := op.state; len(st.mean) != g.c || len(st.scratch) != 4*g.c {
 		return nil, errors.Errorf("%v: the forward op has not run on %d channels", op, g.c)
 	}
 	dy := ds[op.dyIndex()]

@@ -40,132 +40,251 @@ type bnJob[T float] struct {
 	a    bnArgs[T]
 }
 
+// run picks the kernel: rows for inputs without planes, the vector kernels
+// for float32 planes where the CPU has AVX2, else the Go loops.
 func (j *bnJob[T]) run(lo, hi int) {
+	if j.g.s == 1 {
+		j.rows(lo, hi)
+		return
+	}
+	if a32, ok := any(&j.a).(*bnArgs[float32]); ok && useAVX2 {
+		for c := lo; c < hi; c++ {
+			bnChannel32(j.mode, j.g, j.st, j.eps, a32, c)
+		}
+		return
+	}
 	for c := lo; c < hi; c++ {
 		j.channel(c)
 	}
 }
 
-// spans describes where channel c's values lie: runs of cnt values, each
-// stride apart, starting at first, first+step, ... With planes (s > 1)
-// there is one contiguous run per sample; without (s == 1) one run strided
-// by the channel count.
-func (g bnGeom) spans(c int) (runs, first, step, stride, cnt int) {
-	if g.s == 1 {
-		return 1, c, 0, g.c, g.n
-	}
-	return g.n, c * g.s, g.c * g.s, 1, g.s
+// spans describes where channel c's values lie: runs runs of cnt contiguous
+// values, one per sample, starting at first, first+step, ...
+func (g bnGeom) spans(c int) (runs, first, step, cnt int) {
+	return g.n, c * g.s, g.c * g.s, g.s
 }
 
+// channel runs the job's pass over channel c in Go.
 func (j *bnJob[T]) channel(c int) {
 	g, st, a := j.g, j.st, &j.a
-	runs, first, step, stride, cnt := g.spans(c)
-	span := func(s []T, r int) []T { return s[first+r*step:][:(cnt-1)*stride+1] }
+	runs, first, step, cnt := g.spans(c)
+	span := func(s []T, r int) []T { return s[first+r*step:][:cnt] }
 	switch j.mode {
 	case bnForwardTrain:
 		var sum float64
 		for r := range runs {
-			sum += sum64s(span(a.x, r), stride)
+			sum += sumTo64(span(a.x, r))
 		}
 		mean := sum / float64(g.m)
 		var sq float64
 		for r := range runs {
-			sq += sqDev64(span(a.x, r), stride, mean)
+			sq += sqDev64(span(a.x, r), mean)
 		}
-		v := sq / float64(g.m)
-		st.mean[c], st.varB[c], st.invstd[c] = mean, v, 1/math.Sqrt(v+j.eps)
+		st.set(c, mean, sq, g.m, j.eps)
 		fallthrough
 	case bnForwardEval:
 		m, k, b := T(st.mean[c]), T(float64(a.gamma[c])*st.invstd[c]), a.beta[c]
 		for r := range runs {
 			y, x := span(a.out, r), span(a.x, r)
-			for i := 0; i < len(x); i += stride {
-				y[i] = (x[i]-m)*k + b
+			for i, v := range x {
+				y[i] = T((v-m)*k) + b // rounded as the vector kernel rounds, never fused
 			}
 		}
 	case bnGradGamma:
 		var dot float64
 		for r := range runs {
-			dot += dotDev64(span(a.dy, r), span(a.x, r), stride, st.mean[c])
+			dot += dotDev64(span(a.dy, r), span(a.x, r), st.mean[c])
 		}
 		a.out[c] = T(dot * st.invstd[c])
 	case bnGradBeta:
 		var sum float64
 		for r := range runs {
-			sum += sum64s(span(a.dy, r), stride)
+			sum += sumTo64(span(a.dy, r))
 		}
 		a.out[c] = T(sum)
 	case bnGradXTrain:
-		// PyTorch's form: dx = (dy - Σdy/M - (x-mean)·k)·gamma·invstd with
-		// k = Σ dy·(x-mean)·invstd²/M = dgamma·invstd/M.
-		inv, mf := st.invstd[c], float64(g.m)
-		gm, k := T(float64(a.dbeta[c])/mf), T(float64(a.dgamma[c])*inv/mf)
-		m, w := T(st.mean[c]), T(float64(a.gamma[c])*inv)
+		gm, m, k, w := bnGradXConsts(g, st, c, a.gamma[c], a.dgamma[c], a.dbeta[c])
 		for r := range runs {
 			dx, dy, x := span(a.out, r), span(a.dy, r), span(a.x, r)
-			for i := 0; i < len(x); i += stride {
-				dx[i] = (dy[i] - gm - (x[i]-m)*k) * w
+			for i, v := range x {
+				dx[i] = (dy[i] - gm - T((v-m)*k)) * w
 			}
 		}
 	case bnGradXEval:
 		w := T(float64(a.gamma[c]) * st.invstd[c])
 		for r := range runs {
 			dx, dy := span(a.out, r), span(a.dy, r)
-			for i := 0; i < len(dy); i += stride {
-				dx[i] = dy[i] * w
+			for i, v := range dy {
+				dx[i] = v * w
 			}
 		}
 	}
 }
 
-// sum64s is sum64 over every stride-th element of xs.
-func sum64s[T float](xs []T, stride int) float64 {
-	if stride == 1 {
-		return sum64(xs)
-	}
-	var s float64
-	for i := 0; i < len(xs); i += stride {
-		s += float64(xs[i])
-	}
-	return s
+// set stores channel c's mean, biased variance sq/m and 1/sqrt(var + eps).
+func (st *bnState) set(c int, mean, sq float64, m int, eps float64) {
+	v := sq / float64(m)
+	st.mean[c], st.varB[c], st.invstd[c] = mean, v, 1/math.Sqrt(v+eps)
 }
 
-// sqDev64 returns Σ (x - mean)² over every stride-th element of xs, in
-// float64 over four accumulators in a fixed order.
-func sqDev64[T float](xs []T, stride int, mean float64) float64 {
-	var s0, s1, s2, s3 float64
-	i := 0
-	if stride == 1 {
-		for ; i+4 <= len(xs); i += 4 {
-			d0, d1, d2, d3 := float64(xs[i])-mean, float64(xs[i+1])-mean, float64(xs[i+2])-mean, float64(xs[i+3])-mean
-			s0 += d0 * d0
-			s1 += d1 * d1
-			s2 += d2 * d2
-			s3 += d3 * d3
+// bnGradXConsts returns the per-channel constants of the training dx in
+// PyTorch's form dx = (dy - gm - (x-mean)·k)·w: gm = Σdy/M, k = Σ dy·(x-mean)
+// ·invstd²/M = dgamma·invstd/M and w = gamma·invstd.
+func bnGradXConsts[T float](g bnGeom, st *bnState, c int, gamma, dgamma, dbeta T) (gm, m, k, w T) {
+	inv, mf := st.invstd[c], float64(g.m)
+	return T(float64(dbeta) / mf), T(st.mean[c]), T(float64(dgamma) * inv / mf), T(float64(gamma) * inv)
+}
+
+// bnChannel32 is channel for float32 with the vector kernels.
+func bnChannel32(mode bnMode, g bnGeom, st *bnState, eps float64, a *bnArgs[float32], c int) {
+	runs, first, step, cnt := g.spans(c)
+	last := first + (runs-1)*step + cnt - 1 // the kernels' last index
+	switch mode {
+	case bnForwardTrain:
+		x := a.x[first : last+1]
+		mean := bnSum32(&x[0], runs, cnt, step) / float64(g.m)
+		st.set(c, mean, bnSqDev32(&x[0], runs, cnt, step, mean), g.m, eps)
+		fallthrough
+	case bnForwardEval:
+		y, x := a.out[first:last+1], a.x[first:last+1]
+		bnAffine32(&y[0], &x[0], runs, cnt, step, float32(st.mean[c]), float32(float64(a.gamma[c])*st.invstd[c]), a.beta[c])
+	case bnGradGamma:
+		dy, x := a.dy[first:last+1], a.x[first:last+1]
+		a.out[c] = float32(bnDotDev32(&dy[0], &x[0], runs, cnt, step, st.mean[c]) * st.invstd[c])
+	case bnGradBeta:
+		dy := a.dy[first : last+1]
+		a.out[c] = float32(bnSum32(&dy[0], runs, cnt, step))
+	case bnGradXTrain:
+		dx, dy, x := a.out[first:last+1], a.dy[first:last+1], a.x[first:last+1]
+		gm, m, k, w := bnGradXConsts(g, st, c, a.gamma[c], a.dgamma[c], a.dbeta[c])
+		bnGradX32(&dx[0], &dy[0], &x[0], runs, cnt, step, gm, m, k, w)
+	case bnGradXEval:
+		dx, dy := a.out[first:last+1], a.dy[first:last+1]
+		bnScale32(&dx[0], &dy[0], runs, cnt, step, float32(float64(a.gamma[c])*st.invstd[c]))
+	}
+}
+
+// rows runs the job's pass over channels [lo, hi) of an input without
+// planes, (N, C) or with 1x1 planes, row by row: a row's channels are
+// contiguous, so the loops run along them, and each channel still takes
+// its rows in order, whatever the split. The per-channel constants of the
+// elementwise passes, rounded to T, go to the state's scratch first.
+func (j *bnJob[T]) rows(lo, hi int) {
+	g, st, a := j.g, j.st, &j.a
+	row := func(s []T, n int) []T { return s[n*g.c+lo : n*g.c+hi] }
+	s0, s1, s2, s3 := st.scratch[lo:hi], st.scratch[g.c+lo:g.c+hi], st.scratch[2*g.c+lo:2*g.c+hi], st.scratch[3*g.c+lo:3*g.c+hi]
+	mean, invstd := st.mean[lo:hi], st.invstd[lo:hi]
+	switch j.mode {
+	case bnForwardTrain:
+		clear(s0)
+		for n := range g.n {
+			for i, v := range row(a.x, n) {
+				s0[i] += float64(v)
+			}
+		}
+		for i := range s0 {
+			mean[i] = s0[i] / float64(g.m)
+		}
+		clear(s1)
+		for n := range g.n {
+			for i, v := range row(a.x, n) {
+				d := float64(v) - mean[i]
+				s1[i] += d * d
+			}
+		}
+		for i, sq := range s1 {
+			st.set(lo+i, mean[i], sq, g.m, j.eps)
+		}
+		fallthrough
+	case bnForwardEval:
+		gamma, beta := a.gamma[lo:hi], a.beta[lo:hi]
+		for i := range s0 {
+			s0[i], s1[i] = float64(T(mean[i])), float64(T(float64(gamma[i])*invstd[i]))
+		}
+		for n := range g.n {
+			y, x := row(a.out, n), row(a.x, n)
+			for i, v := range x {
+				y[i] = T((v-T(s0[i]))*T(s1[i])) + beta[i]
+			}
+		}
+	case bnGradGamma:
+		clear(s0)
+		for n := range g.n {
+			dy, x := row(a.dy, n), row(a.x, n)
+			for i, v := range x {
+				s0[i] += float64(dy[i]) * (float64(v) - mean[i])
+			}
+		}
+		for i, dot := range s0 {
+			a.out[lo+i] = T(dot * invstd[i])
+		}
+	case bnGradBeta:
+		clear(s0)
+		for n := range g.n {
+			for i, v := range row(a.dy, n) {
+				s0[i] += float64(v)
+			}
+		}
+		for i, sum := range s0 {
+			a.out[lo+i] = T(sum)
+		}
+	case bnGradXTrain:
+		for i := range s0 {
+			c := lo + i
+			gm, m, k, w := bnGradXConsts(g, st, c, a.gamma[c], a.dgamma[c], a.dbeta[c])
+			s0[i], s1[i], s2[i], s3[i] = float64(gm), float64(m), float64(k), float64(w)
+		}
+		for n := range g.n {
+			dx, dy, x := row(a.out, n), row(a.dy, n), row(a.x, n)
+			for i, v := range x {
+				dx[i] = (dy[i] - T(s0[i]) - T((v-T(s1[i]))*T(s2[i]))) * T(s3[i])
+			}
+		}
+	case bnGradXEval:
+		for i := range s0 {
+			s0[i] = float64(T(float64(a.gamma[lo+i]) * invstd[i]))
+		}
+		for n := range g.n {
+			dx, dy := row(a.out, n), row(a.dy, n)
+			for i, v := range dy {
+				dx[i] = v * T(s0[i])
+			}
 		}
 	}
-	for ; i < len(xs); i += stride {
+}
+
+// sqDev64 returns Σ (x - mean)² over xs in float64, over four accumulators
+// in an order that depends on the length only.
+func sqDev64[T float](xs []T, mean float64) float64 {
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(xs); i += 4 {
+		d0, d1, d2, d3 := float64(xs[i])-mean, float64(xs[i+1])-mean, float64(xs[i+2])-mean, float64(xs[i+3])-mean
+		s0 += d0 * d0
+		s1 += d1 * d1
+		s2 += d2 * d2
+		s3 += d3 * d3
+	}
+	for ; i < len(xs); i++ {
 		d := float64(xs[i]) - mean
 		s0 += d * d
 	}
 	return (s0 + s1) + (s2 + s3)
 }
 
-// dotDev64 returns Σ dy·(x - mean) over every stride-th element, in
-// float64 over four accumulators in a fixed order.
-func dotDev64[T float](dy, xs []T, stride int, mean float64) float64 {
+// dotDev64 returns Σ dy·(x - mean) in float64, over four accumulators in an
+// order that depends on the length only.
+func dotDev64[T float](dy, xs []T, mean float64) float64 {
 	dy = dy[:len(xs)]
 	var s0, s1, s2, s3 float64
 	i := 0
-	if stride == 1 {
-		for ; i+4 <= len(xs); i += 4 {
-			s0 += float64(dy[i]) * (float64(xs[i]) - mean)
-			s1 += float64(dy[i+1]) * (float64(xs[i+1]) - mean)
-			s2 += float64(dy[i+2]) * (float64(xs[i+2]) - mean)
-			s3 += float64(dy[i+3]) * (float64(xs[i+3]) - mean)
-		}
+	for ; i+4 <= len(xs); i += 4 {
+		s0 += float64(dy[i]) * (float64(xs[i]) - mean)
+		s1 += float64(dy[i+1]) * (float64(xs[i+1]) - mean)
+		s2 += float64(dy[i+2]) * (float64(xs[i+2]) - mean)
+		s3 += float64(dy[i+3]) * (float64(xs[i+3]) - mean)
 	}
-	for ; i < len(xs); i += stride {
+	for ; i < len(xs); i++ {
 		s0 += float64(dy[i]) * (float64(xs[i]) - mean)
 	}
 	return (s0 + s1) + (s2 + s3)

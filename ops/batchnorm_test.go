@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"fmt"
 	"math"
 	"runtime"
 	"strings"
@@ -257,34 +258,112 @@ func TestBatchNormErrors(t *testing.T) {
 }
 
 // TestBatchNormThreads checks that the forward and gradient passes give the
-// same bits on one core and on two.
+// same bits on one core and on two, for planes and for a 2-D input wide
+// enough to be split by channels.
 func TestBatchNormThreads(t *testing.T) {
-	x, gamma, beta := bnInputs(7, 16, 8, 12, 12)
-	xf, gf, bf := as(x, tensor.Float32), as(gamma, tensor.Float32), as(beta, tensor.Float32)
-	dy := as(randT(9, 16, 8, 12, 12), tensor.Float32)
-	run := func(procs int) [][]float32 {
-		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
-		st := new(bnState)
-		p := BatchNormParams{Eps: 1e-5, Training: true}
-		y, err := batchNormOp{p: p, dims: 4, state: st}.Do(xf, gf, bf)
-		if err != nil {
-			t.Fatal(err)
-		}
-		grad := func(wrt bnWRT, in ...G.Value) []float32 {
-			out, err := bnGradOp{wrt: wrt, p: p, dims: 4, state: st}.Do(in...)
+	for _, shape := range [][]int{{16, 8, 12, 12}, {64, 300}} {
+		x, gamma, beta := bnInputs(7, shape...)
+		c := shape[1]
+		xf, gf, bf := as(x, tensor.Float32), as(gamma, tensor.Float32), as(beta, tensor.Float32)
+		dy := as(randT(9, shape...), tensor.Float32)
+		run := func(procs int) [][]float32 {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+			st := new(bnState)
+			p := BatchNormParams{Eps: 1e-5, Training: true}
+			y, err := batchNormOp{p: p, dims: len(shape), state: st}.Do(xf, gf, bf)
 			if err != nil {
 				t.Fatal(err)
 			}
-			return out.Data().([]float32)
+			grad := func(wrt bnWRT, in ...G.Value) []float32 {
+				out, err := bnGradOp{wrt: wrt, p: p, dims: len(shape), state: st}.Do(in...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return out.Data().([]float32)
+			}
+			dg, db := grad(bnWRTgamma, xf, dy), grad(bnWRTbeta, dy)
+			dgT, dbT := tensor.New(tensor.WithShape(c), tensor.WithBacking(dg)), tensor.New(tensor.WithShape(c), tensor.WithBacking(db))
+			return [][]float32{y.Data().([]float32), dg, db, grad(bnWRTx, xf, gf, dy, dgT, dbT)}
 		}
-		dg, db := grad(bnWRTgamma, xf, dy), grad(bnWRTbeta, dy)
-		dgT, dbT := tensor.New(tensor.WithShape(8), tensor.WithBacking(dg)), tensor.New(tensor.WithShape(8), tensor.WithBacking(db))
-		return [][]float32{y.Data().([]float32), dg, db, grad(bnWRTx, xf, gf, dy, dgT, dbT)}
+		one, two := run(1), run(2)
+		for k := range one {
+			if i := sameBits(one[k], two[k]); i >= 0 {
+				t.Fatalf("%v: output %d differs at %d: %v on 1 core, %v on 2", shape, k, i, one[k][i], two[k][i])
+			}
+		}
 	}
-	one, two := run(1), run(2)
-	for k := range one {
-		if i := sameBits(one[k], two[k]); i >= 0 {
-			t.Fatalf("output %d differs at %d: %v on 1 core, %v on 2", k, i, one[k][i], two[k][i])
+}
+
+// TestBatchNormKernels runs the float32 passes, whose vector kernels take
+// 16, 8 or 4 values at a time and then single ones, on every plane size up
+// to 37 (1 is a 2-D input), and checks the elementwise results bit for bit
+// against the same operations in Go, with the constants the op derived
+// from its statistics, and the sums against float64 sums of the same
+// values.
+func TestBatchNormKernels(t *testing.T) { checkBatchNormKernels(t) }
+
+func checkBatchNormKernels(t *testing.T) {
+	for s := 1; s <= 37; s++ {
+		shape := []int{3, 2, s}
+		x64, g64, b64 := bnInputs(uint64(s), shape...)
+		x64 = t64(toF64(t, as(x64, tensor.Float32)), shape...) // the values float32 holds
+		x, gamma, beta := as(x64, tensor.Float32), as(g64, tensor.Float32), as(b64, tensor.Float32)
+		dy := as(randT(uint64(s+100), shape...), tensor.Float32)
+		dy64 := t64(toF64(t, dy), shape...)
+		for _, training := range []bool{true, false} {
+			st := new(bnState)
+			p := BatchNormParams{Eps: 1e-5, Training: training, Stats: new(BatchStats),
+				RunningMean: as(randT(1, 2), tensor.Float32), RunningVar: as(tensor.Ones(tensor.Float64, 2), tensor.Float32)}
+			y, err := batchNormOp{p: p, dims: 3, state: st}.Do(x, gamma, beta)
+			if err != nil {
+				t.Fatal(err)
+			}
+			grad := func(wrt bnWRT, in ...G.Value) *tensor.Dense {
+				out, err := bnGradOp{wrt: wrt, p: p, dims: 3, state: st}.Do(in...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return out.(*tensor.Dense)
+			}
+			dg, db := grad(bnWRTgamma, x, dy), grad(bnWRTbeta, dy)
+			var dx *tensor.Dense
+			if training {
+				dx = grad(bnWRTx, x, gamma, dy, dg, db)
+				mean, variance := naiveBatchStats(x64)
+				assertClose(t, "mean", st.mean, mean, tensor.Shape{2}, tensor.Shape{2}, 1e-14)
+				assertClose(t, "var", st.varB, variance, tensor.Shape{2}, tensor.Shape{2}, 1e-13)
+			} else {
+				dx = grad(bnWRTx, gamma, dy)
+			}
+			var wantY, wantDx, wantDg, wantDb []float64
+			for i, v := range x.Float32s() {
+				c := i / s % 2
+				m, k := float32(st.mean[c]), float32(float64(gamma.Float32s()[c])*st.invstd[c])
+				wantY = append(wantY, float64(float32(float32(v-m)*k)+beta.Float32s()[c]))
+				d := dy.Float32s()[i]
+				if training {
+					gm, m, k, w := bnGradXConsts(bnGeom{3, 2, s, 3 * s}, st, c, gamma.Float32s()[c], dg.Float32s()[c], db.Float32s()[c])
+					wantDx = append(wantDx, float64((d-gm-float32(float32(v-m)*k))*w))
+				} else {
+					wantDx = append(wantDx, float64(d*float32(float64(gamma.Float32s()[c])*st.invstd[c])))
+				}
+			}
+			for c := range 2 {
+				var dot, sum float64
+				for n := range 3 {
+					for i := range s {
+						k := (n*2+c)*s + i
+						dot += dy64.Float64s()[k] * (x64.Float64s()[k] - st.mean[c])
+						sum += dy64.Float64s()[k]
+					}
+				}
+				wantDg, wantDb = append(wantDg, dot*st.invstd[c]), append(wantDb, sum)
+			}
+			what := func(v string) string { return fmt.Sprintf("%s s=%d training=%v", v, s, training) }
+			assertSame(t, what("y"), toF64(t, y), wantY)
+			assertSame(t, what("dx"), toF64(t, dx), wantDx)
+			assertClose(t, what("dgamma"), toF64(t, dg), wantDg, tensor.Shape{2}, dg.Shape(), 1e-6)
+			assertClose(t, what("dbeta"), toF64(t, db), wantDb, tensor.Shape{2}, db.Shape(), 1e-6)
 		}
 	}
 }

@@ -197,3 +197,95 @@ func TestConvOpsStayDistinct(t *testing.T) {
 		})
 	}
 }
+
+func avgPool3(d func(*PoolParams), includePad bool) variant {
+	p := PoolParams{3, 3, 3, 3, 0, 0}
+	if d != nil {
+		d(&p)
+	}
+	return func(in G.Nodes) (*G.Node, error) { return AvgPool2D(in[0], p, includePad) }
+}
+
+// TestNewOpsStayDistinct covers LeakyReLU, the average pools, Dropout,
+// BatchNorm and Concat, and their gradient ops.
+func TestNewOpsStayDistinct(t *testing.T) {
+	g := G.NewGraph()
+	x := named(g, "x", 4, 3)
+	leaky := func(s float64) variant {
+		return func(in G.Nodes) (*G.Node, error) { return LeakyReLU(in[0], s) }
+	}
+	assertDistinct(t, g, family{G.Nodes{x}, []variant{
+		leaky(0.01), leaky(0.2), leaky(-0.01), leaky(0),
+		func(in G.Nodes) (*G.Node, error) { return ReLU(in[0]) },
+	}, []int{0}})
+
+	// Each variant changes one field of the base, or the padding mode, or
+	// pools by the maximum, and keeps the 1x1 output.
+	img := named(g, "img", 1, 2, 3, 3)
+	assertDistinct(t, g, family{G.Nodes{img}, []variant{
+		avgPool3(nil, true),
+		avgPool3(nil, false),
+		avgPool3(func(p *PoolParams) { p.KernelH = 2 }, true),
+		avgPool3(func(p *PoolParams) { p.KernelW = 2 }, true),
+		avgPool3(func(p *PoolParams) { p.StrideH = 1 }, true),
+		avgPool3(func(p *PoolParams) { p.StrideW = 1 }, true),
+		avgPool3(func(p *PoolParams) { p.PadH = 1 }, true),
+		avgPool3(func(p *PoolParams) { p.PadW = 1 }, true),
+		avgPool3(func(p *PoolParams) { p.PadW = 1 }, false),
+		pool3(nil),
+	}, []int{0}})
+	assertDistinct(t, g, family{G.Nodes{img}, []variant{
+		avgPool3(nil, true),
+		func(in G.Nodes) (*G.Node, error) { return GlobalAvgPool2D(in[0]) },
+	}, nil})
+
+	stepA, stepB := uint64(0), uint64(0)
+	drop := func(p DropoutParams) variant {
+		return func(in G.Nodes) (*G.Node, error) { return Dropout(in[0], p) }
+	}
+	assertDistinct(t, g, family{G.Nodes{x}, []variant{
+		drop(DropoutParams{Rate: 0.3, Seed: 1, Step: &stepA}),
+		drop(DropoutParams{Rate: 0.5, Seed: 1, Step: &stepA}),
+		drop(DropoutParams{Rate: 0.3, Seed: 2, Step: &stepA}),
+		drop(DropoutParams{Rate: 0.3, Seed: 1, Step: &stepB}),
+	}, []int{0}})
+
+	gamma, beta := named(g, "gamma", 3), named(g, "beta", 3)
+	rm, rv := tensor.New(tensor.Of(tensor.Float64), tensor.WithShape(3)), tensor.Ones(tensor.Float64, 3)
+	rm2, rv2 := tensor.New(tensor.Of(tensor.Float64), tensor.WithShape(3)), tensor.Ones(tensor.Float64, 3)
+	stats, stats2 := new(BatchStats), new(BatchStats)
+	bn := func(d func(*BatchNormParams)) variant {
+		p := BatchNormParams{Eps: 1e-5, Training: true, RunningMean: rm, RunningVar: rv, Stats: stats}
+		if d != nil {
+			d(&p)
+		}
+		return func(in G.Nodes) (*G.Node, error) { return BatchNorm(in[0], in[1], in[2], p) }
+	}
+	assertDistinct(t, g, family{G.Nodes{x, gamma, beta}, []variant{
+		bn(nil),
+		bn(func(p *BatchNormParams) { p.Eps = 1e-3 }),
+		bn(func(p *BatchNormParams) { p.Training = false }),
+		bn(func(p *BatchNormParams) { p.RunningMean = rm2 }),
+		bn(func(p *BatchNormParams) { p.RunningVar = rv2 }),
+		bn(func(p *BatchNormParams) { p.Stats = stats2 }),
+		bn(func(p *BatchNormParams) { p.Stats = nil }),
+	}, []int{0, 1, 2}})
+
+	a, b := named(g, "a", 2, 2), named(g, "b", 2, 2)
+	assertDistinct(t, g, family{G.Nodes{a, b}, []variant{
+		func(in G.Nodes) (*G.Node, error) { return Concat(0, in[0], in[1]) },
+		func(in G.Nodes) (*G.Node, error) { return Concat(1, in[0], in[1]) },
+		func(in G.Nodes) (*G.Node, error) { return Concat(1, in[0]) },
+		func(in G.Nodes) (*G.Node, error) { return Add(in[0], in[1]) },
+	}, nil})
+	// Concat's slicing gradient ops, all giving a (2, 2) slice of dy.
+	dy := named(g, "dyc", 2, 6)
+	cut := func(index, axis, off, size int) variant {
+		return func(in G.Nodes) (*G.Node, error) {
+			return apply(concatGradOp{plainOp: fresh(), index: index, axis: axis, off: off, size: size, dims: 2}, in[0])
+		}
+	}
+	assertDistinct(t, g, family{G.Nodes{dy}, []variant{
+		cut(0, 1, 0, 2), cut(1, 1, 2, 2), cut(2, 1, 4, 2), cut(1, 1, 0, 2),
+	}, nil})
+}

@@ -52,6 +52,26 @@ func reluBackward[T float](dx, y, dy []T) {
 	}
 }
 
+// leakyScale writes a[i]·f into out[i], f = 1 where 0 < x[i] and slope
+// elsewhere (a NaN x included): LeakyReLU with a = x, its gradient with
+// a = dy. The factor is chosen before the one multiplication, so the vector
+// loop and the Go loop give the same bits.
+func leakyScale[T float](out, x, a []T, slope T) {
+	out, a = out[:len(x)], a[:len(x)]
+	i := 0
+	if s, ok := any(x).([]float32); ok && useAVX2 && len(s) >= 8 {
+		i = len(s) &^ 7
+		leakyScale32(&any(out).([]float32)[0], &s[0], &any(a).([]float32)[0], i, float32(slope))
+	}
+	for ; i < len(x); i++ {
+		f := slope
+		if 0 < x[i] {
+			f = 1
+		}
+		out[i] = a[i] * f
+	}
+}
+
 // ScalePixels writes 8-bit pixels scaled to [0, 1], pixel/255 rounded as
 // Go's float32 division rounds it, into dst, and like copy converts
 // min(len(dst), len(pixels)) of them and returns that count. It is

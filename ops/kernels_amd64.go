@@ -150,3 +150,9 @@ func compressNonzero32(x *float32, pos *int32, n int, base int, lut *[256][8]int
 //
 //go:noescape
 func sparseDx5x3m(n int, wins *int, dy *float32, w *float32, dx *float32, plane, row, dyPlane, filters int)
+
+// leakyScale32 writes a[i] where 0 < x[i], else a[i]·slope, into out[i]
+// for i < n, n a multiple of 8.
+//
+//go:noescape
+func leakyScale32(out, x, a *float32, n int, slope float32)

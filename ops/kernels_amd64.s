@@ -564,3 +564,49 @@ pxLoop:
 pxDone:
 	VZEROUPPER
 	RET
+
+// func leakyScale32(out, x, a *float32, n int, slope float32)
+//
+// out = a·1 where 0 < x, a·slope elsewhere (a NaN x included): the ordered
+// compare selects the factor, so no branch depends on the data, and the one
+// product rounds as the Go loop's does. a = x gives LeakyReLU, a = dy its
+// gradient.
+TEXT ·leakyScale32(SB), NOSPLIT, $0-36
+	MOVQ         out+0(FP), DI
+	MOVQ         x+8(FP), SI
+	MOVQ         a+16(FP), DX
+	MOVQ         n+24(FP), CX
+	VBROADCASTSS slope+32(FP), Y13
+	VXORPS       Y15, Y15, Y15
+	MOVL         $0x3f800000, AX
+	MOVL         AX, X14
+	VBROADCASTSS X14, Y14
+
+leaky16:
+	CMPQ      CX, $16
+	JLT       leaky8
+	VCMPPS    $1, (SI), Y15, Y0
+	VCMPPS    $1, 32(SI), Y15, Y1
+	VBLENDVPS Y0, Y14, Y13, Y0
+	VBLENDVPS Y1, Y14, Y13, Y1
+	VMULPS    (DX), Y0, Y0
+	VMULPS    32(DX), Y1, Y1
+	VMOVUPS   Y0, (DI)
+	VMOVUPS   Y1, 32(DI)
+	ADDQ      $64, DI
+	ADDQ      $64, SI
+	ADDQ      $64, DX
+	SUBQ      $16, CX
+	JMP       leaky16
+
+leaky8:
+	CMPQ      CX, $8
+	JLT       leakyDone
+	VCMPPS    $1, (SI), Y15, Y0
+	VBLENDVPS Y0, Y14, Y13, Y0
+	VMULPS    (DX), Y0, Y0
+	VMOVUPS   Y0, (DI)
+
+leakyDone:
+	VZEROUPPER
+	RET

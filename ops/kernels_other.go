@@ -78,3 +78,7 @@ func compressNonzero32(x *float32, pos *int32, n int, base int, lut *[256][8]int
 func sparseDx5x3m(n int, wins *int, dy *float32, w *float32, dx *float32, plane, row, dyPlane, filters int) {
 	panic("ops: no vector kernels on this architecture")
 }
+
+func leakyScale32(out, x, a *float32, n int, slope float32) {
+	panic("ops: no vector kernels on this architecture")
+}

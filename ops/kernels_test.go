@@ -62,6 +62,18 @@ func TestElementwiseKernels(t *testing.T) {
 		if i := sameBits(got, want); i >= 0 {
 			t.Fatalf("relu grad n=%d: [%d] = %v, want %v", n, i, got[i], want[i])
 		}
+		for _, slope := range []float32{0.01, -0.5, 0} {
+			leakyScale(got, y, dy, slope)
+			for i, v := range y {
+				want[i] = dy[i] * slope
+				if v > 0 {
+					want[i] = dy[i]
+				}
+			}
+			if i := sameBits(got, want); i >= 0 && !(math.IsNaN(float64(got[i])) && math.IsNaN(float64(want[i]))) {
+				t.Fatalf("leaky n=%d slope %v: [%d] = %v, want %v (x %v, a %v)", n, slope, i, got[i], want[i], y[i], dy[i])
+			}
+		}
 		copy(got, x)
 		addTo(got, dy)
 		for i := range want {
@@ -121,6 +133,68 @@ func TestOpsNoAllocs(t *testing.T) {
 				t.Errorf("layer %d: %v allocates %v times per call", layer, c.op, n)
 			}
 		}
+	}
+}
+
+// TestNewOpsNoAllocs checks that, once warm, LeakyReLU, the average pools,
+// Add, Concat, Dropout and BatchNorm (both modes, Stats filled) and their
+// gradient ops allocate nothing, on float32 tensors large enough to be
+// spread over the cores. gorgonia's TapeMachine itself allocates a few
+// small objects per instruction and run (see the benchmarks' allocs/op);
+// that is outside the ops.
+func TestNewOpsNoAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector's sync.Pool drops buffers")
+	}
+	f32 := func(d *tensor.Dense) *tensor.Dense { return as(d, tensor.Float32) }
+	x, x2 := f32(randT(1, 64, 16, 10, 10)), f32(randT(2, 64, 16, 10, 10))
+	gamma, beta := f32(randT(3, 16)), f32(randT(4, 16))
+	pp := PoolParams{3, 3, 2, 2, 1, 1}
+	pooled := f32(randT(5, 64, 16, 5, 5))
+	step := uint64(7)
+	drop := DropoutParams{Rate: 0.3, Seed: 1, Step: &step}
+	stats := new(BatchStats)
+	train := BatchNormParams{Eps: 1e-5, Training: true, Stats: stats}
+	eval := BatchNormParams{Eps: 1e-5, RunningMean: gamma, RunningVar: f32(tensor.Ones(tensor.Float64, 16))}
+	trainState, evalState := new(bnState), new(bnState)
+	dgb := f32(randT(6, 16))
+	calls := []struct {
+		op   preallocer
+		args []G.Value
+	}{
+		{activationOp{plainOp: fresh(), act: leakyReLUAct, slope: 0.01}, []G.Value{x}},
+		{activationGradOp{plainOp: fresh(), act: leakyReLUAct, slope: 0.01}, []G.Value{x, x2}},
+		{avgPoolOp{plainOp: fresh(), p: pp, includePad: false}, []G.Value{x}},
+		{avgPoolGradOp{plainOp: fresh(), p: pp, includePad: false}, []G.Value{x, pooled}},
+		{globalAvgPoolOp{plainOp: fresh()}, []G.Value{x}},
+		{globalAvgPoolGradOp{plainOp: fresh()}, []G.Value{x, f32(randT(7, 64, 16))}},
+		{addOp{plainOp: fresh()}, []G.Value{x, x2}},
+		{concatOp{plainOp: fresh(), axis: 1, n: 2, dims: 4}, []G.Value{x, x2}},
+		{concatGradOp{plainOp: fresh(), index: 1, axis: 1, off: 8, size: 8, dims: 4}, []G.Value{x}},
+		{dropoutOp{plainOp: fresh(), p: drop}, []G.Value{x}},
+		{dropoutOp{plainOp: fresh(), p: drop, grad: true}, []G.Value{x2}},
+		{batchNormOp{plainOp: fresh(), p: train, dims: 4, state: trainState}, []G.Value{x, gamma, beta}},
+		{bnGradOp{plainOp: fresh(), wrt: bnWRTgamma, p: train, dims: 4, state: trainState}, []G.Value{x, x2}},
+		{bnGradOp{plainOp: fresh(), wrt: bnWRTbeta, p: train, dims: 4, state: trainState}, []G.Value{x2}},
+		{bnGradOp{plainOp: fresh(), wrt: bnWRTx, p: train, dims: 4, state: trainState}, []G.Value{x, gamma, x2, dgb, dgb}},
+		{batchNormOp{plainOp: fresh(), p: eval, dims: 4, state: evalState}, []G.Value{x, gamma, beta}},
+		{bnGradOp{plainOp: fresh(), wrt: bnWRTx, p: eval, dims: 4, state: evalState}, []G.Value{gamma, x2}},
+	}
+	for _, c := range calls {
+		var out G.Value
+		var err error
+		run := func() {
+			if out, err = c.op.UsePreallocDo(out, c.args...); err != nil {
+				t.Fatalf("%v: %v", c.op, err)
+			}
+		}
+		run()
+		if n := testing.AllocsPerRun(10, run); n != 0 {
+			t.Errorf("%v allocates %v times per call", c.op, n)
+		}
+	}
+	if stats.Count != 6400 || len(stats.Mean) != 16 {
+		t.Errorf("Stats holds %d values per channel and %d means", stats.Count, len(stats.Mean))
 	}
 }
 
