@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/run.sh: featlearn against PyTorch on this machine, back to back.
 #
-# For LeNet-5 and the MLP, under the protocol of shared/notes/peers.md (real
+# For LeNet-5, the MLP and the residual network of models/resnet, under the
+# protocol of shared/notes/peers.md (real
 # MNIST, batch 64, float32, 2 threads, SGD momentum 0.9 lr 0.01, one full
 # epoch), it runs featlearn (bench/featbench) and then PyTorch
 # (bench/peer.py), and prints training images/s, inference images/s at
@@ -16,7 +17,7 @@
 # PyTorch comes from Debian, with the OpenMP OpenBLAS so that nn.Linear does
 # not fall back to the reference BLAS:
 #   apt-get install -y python3-torch python3-numpy libopenblas0-openmp
-# Usage: [BENCH_RUNS=5] bench/run.sh [lenet|mlp ...]   (default: both)
+# Usage: [BENCH_RUNS=5] bench/run.sh [lenet|mlp|resnet ...]   (default: all three)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,7 +30,7 @@ if ! "$PY" -c 'import torch, numpy' 2>/dev/null || [ ! -d "$OPENBLAS" ]; then
 fi
 
 models=("$@")
-[ ${#models[@]} -gt 0 ] || models=(lenet mlp)
+[ ${#models[@]} -gt 0 ] || models=(lenet mlp resnet)
 runs=${BENCH_RUNS:-5}
 
 out=$(mktemp -d)
