@@ -1,6 +1,10 @@
 package gemm
 
-import "unsafe"
+import (
+	"unsafe"
+
+	"github.com/featlearn/featlearn/ops/internal/isa"
+)
 
 // Cache blocking, for Zen 3 and 4: 32 KiB L1d, 512 KiB (Zen 3) or 1 MiB
 // (Zen 4) L2 per core, L3 shared. A k block of kc steps keeps a 6×kc A
@@ -418,9 +422,9 @@ func packB[T float](dst []T, pr *problem[T], pc, kb, j, nv, w int) {
 		}
 		return
 	}
-	if nv == w && w == 16 && transpose32 != nil {
+	if tr := transpose32(); nv == w && w%8 == 0 && tr != nil {
 		if d32, ok := any(dst).([]float32); ok {
-			packBT16(d32, any(b).([]float32), ldb, pc, kb, j)
+			packBT(tr, d32, any(b).([]float32), ldb, pc, kb, j, w)
 			return
 		}
 	}
@@ -439,24 +443,33 @@ func packB[T float](dst []T, pr *problem[T], pc, kb, j, nv, w int) {
 	}
 }
 
-// transpose32 transposes an 8×8 float32 block (see transpose8x8); nil
-// where there is no vector kernel.
-var transpose32 func(dst *float32, ldd int, src *float32, lds int)
+// transpose8x8AVX2 is transpose8x8 where the build has it.
+var transpose8x8AVX2 func(dst *float32, ldd int, src *float32, lds int)
 
-// packBT16 is packB for a full 16-wide float32 panel of a transposed B:
-// dst[p·16 + jj] = b[(j+jj)·ldb + pc + p], by 8×8 blocks, the last k steps
-// of a block that does not fill 8 one at a time.
-func packBT16(dst, b []float32, ldb, pc, kb, j int) {
+// transpose32 returns the kernel that transposes an 8×8 float32 block (see
+// transpose8x8) at the current level, nil where there is none.
+func transpose32() func(dst *float32, ldd int, src *float32, lds int) {
+	if isa.Has(isa.AVX2) {
+		return transpose8x8AVX2
+	}
+	return nil
+}
+
+// packBT is packB for a full float32 panel, w wide (a multiple of 8), of a
+// transposed B: dst[p·w + jj] = b[(j+jj)·ldb + pc + p], by 8×8 blocks
+// transposed by tr, the last k steps of a block that does not fill 8 one
+// at a time.
+func packBT(tr func(dst *float32, ldd int, src *float32, lds int), dst, b []float32, ldb, pc, kb, j, w int) {
 	p := 0
 	for ; p+8 <= kb; p += 8 {
-		for jj := 0; jj < 16; jj += 8 {
+		for jj := 0; jj < w; jj += 8 {
 			src := b[(j+jj)*ldb+pc+p:]
-			_, _ = src[7*ldb+7], dst[(p+7)*16+jj+7] // the blocks' last elements
-			transpose32(&dst[p*16+jj], 64, &src[0], ldb*4)
+			_, _ = src[7*ldb+7], dst[(p+7)*w+jj+7] // the blocks' last elements
+			tr(&dst[p*w+jj], w*4, &src[0], ldb*4)
 		}
 	}
 	for ; p < kb; p++ {
-		row := dst[p*16 : p*16+16]
+		row := dst[p*w : p*w+w]
 		for jj := range row {
 			row[jj] = b[(j+jj)*ldb+pc+p]
 		}

@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"testing"
+
+	"github.com/featlearn/featlearn/ops/internal/isa"
 )
 
 // testCase is one gemm call with its inputs.
@@ -134,22 +136,17 @@ func callPublic64(tc *testCase, a, b, c []float64) {
 	Dgemm(tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, a, tc.lda, b, tc.ldb, tc.beta, c, tc.ldc)
 }
 
-// eachPath runs f once with the assembly kernels (when the CPU has them)
-// and once with the pure-Go fallback.
+// eachPath runs f once at every instruction-set level the CPU has, the
+// pure-Go fallback included.
 func eachPath(t *testing.T, f func(t *testing.T)) {
-	for _, generic := range []bool{false, true} {
-		name := "asm"
-		if generic {
-			name = "generic"
-		} else if asm32 == nil {
-			t.Log("no AVX2+FMA: the assembly kernels are not tested")
-			continue
-		}
-		t.Run(name, func(t *testing.T) {
-			forceGeneric = generic
-			defer func() { forceGeneric = false }()
+	for _, l := range isa.Available() {
+		t.Run(l.String(), func(t *testing.T) {
+			defer isa.Set(isa.Set(l))
 			f(t)
 		})
+	}
+	if isa.Detected() < isa.AVX512 {
+		t.Logf("this CPU has %v: the faster kernels are not tested", isa.Detected())
 	}
 }
 
@@ -310,8 +307,11 @@ func TestPanics(t *testing.T) {
 // TestPlan checks the split chosen for the shapes this package was tuned
 // for, so that a change to the cost model that serialises them shows up.
 func TestPlan(t *testing.T) {
-	if asm32 == nil {
-		t.Skip("the plans below are for the AVX2 kernels")
+	if isa.Current() != isa.AVX2 {
+		defer isa.Set(isa.Set(isa.AVX2))
+		if isa.Current() != isa.AVX2 {
+			t.Skip("the plans below are for the AVX2 kernels")
+		}
 	}
 	for _, tt := range []struct {
 		tA, tB  bool
@@ -394,22 +394,24 @@ func TestConcurrentCalls(t *testing.T) {
 // TestPackBTransposed checks the vector packing of a transposed B panel
 // against the element loop, for k block lengths around the 8×8 blocks.
 func TestPackBTransposed(t *testing.T) {
-	if transpose32 == nil {
-		t.Skip("no vector transpose on this CPU")
+	if transpose32() == nil {
+		t.Skip("no vector transpose at this level")
 	}
-	const n, ldb = 40, 53
+	const n, ldb = 40, 53 // columns 5 to 36 are packed
 	b := make([]float32, n*ldb)
 	for i := range b {
 		b[i] = float32(i)
 	}
-	for _, kb := range []int{1, 7, 8, 9, 16, 23} {
-		pr := problem[float32]{transB: true, b: b, ldb: ldb}
-		got := make([]float32, kb*16)
-		packB(got, &pr, 3, kb, 5, 16, 16)
-		for p := 0; p < kb; p++ {
-			for jj := 0; jj < 16; jj++ {
-				if want := b[(5+jj)*ldb+3+p]; got[p*16+jj] != want {
-					t.Fatalf("kb %d: panel[%d][%d] = %v, want %v", kb, p, jj, got[p*16+jj], want)
+	for _, w := range []int{16, 32} {
+		for _, kb := range []int{1, 7, 8, 9, 16, 23} {
+			pr := problem[float32]{transB: true, b: b, ldb: ldb}
+			got := make([]float32, kb*w)
+			packB(got, &pr, 3, kb, 5, w, w)
+			for p := 0; p < kb; p++ {
+				for jj := 0; jj < w; jj++ {
+					if want := b[(5+jj)*ldb+3+p]; got[p*w+jj] != want {
+						t.Fatalf("w %d kb %d: panel[%d][%d] = %v, want %v", w, kb, p, jj, got[p*w+jj], want)
+					}
 				}
 			}
 		}

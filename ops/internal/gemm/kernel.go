@@ -1,6 +1,10 @@
 package gemm
 
-import "unsafe"
+import (
+	"unsafe"
+
+	"github.com/featlearn/featlearn/ops/internal/isa"
+)
 
 // float is the element types the package multiplies.
 type float interface{ float32 | float64 }
@@ -45,14 +49,13 @@ type kernelSet[T float] struct {
 	gemv gemvFn[T]
 }
 
-// forceGeneric makes kernels32 and kernels64 return the pure-Go kernels,
-// so that tests can exercise the fallback on CPUs that have the assembly.
-var forceGeneric bool
-
-// asm32 and asm64 are set by the amd64 init when the CPU has AVX2 and FMA.
+// sets32 and sets64 hold the assembly kernels of each instruction-set
+// level, nil where there are none; the amd64 init fills them for the
+// levels the CPU has. isa.Current picks among them at every call, so that
+// FEATLEARN_CPU and the tests' isa.Set choose the path.
 var (
-	asm32 *kernelSet[float32]
-	asm64 *kernelSet[float64]
+	sets32 [isa.AVX512 + 1]*kernelSet[float32]
+	sets64 [isa.AVX512 + 1]*kernelSet[float64]
 )
 
 var (
@@ -60,19 +63,18 @@ var (
 	generic64 = &kernelSet[float64]{main: tiling[float64]{genMR, genNR, goKernel[float64], goKernel[float64]}}
 )
 
-func kernels32() *kernelSet[float32] {
-	if asm32 != nil && !forceGeneric {
-		return asm32
+// kernelsAt returns the best set of sets at or below the current level.
+func kernelsAt[T float](sets *[isa.AVX512 + 1]*kernelSet[T], generic *kernelSet[T]) *kernelSet[T] {
+	for l := isa.Current(); l > isa.Generic; l-- {
+		if ks := sets[l]; ks != nil {
+			return ks
+		}
 	}
-	return generic32
+	return generic
 }
 
-func kernels64() *kernelSet[float64] {
-	if asm64 != nil && !forceGeneric {
-		return asm64
-	}
-	return generic64
-}
+func kernels32() *kernelSet[float32] { return kernelsAt(&sets32, generic32) }
+func kernels64() *kernelSet[float64] { return kernelsAt(&sets64, generic64) }
 
 // The generic tile is 4×4: sixteen accumulators are about what the Go
 // compiler keeps in registers without spilling.

@@ -33,12 +33,12 @@ func Transpose32(dst []float32, ldd int, src []float32, lds, rows, cols int) {
 		panic(errShortC)
 	}
 	r8, c8 := 0, 0
-	if transpose32 != nil {
+	if tr := transpose32(); tr != nil {
 		r8, c8 = rows&^7, cols&^7
 		for r := 0; r < r8; r += 8 {
 			for c := 0; c < c8; c += 8 {
 				_, _ = src[(r+7)*lds+c+7], dst[(c+7)*ldd+r+7] // the blocks' last elements
-				transpose32(&dst[c*ldd+r], ldd*4, &src[r*lds+c], lds*4)
+				tr(&dst[c*ldd+r], ldd*4, &src[r*lds+c], lds*4)
 			}
 		}
 	}
