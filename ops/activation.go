@@ -6,33 +6,22 @@ import (
 	"strconv"
 
 	"github.com/chewxy/hm"
+	"github.com/featlearn/featlearn/ops/internal/kernels"
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
-// activation names an elementwise nonlinearity.
-type activation int
-
-const (
-	reluAct activation = iota
-	sigmoidAct
-	tanhAct
-	leakyReLUAct
-)
-
-func (a activation) String() string {
-	return [...]string{"ReLU", "Sigmoid", "Tanh", "LeakyReLU"}[a]
-}
-
 // ReLU returns max(x, 0) elementwise.
-func ReLU(x *G.Node) (*G.Node, error) { return apply(activationOp{plainOp: fresh(), act: reluAct}, x) }
+func ReLU(x *G.Node) (*G.Node, error) {
+	return apply(activationOp{plainOp: fresh(), act: kernels.ActReLU}, x)
+}
 
 // ReLUInput returns x's input when x is the output of ReLU, for layers
 // that fuse a ReLU into what follows it.
 func ReLUInput(x *G.Node) (*G.Node, bool) {
 	op, ok := x.Op().(activationOp)
-	if !ok || op.act != reluAct || x.Graph() == nil {
+	if !ok || op.act != kernels.ActReLU || x.Graph() == nil {
 		return nil, false
 	}
 	children := x.Graph().From(x.ID())
@@ -45,11 +34,13 @@ func ReLUInput(x *G.Node) (*G.Node, bool) {
 
 // Sigmoid returns 1/(1+exp(-x)) elementwise.
 func Sigmoid(x *G.Node) (*G.Node, error) {
-	return apply(activationOp{plainOp: fresh(), act: sigmoidAct}, x)
+	return apply(activationOp{plainOp: fresh(), act: kernels.ActSigmoid}, x)
 }
 
 // Tanh returns tanh(x) elementwise.
-func Tanh(x *G.Node) (*G.Node, error) { return apply(activationOp{plainOp: fresh(), act: tanhAct}, x) }
+func Tanh(x *G.Node) (*G.Node, error) {
+	return apply(activationOp{plainOp: fresh(), act: kernels.ActTanh}, x)
+}
 
 // LeakyReLU returns x where x > 0 and slope·x elsewhere, elementwise, as
 // PyTorch's LeakyReLU with negative_slope = slope. Its gradient is dy where
@@ -59,14 +50,14 @@ func LeakyReLU(x *G.Node, slope float64) (*G.Node, error) {
 	if math.IsNaN(slope) || math.IsInf(slope, 0) {
 		return nil, errors.Errorf("LeakyReLU: slope %v is not finite", slope)
 	}
-	return apply(activationOp{plainOp: fresh(), act: leakyReLUAct, slope: slope}, x)
+	return apply(activationOp{plainOp: fresh(), act: kernels.ActLeakyReLU, slope: slope}, x)
 }
 
 // activationOp applies one elementwise nonlinearity to a tensor of any shape.
 // slope is LeakyReLU's negative slope, 0 for the other activations.
 type activationOp struct {
 	plainOp
-	act   activation
+	act   kernels.Activation
 	slope float64
 }
 
@@ -97,9 +88,9 @@ func (op activationOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Val
 	}
 	y := op.output(prealloc, x.Dtype(), x.Shape())
 	if x.Dtype() == tensor.Float32 {
-		activate(op.act, data[float32](y), data[float32](x), float32(op.slope))
+		kernels.Activate(op.act, data[float32](y), data[float32](x), float32(op.slope))
 	} else {
-		activate(op.act, data[float64](y), data[float64](x), op.slope)
+		kernels.Activate(op.act, data[float64](y), data[float64](x), op.slope)
 	}
 	return y, nil
 }
@@ -108,9 +99,9 @@ func (op activationOp) WriteHash(h hash.Hash) { writeHash(h, op.String(), op.slo
 func (op activationOp) Hashcode() uint32      { return hashOf(op) }
 func (op activationOp) String() string        { return actName(op.act, op.slope, "") }
 
-// actName names an activation op; LeakyReLU shows its slope.
-func actName(act activation, slope float64, suffix string) string {
-	if act == leakyReLUAct {
+// actName names an kernels.Activation op; LeakyReLU shows its slope.
+func actName(act kernels.Activation, slope float64, suffix string) string {
+	if act == kernels.ActLeakyReLU {
 		return act.String() + suffix + "(" + strconv.FormatFloat(slope, 'g', -1, 64) + ")"
 	}
 	return act.String() + suffix
@@ -123,7 +114,7 @@ func (op activationOp) DiffWRT(int) []bool { return []bool{true} }
 // input x instead: with a negative slope, y > 0 does not tell x > 0.
 func (op activationOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	from := output
-	if op.act == leakyReLUAct {
+	if op.act == kernels.ActLeakyReLU {
 		from = inputs[0]
 	}
 	dx, err := apply(activationGradOp{plainOp: fresh(), act: op.act, slope: op.slope}, from, grad)
@@ -133,11 +124,11 @@ func (op activationOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, e
 	return G.Nodes{dx}, nil
 }
 
-// activationGradOp computes dL/dx from the activation's output y and dL/dy,
+// activationGradOp computes dL/dx from the kernels.Activation's output y and dL/dy,
 // or for LeakyReLU from its input x and dL/dy.
 type activationGradOp struct {
 	plainOp
-	act   activation
+	act   kernels.Activation
 	slope float64
 }
 
@@ -173,9 +164,9 @@ func (op activationGradOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G
 	y, dy := ds[0], ds[1]
 	dx := op.output(prealloc, y.Dtype(), y.Shape())
 	if y.Dtype() == tensor.Float32 {
-		activateGrad(op.act, data[float32](dx), data[float32](y), data[float32](dy), float32(op.slope))
+		kernels.ActivateGrad(op.act, data[float32](dx), data[float32](y), data[float32](dy), float32(op.slope))
 	} else {
-		activateGrad(op.act, data[float64](dx), data[float64](y), data[float64](dy), op.slope)
+		kernels.ActivateGrad(op.act, data[float64](dx), data[float64](y), data[float64](dy), op.slope)
 	}
 	return dx, nil
 }
@@ -183,115 +174,3 @@ func (op activationGradOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G
 func (op activationGradOp) WriteHash(h hash.Hash) { writeHash(h, op.String(), op.slope) }
 func (op activationGradOp) Hashcode() uint32      { return hashOf(op) }
 func (op activationGradOp) String() string        { return actName(op.act, op.slope, "Grad") }
-
-// activate writes act(x) into y; slope is LeakyReLU's.
-func activate[T float](act activation, y, x []T, slope T) {
-	y = y[:len(x)]
-	switch act {
-	case leakyReLUAct:
-		if len(x) < reluSplit {
-			leakyForward(y, x, slope)
-			return
-		}
-		j := getJob[reluJob[T]]()
-		*j = reluJob[T]{y: y, x: x, leaky: true, slope: slope}
-		parallelRun(len(x), reluSplit/2, j)
-		putJob(j)
-	case reluAct:
-		if len(x) < reluSplit {
-			reluForward(y, x)
-			return
-		}
-		j := getJob[reluJob[T]]()
-		*j = reluJob[T]{y: y, x: x}
-		parallelRun(len(x), reluSplit/2, j)
-		putJob(j)
-	case sigmoidAct:
-		for i, v := range x {
-			y[i] = sigmoid(v)
-		}
-	case tanhAct:
-		for i, v := range x {
-			y[i] = T(math.Tanh(float64(v)))
-		}
-	}
-}
-
-// sigmoid is 1/(1+exp(-x)), written so that exp never overflows.
-func sigmoid[T float](x T) T {
-	if x >= 0 {
-		return T(1 / (1 + math.Exp(-float64(x))))
-	}
-	e := math.Exp(float64(x))
-	return T(e / (1 + e))
-}
-
-// activateGrad writes dL/dx into dx given the output y and dL/dy, or for
-// LeakyReLU given its input, passed as y, and its slope.
-func activateGrad[T float](act activation, dx, y, dy []T, slope T) {
-	dx, dy = dx[:len(y)], dy[:len(y)]
-	switch act {
-	case leakyReLUAct:
-		if len(y) < reluSplit {
-			leakyBackward(dx, y, dy, slope)
-			return
-		}
-		j := getJob[reluJob[T]]()
-		*j = reluJob[T]{y: y, x: dy, dx: dx, leaky: true, slope: slope}
-		parallelRun(len(y), reluSplit/2, j)
-		putJob(j)
-	case reluAct:
-		if len(y) < reluSplit {
-			reluBackward(dx, y, dy)
-			return
-		}
-		j := getJob[reluJob[T]]()
-		*j = reluJob[T]{y: y, x: dy, dx: dx}
-		parallelRun(len(y), reluSplit/2, j)
-		putJob(j)
-	case sigmoidAct:
-		for i, v := range y {
-			dx[i] = dy[i] * v * (1 - v)
-		}
-	case tanhAct:
-		for i, v := range y {
-			dx[i] = dy[i] * (1 - v*v)
-		}
-	}
-}
-
-// reluSplit is the least number of elements that ReLU spreads over the
-// cores. A pass over a large tensor (LeNet's first feature maps at batch
-// 1000 are 19 MB) is bound by one core's memory bandwidth, which a second
-// core nearly doubles; below 64 KB of float32 the wake-up would cost more
-// than the pass.
-const reluSplit = 16 << 10
-
-// reluJob runs ReLU, or LeakyReLU when leaky is set, or with dx set their
-// gradient, over elements [lo, hi). The gradient takes y (LeakyReLU: the
-// input) from y and dy from x. Each element is computed alone, so the split
-// does not change the bits.
-type reluJob[T float] struct {
-	y, x, dx []T
-	leaky    bool
-	slope    T
-}
-
-func (j *reluJob[T]) run(lo, hi int) {
-	switch {
-	case j.leaky && j.dx == nil:
-		leakyForward(j.y[lo:hi], j.x[lo:hi], j.slope)
-	case j.leaky:
-		leakyBackward(j.dx[lo:hi], j.y[lo:hi], j.x[lo:hi], j.slope)
-	case j.dx == nil:
-		reluForward(j.y[lo:hi], j.x[lo:hi])
-	default:
-		reluBackward(j.dx[lo:hi], j.y[lo:hi], j.x[lo:hi])
-	}
-}
-
-// leakyForward writes x where x > 0, else slope·x, into y; a NaN stays NaN.
-func leakyForward[T float](y, x []T, slope T) { leakyScale(y, x, x, slope) }
-
-// leakyBackward writes dy where x > 0, else slope·dy, into dx.
-func leakyBackward[T float](dx, x, dy []T, slope T) { leakyScale(dx, x, dy, slope) }

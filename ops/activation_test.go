@@ -4,6 +4,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/featlearn/featlearn/ops/internal/kernels"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -72,7 +73,7 @@ func TestLeakyReLUGradAtZero(t *testing.T) {
 	for _, dt := range []tensor.Dtype{tensor.Float64, tensor.Float32} {
 		x := as(t64([]float64{0, -2, 2, math.Copysign(0, -1)}, 4), dt)
 		dy := as(t64([]float64{1, 1, 1, 1}, 4), dt)
-		dx, err := activationGradOp{act: leakyReLUAct, slope: -0.5}.Do(x, dy)
+		dx, err := activationGradOp{act: kernels.ActLeakyReLU, slope: -0.5}.Do(x, dy)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -83,7 +84,7 @@ func TestLeakyReLUGradAtZero(t *testing.T) {
 // TestLeakyReLUString checks that String shows the slope and that a slope
 // that is not finite is an error.
 func TestLeakyReLUString(t *testing.T) {
-	op := activationOp{act: leakyReLUAct, slope: 0.01}
+	op := activationOp{act: kernels.ActLeakyReLU, slope: 0.01}
 	if s := op.String(); s != "LeakyReLU(0.01)" {
 		t.Errorf("String() = %q", s)
 	}

@@ -4,6 +4,7 @@ import (
 	"hash"
 
 	"github.com/chewxy/hm"
+	"github.com/featlearn/featlearn/ops/internal/kernels"
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -58,9 +59,9 @@ func (op addOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Value, err
 	}
 	y := op.output(prealloc, a.Dtype(), a.Shape())
 	if a.Dtype() == tensor.Float32 {
-		addRun(data[float32](y), data[float32](a), data[float32](b))
+		kernels.Add(data[float32](y), data[float32](a), data[float32](b))
 	} else {
-		addRun(data[float64](y), data[float64](a), data[float64](b))
+		kernels.Add(data[float64](y), data[float64](a), data[float64](b))
 	}
 	return y, nil
 }
@@ -76,27 +77,3 @@ func (op addOp) DiffWRT(int) []bool { return []bool{true, true} }
 func (op addOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	return G.Nodes{grad, grad}, nil
 }
-
-// addRun writes a + b into y, over the cores for large tensors. Each
-// element is one addition, so the split does not change the bits.
-func addRun[T float](y, a, b []T) {
-	if len(a) < reluSplit {
-		addInto(y, a, b)
-		return
-	}
-	j := getJob[addJob[T]]()
-	*j = addJob[T]{y: y, a: a, b: b}
-	parallelRun(len(a), reluSplit/2, j)
-	putJob(j)
-}
-
-// addInto writes a + b into y with the vector addTo.
-func addInto[T float](y, a, b []T) {
-	copy(y[:len(a)], a)
-	addTo(y, b[:len(a)])
-}
-
-// addJob is addRun over elements [lo, hi).
-type addJob[T float] struct{ y, a, b []T }
-
-func (j *addJob[T]) run(lo, hi int) { addInto(j.y[lo:hi], j.a[lo:hi], j.b[lo:hi]) }

@@ -4,6 +4,7 @@ import (
 	"hash"
 
 	"github.com/chewxy/hm"
+	"github.com/featlearn/featlearn/ops/internal/kernels"
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -67,15 +68,16 @@ func (op avgPoolOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Value,
 	if err != nil {
 		return nil, errors.Wrap(err, op.String())
 	}
-	g, err := newAvgGeom(op.p, op.includePad, x.Shape())
+	out, err := op.p.outDims("avgpool", x.Shape())
 	if err != nil {
 		return nil, err
 	}
-	y := op.output(prealloc, x.Dtype(), g.out[:])
+	g := kernels.NewAvgGeom(op.p.window(), op.includePad, [4]int(x.Shape()), out)
+	y := op.output(prealloc, x.Dtype(), out[:])
 	if x.Dtype() == tensor.Float32 {
-		avgPoolRun(&g, data[float32](y), data[float32](x), nil)
+		kernels.AvgPoolForward(&g, data[float32](y), data[float32](x))
 	} else {
-		avgPoolRun(&g, data[float64](y), data[float64](x), nil)
+		kernels.AvgPoolForward(&g, data[float64](y), data[float64](x))
 	}
 	return y, nil
 }
@@ -129,19 +131,20 @@ func (op avgPoolGradOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Va
 		return nil, errors.Wrap(err, op.String())
 	}
 	x, dy := ds[0], ds[1]
-	g, err := newAvgGeom(op.p, op.includePad, x.Shape())
+	out, err := op.p.outDims("avgpool", x.Shape())
 	if err != nil {
 		return nil, err
 	}
-	if !convShapeIs(dy.Shape(), g.out[:]...) {
+	g := kernels.NewAvgGeom(op.p.window(), op.includePad, [4]int(x.Shape()), out)
+	if !convShapeIs(dy.Shape(), out[:]...) {
 		return nil, errors.Errorf("%v: gradient shape %v, want %v for input %v",
-			op, dy.Shape(), tensor.Shape{g.out[0], g.out[1], g.out[2], g.out[3]}, x.Shape())
+			op, dy.Shape(), tensor.Shape{out[0], out[1], out[2], out[3]}, x.Shape())
 	}
 	dx := op.output(prealloc, x.Dtype(), x.Shape())
 	if x.Dtype() == tensor.Float32 {
-		avgPoolRun(&g, nil, data[float32](dx), data[float32](dy))
+		kernels.AvgPoolBackward(&g, data[float32](dx), data[float32](dy))
 	} else {
-		avgPoolRun(&g, nil, data[float64](dx), data[float64](dy))
+		kernels.AvgPoolBackward(&g, data[float64](dx), data[float64](dy))
 	}
 	return dx, nil
 }
@@ -149,105 +152,6 @@ func (op avgPoolGradOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Va
 func (op avgPoolGradOp) WriteHash(h hash.Hash) { writeHash(h, op.String(), op.p, op.includePad) }
 func (op avgPoolGradOp) Hashcode() uint32      { return hashOf(op) }
 func (op avgPoolGradOp) String() string        { return avgPoolName(op.p, op.includePad, "Grad") }
-
-// avgGeom is the geometry of one average pooling call. Unlike poolGeom it
-// holds no slices, so building it allocates nothing.
-type avgGeom struct {
-	p          PoolParams
-	includePad bool
-	h, w       int
-	oh, ow     int
-	planes     int
-	out        [4]int
-}
-
-func newAvgGeom(p PoolParams, includePad bool, in tensor.Shape) (avgGeom, error) {
-	out, err := p.outDims("avgpool", in)
-	if err != nil {
-		return avgGeom{}, err
-	}
-	return avgGeom{p: p, includePad: includePad, h: in[2], w: in[3], oh: out[2], ow: out[3],
-		planes: in[0] * in[1], out: out}, nil
-}
-
-// window returns the input rows [r0, r1) and columns [c0, c1) that output
-// (oy, ox) covers, and its divisor.
-func (g *avgGeom) window(oy, ox int) (r0, r1, c0, c1, div int) {
-	r0, c0 = oy*g.p.StrideH-g.p.PadH, ox*g.p.StrideW-g.p.PadW
-	r1, c1 = min(r0+g.p.KernelH, g.h), min(c0+g.p.KernelW, g.w)
-	r0, c0 = max(r0, 0), max(c0, 0)
-	div = g.p.KernelH * g.p.KernelW
-	if !g.includePad {
-		div = (r1 - r0) * (c1 - c0)
-	}
-	return r0, r1, c0, c1, div
-}
-
-// avgPoolRun runs the forward pass (dy nil), writing y from x, or the
-// backward pass, writing dx (passed as x) from dy, plane by plane over the
-// cores. Each plane is computed by one chunk, so the bits do not depend on
-// the number of cores.
-func avgPoolRun[T float](g *avgGeom, y, x, dy []T) {
-	j := getJob[avgPoolJob[T]]()
-	*j = avgPoolJob[T]{g: *g, y: y, x: x, dy: dy}
-	parallelRun(g.planes, max(1, 4096/max(1, g.h*g.w)), j)
-	putJob(j)
-}
-
-// avgPoolJob is the loop over planes [lo, hi) of the forward pass (dy nil)
-// or of the backward pass, which writes its dx into x.
-type avgPoolJob[T float] struct {
-	g        avgGeom
-	y, x, dy []T
-}
-
-func (j *avgPoolJob[T]) run(lo, hi int) {
-	g := &j.g
-	hw, ohw := g.h*g.w, g.oh*g.ow
-	for pl := lo; pl < hi; pl++ {
-		xp := j.x[pl*hw : (pl+1)*hw]
-		if j.dy != nil {
-			avgPlaneBackward(g, xp, j.dy[pl*ohw:(pl+1)*ohw])
-		} else {
-			avgPlaneForward(g, j.y[pl*ohw:(pl+1)*ohw], xp)
-		}
-	}
-}
-
-// avgPlaneForward sums each window row by row, as PyTorch does, and
-// divides the sum by the window's divisor.
-func avgPlaneForward[T float](g *avgGeom, yp, xp []T) {
-	for oy := 0; oy < g.oh; oy++ {
-		for ox := 0; ox < g.ow; ox++ {
-			r0, r1, c0, c1, div := g.window(oy, ox)
-			var s T
-			for r := r0; r < r1; r++ {
-				for _, v := range xp[r*g.w+c0 : r*g.w+c1] {
-					s += v
-				}
-			}
-			yp[oy*g.ow+ox] = s / T(div)
-		}
-	}
-}
-
-// avgPlaneBackward adds dy/divisor of every window to the input elements
-// the window covers, in output order; overlapping windows add up.
-func avgPlaneBackward[T float](g *avgGeom, dxp, dyp []T) {
-	clear(dxp)
-	for oy := 0; oy < g.oh; oy++ {
-		for ox := 0; ox < g.ow; ox++ {
-			r0, r1, c0, c1, div := g.window(oy, ox)
-			d := dyp[oy*g.ow+ox] / T(div)
-			for r := r0; r < r1; r++ {
-				row := dxp[r*g.w+c0 : r*g.w+c1]
-				for i := range row {
-					row[i] += d
-				}
-			}
-		}
-	}
-}
 
 // GlobalAvgPool2D returns the mean of every (H, W) plane of an NCHW input:
 // (N, C, H, W) gives (N, C). Each plane is summed in float64, whatever the
@@ -302,9 +206,9 @@ func (op globalAvgPoolOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.
 	out := [2]int{n, c}
 	y := op.output(prealloc, x.Dtype(), out[:])
 	if x.Dtype() == tensor.Float32 {
-		globalAvgRun(data[float32](y), data[float32](x), nil, hw)
+		kernels.GlobalAvgPoolForward(data[float32](y), data[float32](x), hw)
 	} else {
-		globalAvgRun(data[float64](y), data[float64](x), nil, hw)
+		kernels.GlobalAvgPoolForward(data[float64](y), data[float64](x), hw)
 	}
 	return y, nil
 }
@@ -363,9 +267,9 @@ func (op globalAvgPoolGradOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value)
 	}
 	dx := op.output(prealloc, x.Dtype(), x.Shape())
 	if x.Dtype() == tensor.Float32 {
-		globalAvgRun(data[float32](dx), nil, data[float32](dy), hw)
+		kernels.GlobalAvgPoolBackward(data[float32](dx), data[float32](dy), hw)
 	} else {
-		globalAvgRun(data[float64](dx), nil, data[float64](dy), hw)
+		kernels.GlobalAvgPoolBackward(data[float64](dx), data[float64](dy), hw)
 	}
 	return dx, nil
 }
@@ -373,36 +277,3 @@ func (op globalAvgPoolGradOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value)
 func (op globalAvgPoolGradOp) WriteHash(h hash.Hash) { writeHash(h, op.String()) }
 func (op globalAvgPoolGradOp) Hashcode() uint32      { return hashOf(op) }
 func (op globalAvgPoolGradOp) String() string        { return "GlobalAvgPool2DGrad" }
-
-// globalAvgRun writes the plane means of x into out (dy nil), or broadcasts
-// dy/hw over the planes of out, over the cores, a plane per item.
-func globalAvgRun[T float](out, x, dy []T, hw int) {
-	j := getJob[globalAvgJob[T]]()
-	*j = globalAvgJob[T]{out: out, x: x, dy: dy, hw: hw}
-	planes := len(out)
-	if dy != nil {
-		planes = len(dy)
-	}
-	parallelRun(planes, max(1, 8192/hw), j)
-	putJob(j)
-}
-
-// globalAvgJob handles planes [lo, hi) of globalAvgRun.
-type globalAvgJob[T float] struct {
-	out, x, dy []T
-	hw         int
-}
-
-func (j *globalAvgJob[T]) run(lo, hi int) {
-	hw := j.hw
-	for pl := lo; pl < hi; pl++ {
-		if j.dy != nil {
-			d, row := j.dy[pl]/T(hw), j.out[pl*hw:(pl+1)*hw]
-			for i := range row {
-				row[i] = d
-			}
-			continue
-		}
-		j.out[pl] = T(sumTo64(j.x[pl*hw:(pl+1)*hw]) / float64(hw))
-	}
-}

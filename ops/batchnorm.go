@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/chewxy/hm"
+	"github.com/featlearn/featlearn/ops/internal/kernels"
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -53,19 +54,12 @@ func (s *BatchStats) Fold(runningMean, runningVar *tensor.Dense, momentum float6
 			batch = s.Var
 		}
 		if r.Dtype() == tensor.Float32 {
-			foldInto(data[float32](r), batch, momentum)
+			kernels.FoldRunning(data[float32](r), batch, momentum)
 		} else {
-			foldInto(data[float64](r), batch, momentum)
+			kernels.FoldRunning(data[float64](r), batch, momentum)
 		}
 	}
 	return nil
-}
-
-// foldInto applies the momentum update from batch to the running values r.
-func foldInto[T float](r []T, batch []float64, momentum float64) {
-	for c, b := range batch {
-		r[c] = T((1-momentum)*float64(r[c]) + momentum*b)
-	}
 }
 
 // checkRunning returns an error unless r is a float tensor of c values and,
@@ -100,62 +94,44 @@ func BatchNorm(x, gamma, beta *G.Node, p BatchNormParams) (*G.Node, error) {
 	if !(p.Eps >= 0) || math.IsInf(p.Eps, 0) {
 		return nil, errors.Errorf("batchnorm: eps %v is not a finite non-negative number", p.Eps)
 	}
-	op := batchNormOp{plainOp: fresh(), p: p, dims: x.Dims(), state: new(bnState)}
+	op := batchNormOp{plainOp: fresh(), p: p, dims: x.Dims(), state: new(kernels.BNState)}
 	g, err := op.geom(x.Shape(), gamma.Shape(), beta.Shape())
 	if err != nil {
 		return nil, err
 	}
 	if !p.Training {
 		dt := x.Dtype()
-		if err := checkRunning(p.RunningMean, "running mean", g.c, dt); err != nil {
+		if err := checkRunning(p.RunningMean, "running mean", g.C(), dt); err != nil {
 			return nil, err
 		}
-		if err := checkRunning(p.RunningVar, "running variance", g.c, dt); err != nil {
+		if err := checkRunning(p.RunningVar, "running variance", g.C(), dt); err != nil {
 			return nil, err
 		}
 	}
 	return apply(op, x, gamma, beta)
 }
 
-// bnState is what the forward op passes to its gradient ops: the mean and
-// 1/sqrt(var + eps) of every channel, from the batch or from the running
-// statistics, refilled at every run. var is the batch's biased variance.
-// scratch holds four values per channel for the kernels of inputs without
-// planes.
-type bnState struct {
-	mean, invstd, varB []float64
-	scratch            []float64
-}
-
-// bnGeom is x seen as (n, c, s): s is the product of the axes after the
-// channels, and each channel holds m = n·s values.
-type bnGeom struct{ n, c, s, m int }
-
 // batchNormOp is BatchNorm's forward op.
 type batchNormOp struct {
 	plainOp
 	p     BatchNormParams
 	dims  int
-	state *bnState
+	state *kernels.BNState
 }
 
 // geom checks the shapes of x, gamma and beta and returns x's geometry.
-func (op batchNormOp) geom(x, gamma, beta tensor.Shape) (bnGeom, error) {
+func (op batchNormOp) geom(x, gamma, beta tensor.Shape) (kernels.BNGeom, error) {
 	if len(x) < 2 || len(x) > 4 {
-		return bnGeom{}, errors.Errorf("batchnorm: input shape %v is not (N, C), (N, C, L) or (N, C, H, W)", x.Clone())
+		return kernels.BNGeom{}, errors.Errorf("batchnorm: input shape %v is not (N, C), (N, C, L) or (N, C, H, W)", x.Clone())
 	}
-	g := bnGeom{n: x[0], c: x[1], s: 1}
-	for _, d := range x[2:] {
-		g.s *= d
-	}
-	g.m = g.n * g.s
+	g := bnGeomOf(x)
 	for _, s := range []tensor.Shape{gamma, beta} {
-		if len(s) != 1 || s[0] != g.c {
-			return bnGeom{}, errors.Errorf("batchnorm: gamma %v and beta %v, want (%d) for input %v", gamma.Clone(), beta.Clone(), g.c, x.Clone())
+		if len(s) != 1 || s[0] != g.C() {
+			return kernels.BNGeom{}, errors.Errorf("batchnorm: gamma %v and beta %v, want (%d) for input %v", gamma.Clone(), beta.Clone(), g.C(), x.Clone())
 		}
 	}
-	if op.p.Training && g.m <= 1 {
-		return bnGeom{}, errors.Errorf("batchnorm: expected more than 1 value per channel when training, got input shape %v", x.Clone())
+	if op.p.Training && g.M() <= 1 {
+		return kernels.BNGeom{}, errors.Errorf("batchnorm: expected more than 1 value per channel when training, got input shape %v", x.Clone())
 	}
 	return g, nil
 }
@@ -194,28 +170,28 @@ func (op batchNormOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Valu
 		return nil, err
 	}
 	st := op.state
-	st.mean, st.invstd, st.varB = resize(st.mean, g.c), resize(st.invstd, g.c), resize(st.varB, g.c)
-	st.scratch = resize(st.scratch, 4*g.c)
+	st.Prepare(g.C())
 	if !op.p.Training {
-		if err := op.readRunning(x.Dtype(), g.c); err != nil {
+		if err := op.readRunning(x.Dtype(), g.C()); err != nil {
 			return nil, err
 		}
 	}
 	y := op.output(prealloc, x.Dtype(), x.Shape())
-	mode := bnForwardEval
+	mode := kernels.BNForwardEval
 	if op.p.Training {
-		mode = bnForwardTrain
+		mode = kernels.BNForwardTrain
 	}
 	if x.Dtype() == tensor.Float32 {
-		bnRun(mode, g, st, op.p.Eps, bnArgs[float32]{out: data[float32](y), x: data[float32](x), gamma: data[float32](gamma), beta: data[float32](beta)})
+		kernels.BatchNorm(mode, g, st, op.p.Eps, kernels.BNArgs[float32]{Out: data[float32](y), X: data[float32](x), Gamma: data[float32](gamma), Beta: data[float32](beta)})
 	} else {
-		bnRun(mode, g, st, op.p.Eps, bnArgs[float64]{out: data[float64](y), x: data[float64](x), gamma: data[float64](gamma), beta: data[float64](beta)})
+		kernels.BatchNorm(mode, g, st, op.p.Eps, kernels.BNArgs[float64]{Out: data[float64](y), X: data[float64](x), Gamma: data[float64](gamma), Beta: data[float64](beta)})
 	}
 	if s := op.p.Stats; op.p.Training && s != nil {
-		s.Mean, s.Var, s.Count = resize(s.Mean, g.c), resize(s.Var, g.c), g.m
-		copy(s.Mean, st.mean)
-		for c, v := range st.varB {
-			s.Var[c] = v * float64(g.m) / float64(g.m-1)
+		m := g.M()
+		s.Mean, s.Var, s.Count = resize(s.Mean, g.C()), resize(s.Var, g.C()), m
+		copy(s.Mean, st.Mean())
+		for c, v := range st.VarB() {
+			s.Var[c] = v * float64(m) / float64(m-1)
 		}
 	}
 	return y, nil
@@ -238,9 +214,19 @@ func (op batchNormOp) readRunning(dt tensor.Dtype, c int) error {
 		} else {
 			m, v = data[float64](rm)[ch], data[float64](rv)[ch]
 		}
-		st.mean[ch], st.varB[ch], st.invstd[ch] = m, v, 1/math.Sqrt(v+op.p.Eps)
+		st.SetChannel(ch, m, v, op.p.Eps)
 	}
 	return nil
+}
+
+// bnGeomOf returns the geometry of an (N, C, ...) shape of at least two
+// dimensions: N samples of C channels of the product of the other axes.
+func bnGeomOf(s tensor.Shape) kernels.BNGeom {
+	sz := 1
+	for _, d := range s[2:] {
+		sz *= d
+	}
+	return kernels.NewBNGeom(s[0], s[1], sz)
 }
 
 // resize returns s with length n, reusing its memory when it is large enough.
@@ -313,7 +299,7 @@ type bnGradOp struct {
 	wrt   bnWRT
 	p     BatchNormParams
 	dims  int
-	state *bnState
+	state *kernels.BNState
 }
 
 func (op bnGradOp) Arity() int {
@@ -353,26 +339,22 @@ func (op bnGradOp) dyIndex() int {
 }
 
 // geom checks the input shapes and returns dy's geometry.
-func (op bnGradOp) geom(shapes []tensor.Shape) (bnGeom, error) {
+func (op bnGradOp) geom(shapes []tensor.Shape) (kernels.BNGeom, error) {
 	if len(shapes) != op.Arity() {
-		return bnGeom{}, errors.Errorf("%v: expected %d inputs, got %d", op, op.Arity(), len(shapes))
+		return kernels.BNGeom{}, errors.Errorf("%v: expected %d inputs, got %d", op, op.Arity(), len(shapes))
 	}
 	dy := shapes[op.dyIndex()]
 	if len(dy) != op.dims || op.dims < 2 {
-		return bnGeom{}, errors.Errorf("%v: gradient shape %v has not %d dimensions", op, dy.Clone(), op.dims)
+		return kernels.BNGeom{}, errors.Errorf("%v: gradient shape %v has not %d dimensions", op, dy.Clone(), op.dims)
 	}
-	g := bnGeom{n: dy[0], c: dy[1], s: 1}
-	for _, d := range dy[2:] {
-		g.s *= d
-	}
-	g.m = g.n * g.s
+	g := bnGeomOf(dy)
 	for i, s := range shapes {
 		switch {
 		case i == op.dyIndex():
-		case len(s) == 1 && s[0] == g.c: // gamma, dgamma or dbeta
+		case len(s) == 1 && s[0] == g.C(): // gamma, dgamma or dbeta
 		case op.wrt != bnWRTbeta && i == 0 && s.Eq(dy) && !(op.wrt == bnWRTx && !op.p.Training): // x
 		default:
-			return bnGeom{}, errors.Errorf("%v: input %d has shape %v, gradient %v", op, i, s.Clone(), dy.Clone())
+			return kernels.BNGeom{}, errors.Errorf("%v: input %d has shape %v, gradient %v", op, i, s.Clone(), dy.Clone())
 		}
 	}
 	return g, nil
@@ -390,7 +372,7 @@ func (op bnGradOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 	if op.wrt == bnWRTx {
 		return shapes[op.dyIndex()].Clone(), nil
 	}
-	return tensor.Shape{g.c}, nil
+	return tensor.Shape{g.C()}, nil
 }
 
 func (op bnGradOp) Do(inputs ...G.Value) (G.Value, error) { return doAlloc(op, inputs) }
@@ -410,48 +392,48 @@ func (op bnGradOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Value, 
 	if err != nil {
 		return nil, err
 	}
-	if st := op.state; len(st.mean) != g.c || len(st.scratch) != 4*g.c {
-		return nil, errors.Errorf("%v: the forward op has not run on %d channels", op, g.c)
+	if !op.state.Ready(g.C()) {
+		return nil, errors.Errorf("%v: the forward op has not run on %d channels", op, g.C())
 	}
 	dy := ds[op.dyIndex()]
 	var out *tensor.Dense
 	if op.wrt == bnWRTx {
 		out = op.output(prealloc, dy.Dtype(), dy.Shape())
 	} else {
-		dims := [1]int{g.c}
+		dims := [1]int{g.C()}
 		out = op.output(prealloc, dy.Dtype(), dims[:])
 	}
 	if dy.Dtype() == tensor.Float32 {
-		bnRun(op.mode(), g, op.state, op.p.Eps, gradArgs[float32](op, out, ds))
+		kernels.BatchNorm(op.mode(), g, op.state, op.p.Eps, gradArgs[float32](op, out, ds))
 	} else {
-		bnRun(op.mode(), g, op.state, op.p.Eps, gradArgs[float64](op, out, ds))
+		kernels.BatchNorm(op.mode(), g, op.state, op.p.Eps, gradArgs[float64](op, out, ds))
 	}
 	return out, nil
 }
 
 // mode is the kernel pass the op runs.
-func (op bnGradOp) mode() bnMode {
+func (op bnGradOp) mode() kernels.BNMode {
 	switch {
 	case op.wrt == bnWRTgamma:
-		return bnGradGamma
+		return kernels.BNGradGamma
 	case op.wrt == bnWRTbeta:
-		return bnGradBeta
+		return kernels.BNGradBeta
 	case op.p.Training:
-		return bnGradXTrain
+		return kernels.BNGradXTrain
 	}
-	return bnGradXEval
+	return kernels.BNGradXEval
 }
 
 // gradArgs sorts the op's input values into the kernel's arguments.
-func gradArgs[T float](op bnGradOp, out *tensor.Dense, ds []*tensor.Dense) bnArgs[T] {
-	a := bnArgs[T]{out: data[T](out), dy: data[T](ds[op.dyIndex()])}
+func gradArgs[T float](op bnGradOp, out *tensor.Dense, ds []*tensor.Dense) kernels.BNArgs[T] {
+	a := kernels.BNArgs[T]{Out: data[T](out), DY: data[T](ds[op.dyIndex()])}
 	switch {
 	case op.wrt == bnWRTgamma:
-		a.x = data[T](ds[0])
+		a.X = data[T](ds[0])
 	case op.wrt == bnWRTx && op.p.Training:
-		a.x, a.gamma, a.dgamma, a.dbeta = data[T](ds[0]), data[T](ds[1]), data[T](ds[3]), data[T](ds[4])
+		a.X, a.Gamma, a.DGamma, a.DBeta = data[T](ds[0]), data[T](ds[1]), data[T](ds[3]), data[T](ds[4])
 	case op.wrt == bnWRTx:
-		a.gamma = data[T](ds[0])
+		a.Gamma = data[T](ds[0])
 	}
 	return a
 }

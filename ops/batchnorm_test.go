@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/featlearn/featlearn/ops/internal/kernels"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -251,7 +252,7 @@ func TestBatchNormErrors(t *testing.T) {
 			}
 		}
 	}
-	st := new(bnState)
+	st := new(kernels.BNState)
 	if _, err := (bnGradOp{wrt: bnWRTbeta, dims: 2, state: st}).Do(randT(1, 4, 3)); err == nil {
 		t.Error("gradient before the forward op ran: no error")
 	}
@@ -268,7 +269,7 @@ func TestBatchNormThreads(t *testing.T) {
 		dy := as(randT(9, shape...), tensor.Float32)
 		run := func(procs int) [][]float32 {
 			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
-			st := new(bnState)
+			st := new(kernels.BNState)
 			p := BatchNormParams{Eps: 1e-5, Training: true}
 			y, err := batchNormOp{p: p, dims: len(shape), state: st}.Do(xf, gf, bf)
 			if err != nil {
@@ -300,7 +301,7 @@ func TestBatchNormThreads(t *testing.T) {
 // against the same operations in Go, with the constants the op derived
 // from its statistics, and the sums against float64 sums of the same
 // values.
-func TestBatchNormKernels(t *testing.T) { checkBatchNormKernels(t) }
+func TestBatchNormKernels(t *testing.T) { eachLevel(t, checkBatchNormKernels) }
 
 func checkBatchNormKernels(t *testing.T) {
 	for s := 1; s <= 37; s++ {
@@ -311,7 +312,7 @@ func checkBatchNormKernels(t *testing.T) {
 		dy := as(randT(uint64(s+100), shape...), tensor.Float32)
 		dy64 := t64(toF64(t, dy), shape...)
 		for _, training := range []bool{true, false} {
-			st := new(bnState)
+			st := new(kernels.BNState)
 			p := BatchNormParams{Eps: 1e-5, Training: training, Stats: new(BatchStats),
 				RunningMean: as(randT(1, 2), tensor.Float32), RunningVar: as(tensor.Ones(tensor.Float64, 2), tensor.Float32)}
 			y, err := batchNormOp{p: p, dims: 3, state: st}.Do(x, gamma, beta)
@@ -330,22 +331,23 @@ func checkBatchNormKernels(t *testing.T) {
 			if training {
 				dx = grad(bnWRTx, x, gamma, dy, dg, db)
 				mean, variance := naiveBatchStats(x64)
-				assertClose(t, "mean", st.mean, mean, tensor.Shape{2}, tensor.Shape{2}, 1e-14)
-				assertClose(t, "var", st.varB, variance, tensor.Shape{2}, tensor.Shape{2}, 1e-13)
+				assertClose(t, "mean", st.Mean(), mean, tensor.Shape{2}, tensor.Shape{2}, 1e-14)
+				assertClose(t, "var", st.VarB(), variance, tensor.Shape{2}, tensor.Shape{2}, 1e-13)
 			} else {
 				dx = grad(bnWRTx, gamma, dy)
 			}
 			var wantY, wantDx, wantDg, wantDb []float64
 			for i, v := range x.Float32s() {
 				c := i / s % 2
-				m, k := float32(st.mean[c]), float32(float64(gamma.Float32s()[c])*st.invstd[c])
+				m, k := float32(st.Mean()[c]), float32(float64(gamma.Float32s()[c])*st.Invstd()[c])
 				wantY = append(wantY, float64(float32(float32(v-m)*k)+beta.Float32s()[c]))
 				d := dy.Float32s()[i]
 				if training {
-					gm, m, k, w := bnGradXConsts(bnGeom{3, 2, s, 3 * s}, st, c, gamma.Float32s()[c], dg.Float32s()[c], db.Float32s()[c])
+					inv, mf := st.Invstd()[c], float64(3*s)
+					gm, m, k, w := float32(float64(db.Float32s()[c])/mf), float32(st.Mean()[c]), float32(float64(dg.Float32s()[c])*inv/mf), float32(float64(gamma.Float32s()[c])*inv)
 					wantDx = append(wantDx, float64((d-gm-float32(float32(v-m)*k))*w))
 				} else {
-					wantDx = append(wantDx, float64(d*float32(float64(gamma.Float32s()[c])*st.invstd[c])))
+					wantDx = append(wantDx, float64(d*float32(float64(gamma.Float32s()[c])*st.Invstd()[c])))
 				}
 			}
 			for c := range 2 {
@@ -353,11 +355,11 @@ func checkBatchNormKernels(t *testing.T) {
 				for n := range 3 {
 					for i := range s {
 						k := (n*2+c)*s + i
-						dot += dy64.Float64s()[k] * (x64.Float64s()[k] - st.mean[c])
+						dot += dy64.Float64s()[k] * (x64.Float64s()[k] - st.Mean()[c])
 						sum += dy64.Float64s()[k]
 					}
 				}
-				wantDg, wantDb = append(wantDg, dot*st.invstd[c]), append(wantDb, sum)
+				wantDg, wantDb = append(wantDg, dot*st.Invstd()[c]), append(wantDb, sum)
 			}
 			what := func(v string) string { return fmt.Sprintf("%s s=%d training=%v", v, s, training) }
 			assertSame(t, what("y"), toF64(t, y), wantY)

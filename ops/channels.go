@@ -4,6 +4,7 @@ import (
 	"hash"
 
 	"github.com/chewxy/hm"
+	"github.com/featlearn/featlearn/ops/internal/kernels"
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -66,9 +67,9 @@ func (op scaleChannelsOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.
 	}
 	y := op.output(prealloc, x.Dtype(), x.Shape())
 	if x.Dtype() == tensor.Float32 {
-		scaleChannels(data[float32](y), data[float32](x), data[float32](w), x.Shape())
+		kernels.ScaleChannels(data[float32](y), data[float32](x), data[float32](w), x.Shape())
 	} else {
-		scaleChannels(data[float64](y), data[float64](x), data[float64](w), x.Shape())
+		kernels.ScaleChannels(data[float64](y), data[float64](x), data[float64](w), x.Shape())
 	}
 	return y, nil
 }
@@ -131,9 +132,9 @@ func (op channelDotOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Val
 	}
 	dw := op.output(prealloc, x.Dtype(), tensor.Shape{s[1]})
 	if x.Dtype() == tensor.Float32 {
-		channelDot(data[float32](dw), data[float32](x), data[float32](dy), s)
+		kernels.ChannelDot(data[float32](dw), data[float32](x), data[float32](dy), s)
 	} else {
-		channelDot(data[float64](dw), data[float64](x), data[float64](dy), s)
+		kernels.ChannelDot(data[float64](dw), data[float64](x), data[float64](dy), s)
 	}
 	return dw, nil
 }
@@ -141,42 +142,3 @@ func (op channelDotOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Val
 func (op channelDotOp) WriteHash(h hash.Hash) { writeHash(h, op.String(), op.dims) }
 func (op channelDotOp) Hashcode() uint32      { return hashOf(op) }
 func (op channelDotOp) String() string        { return "ScaleChannelsGrad" }
-
-// planes returns the number of samples, channels and values per channel
-// plane of an (N, C) or (N, C, H, W) shape.
-func planes(s tensor.Shape) (n, c, hw int) {
-	n, c, hw = s[0], s[1], 1
-	if len(s) == 4 {
-		hw = s[2] * s[3]
-	}
-	return n, c, hw
-}
-
-// scaleChannels writes x·w[c] into y.
-func scaleChannels[T float](y, x, w []T, s tensor.Shape) {
-	n, c, hw := planes(s)
-	for i := 0; i < n; i++ {
-		for k := 0; k < c; k++ {
-			off, wk := (i*c+k)*hw, w[k]
-			for j, v := range x[off : off+hw] {
-				y[off+j] = v * wk
-			}
-		}
-	}
-}
-
-// channelDot writes, for each channel, the sum of x·dy over every sample
-// and position, accumulated in float64 in a fixed order.
-func channelDot[T float](dw, x, dy []T, s tensor.Shape) {
-	n, c, hw := planes(s)
-	for k := 0; k < c; k++ {
-		var sum float64
-		for i := 0; i < n; i++ {
-			off := (i*c + k) * hw
-			for j := off; j < off+hw; j++ {
-				sum += float64(x[j]) * float64(dy[j])
-			}
-		}
-		dw[k] = T(sum)
-	}
-}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/featlearn/featlearn/ops/internal/isa"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -262,4 +263,47 @@ func checkBadLabels(t *testing.T, f builder, grad G.Op, x *tensor.Dense) {
 			t.Errorf("label %v: gradient op gave no error", bad)
 		}
 	}
+}
+
+// eachLevel runs f once at every instruction-set level the machine has,
+// the pure-Go paths included, as a subtest named after the level: the ops
+// call the kernels' dispatch, which follows the level.
+func eachLevel(t *testing.T, f func(t *testing.T)) {
+	t.Helper()
+	for _, l := range isa.Available() {
+		t.Run(l.String(), func(t *testing.T) {
+			defer isa.Set(isa.Set(l))
+			f(t)
+		})
+	}
+}
+
+// sameBits reports the first index where a and b differ in bits, or -1.
+func sameBits(a, b []float32) int {
+	for i := range a {
+		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+			return i
+		}
+	}
+	return -1
+}
+
+// pool2x2 is the usual pooling of CNNs.
+var pool2x2 = PoolParams{2, 2, 2, 2, 0, 0}
+
+// kernelSpecials are the values the elementwise kernels must treat as the
+// Go loops do.
+var kernelSpecials = []float64{math.NaN(), math.Inf(1), math.Inf(-1), 0, math.Copysign(0, -1), 1e-40, -1e-40, 3, -3}
+
+// kernelInput returns n values mixing specials and seeded random numbers.
+func kernelInput(seed uint64, n int) []float32 {
+	r := randT(seed, max(n, 1)).Float64s()
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = float32(r[i])
+		if i%5 == 0 {
+			s[i] = float32(kernelSpecials[(i/5)%len(kernelSpecials)])
+		}
+	}
+	return s
 }

@@ -5,6 +5,7 @@ import (
 	"hash"
 
 	"github.com/chewxy/hm"
+	"github.com/featlearn/featlearn/ops/internal/kernels"
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -130,9 +131,9 @@ func (op concatOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Value, 
 		x := v.(*tensor.Dense)
 		size := x.Shape()[op.axis] * inner
 		if y.Dtype() == tensor.Float32 {
-			concatCopy(data[float32](y), data[float32](x), outer, out[op.axis]*inner, off, size, false)
+			kernels.Concat(data[float32](y), data[float32](x), outer, out[op.axis]*inner, off, size, false)
 		} else {
-			concatCopy(data[float64](y), data[float64](x), outer, out[op.axis]*inner, off, size, false)
+			kernels.Concat(data[float64](y), data[float64](x), outer, out[op.axis]*inner, off, size, false)
 		}
 		off += size
 	}
@@ -235,9 +236,9 @@ func (op concatGradOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Val
 	outer, inner := splitAt(out, op.axis)
 	row := dy.Shape()[op.axis] * inner
 	if dx.Dtype() == tensor.Float32 {
-		concatCopy(data[float32](dy), data[float32](dx), outer, row, op.off*inner, op.size*inner, true)
+		kernels.Concat(data[float32](dy), data[float32](dx), outer, row, op.off*inner, op.size*inner, true)
 	} else {
-		concatCopy(data[float64](dy), data[float64](dx), outer, row, op.off*inner, op.size*inner, true)
+		kernels.Concat(data[float64](dy), data[float64](dx), outer, row, op.off*inner, op.size*inner, true)
 	}
 	return dx, nil
 }
@@ -248,33 +249,4 @@ func (op concatGradOp) WriteHash(h hash.Hash) {
 func (op concatGradOp) Hashcode() uint32 { return hashOf(op) }
 func (op concatGradOp) String() string {
 	return fmt.Sprintf("ConcatGrad(axis=%d,input=%d,off=%d,size=%d)", op.axis, op.index, op.off, op.size)
-}
-
-// concatCopy copies x, outer blocks of size elements, into the blocks at
-// offset off of y's outer rows of row elements, or with back set copies
-// those blocks of y into x. Large copies are spread over the cores by
-// rows.
-func concatCopy[T float](y, x []T, outer, row, off, size int, back bool) {
-	j := getJob[concatJob[T]]()
-	*j = concatJob[T]{y: y, x: x, row: row, off: off, size: size, back: back}
-	parallelRun(outer, max(1, reluSplit/max(1, size)), j)
-	putJob(j)
-}
-
-// concatJob is concatCopy over outer rows [lo, hi).
-type concatJob[T float] struct {
-	y, x           []T
-	row, off, size int
-	back           bool
-}
-
-func (j *concatJob[T]) run(lo, hi int) {
-	for o := lo; o < hi; o++ {
-		ys, xs := j.y[o*j.row+j.off:][:j.size], j.x[o*j.size:][:j.size]
-		if j.back {
-			copy(xs, ys)
-		} else {
-			copy(ys, xs)
-		}
-	}
 }

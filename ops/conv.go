@@ -3,10 +3,9 @@ package ops
 import (
 	"fmt"
 	"hash"
-	"math/bits"
-	"sync"
 
 	"github.com/chewxy/hm"
+	"github.com/featlearn/featlearn/ops/internal/kernels"
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -388,116 +387,37 @@ func (op convGradOp) WriteHash(h hash.Hash) { writeHash(h, op.String(), op.p) }
 func (op convGradOp) Hashcode() uint32      { return hashOf(op) }
 func (op convGradOp) String() string        { return fmt.Sprintf("%v%vGrad{%v}", op.kind, op.wrt, op.p) }
 
+// kern is g as the kernels take it.
+func (g *convGeom) kern() kernels.ConvGeom {
+	return kernels.NewConvGeom(g.n, g.c, g.h, g.w, g.out, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw)
+}
+
 // convForward runs the forward kernel of kind; b is nil without bias.
 func convForward[T float](kind convKind, g *convGeom, y []T, x, w *tensor.Dense, b []T) {
+	kg := g.kern()
 	if kind == localConv {
-		localForward(g, y, data[T](x), data[T](w), b)
+		kernels.LocalForward(&kg, y, data[T](x), data[T](w), b)
 		return
 	}
-	convSharedForward(g, y, data[T](x), data[T](w), b)
+	kernels.ConvForward(&kg, y, data[T](x), data[T](w), b)
 }
 
 // convBackward writes the gradient op's result into d; ds holds x, w, dy.
 func convBackward[T float](op convGradOp, g *convGeom, d []T, ds []*tensor.Dense) {
 	x, w, dy := data[T](ds[0]), data[T](ds[1]), data[T](ds[2])
+	kg := g.kern()
 	switch {
 	case op.kind == localConv && op.wrt == convWrtB:
-		localBiasGrad(g, d, dy)
+		kernels.LocalBiasGrad(&kg, d, dy)
 	case op.wrt == convWrtB:
-		convBiasGrad(g, d, dy)
+		kernels.ConvBiasGrad(&kg, d, dy)
 	case op.kind == localConv && op.wrt == convWrtX:
-		localInputGrad(g, d, w, dy)
+		kernels.LocalInputGrad(&kg, d, w, dy)
 	case op.kind == localConv:
-		localFilterGrad(g, d, x, dy)
+		kernels.LocalFilterGrad(&kg, d, x, dy)
 	case op.wrt == convWrtX:
-		convInputGrad(g, d, w, dy)
+		kernels.ConvInputGrad(&kg, d, w, dy)
 	default:
-		convFilterGrad(g, d, x, dy)
+		kernels.ConvFilterGrad(&kg, d, x, dy)
 	}
-}
-
-// convBiasGrad sums dy over the batch and the output positions, one
-// channel per item of a parallel loop. It accumulates in float64 because
-// a float32 sum of N·OH·OW terms loses digits, in four interleaved partial
-// sums that the CPU adds in parallel; the order is fixed, so the bits
-// depend on nothing but dy.
-func convBiasGrad[T float](g *convGeom, db, dy []T) {
-	j := getJob[convBiasJob[T]]()
-	*j = convBiasJob[T]{g: *g, db: db, dy: dy}
-	parallelRun(len(db), 1, j)
-	putJob(j)
-}
-
-// convBiasJob is convBiasGrad's loop over channels [lo, hi).
-type convBiasJob[T float] struct {
-	g      convGeom
-	db, dy []T
-}
-
-func (j *convBiasJob[T]) run(lo, hi int) {
-	p, ys := j.g.p(), j.g.out*j.g.p()
-	for o := lo; o < hi; o++ {
-		var s float64
-		for n := 0; n < j.g.n; n++ {
-			s += sumTo64(j.dy[n*ys+o*p:][:p])
-		}
-		j.db[o] = T(s)
-	}
-}
-
-// sumTo64 returns the sum of row accumulated in float64, in an order that
-// depends only on its length.
-func sumTo64[T float](row []T) float64 {
-	var s0, s1, s2, s3 float64
-	i := 0
-	if r32, ok := any(row).([]float32); ok && useAVX2 && len(row) >= 16 {
-		i = len(row) &^ 15
-		s0 = sum32To64(&r32[0], i)
-	}
-	for ; i+4 <= len(row); i += 4 {
-		s0 += float64(row[i])
-		s1 += float64(row[i+1])
-		s2 += float64(row[i+2])
-		s3 += float64(row[i+3])
-	}
-	for ; i < len(row); i++ {
-		s0 += float64(row[i])
-	}
-	return (s0 + s1) + (s2 + s3)
-}
-
-// convPools holds scratch buffers by element type and power-of-two size
-// class, so that buffers of one class are interchangeable and a steady
-// training loop allocates none.
-var convPools [2][64]sync.Pool
-
-// convScratch returns a pooled buffer of n elements with arbitrary contents.
-func convScratch[T float](n int) *[]T {
-	class := bits.Len(uint(max(n, 1) - 1))
-	if b, ok := convPool[T](class).Get().(*[]T); ok {
-		*b = (*b)[:n]
-		return b
-	}
-	s := make([]T, n, 1<<class)
-	return &s
-}
-
-// align64 rounds n float32s up to a whole number of 64-byte cache lines.
-// convScratch buffers start on a line (their capacity is a power of two,
-// which Go's allocator aligns), so a scratch area that starts at an
-// aligned offset lets the kernels' vector loads stay within one line.
-func align64(n int) int { return (n + 15) &^ 15 }
-
-// convRelease returns a buffer from convScratch to its pool.
-func convRelease[T float](b *[]T) {
-	convPool[T](bits.Len(uint(cap(*b))) - 1).Put(b)
-}
-
-// convPool is the pool of []T buffers of capacity 1<<class.
-func convPool[T float](class int) *sync.Pool {
-	var zero T
-	if _, ok := any(zero).(float64); ok {
-		return &convPools[1][class]
-	}
-	return &convPools[0][class]
 }

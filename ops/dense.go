@@ -4,6 +4,7 @@ import (
 	"hash"
 
 	"github.com/chewxy/hm"
+	"github.com/featlearn/featlearn/ops/internal/kernels"
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -105,9 +106,9 @@ func (op denseOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Value, e
 	}
 	y := op.output(prealloc, x.Dtype(), out[:])
 	if x.Dtype() == tensor.Float32 {
-		denseForward(data[float32](y), data[float32](x), data[float32](w), dataOrNil[float32](b), out[0], x.Shape()[1], out[1])
+		kernels.DenseForward(data[float32](y), data[float32](x), data[float32](w), dataOrNil[float32](b), out[0], x.Shape()[1], out[1])
 	} else {
-		denseForward(data[float64](y), data[float64](x), data[float64](w), dataOrNil[float64](b), out[0], x.Shape()[1], out[1])
+		kernels.DenseForward(data[float64](y), data[float64](x), data[float64](w), dataOrNil[float64](b), out[0], x.Shape()[1], out[1])
 	}
 	return y, nil
 }
@@ -157,21 +158,6 @@ func (op denseOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error)
 		return nil, err
 	}
 	return G.Nodes{dx, dw, db}, nil
-}
-
-// denseForward computes y = x·wᵀ + b with x (n, in), w (out, in), y (n, out).
-func denseForward[T float](y, x, w, b []T, n, in, out int) {
-	var beta T
-	if b != nil {
-		for r := range n {
-			copy(y[r*out:(r+1)*out], b)
-		}
-		beta = 1
-	}
-	if y32, ok := any(y).([]float32); ok && n*in*out >= sparseMinWork && sparseForward32(y32, any(x).([]float32), any(w).([]float32), n, in, out, b != nil) {
-		return
-	}
-	gemm(false, true, n, out, in, 1, x, in, w, in, beta, y, out)
 }
 
 // denseWRT names the input a denseGradOp differentiates with respect to.
@@ -283,19 +269,11 @@ func (op denseGradOp) String() string        { return "DenseGrad" + "XWB"[op.wrt
 // and a, which is w (out, in) for dx, x (n, in) for dw and unused for db.
 func denseBackward[T float](wrt denseWRT, g, a, dy []T, n, in, out int) {
 	switch wrt {
-	case denseWRTx: // (n, in) = (n, out)·(out, in)
-		gemm(false, false, n, in, out, 1, dy, out, a, in, 0, g, in)
-	case denseWRTw: // (out, in) = (n, out)ᵀ·(n, in)
-		if g32, ok := any(g).([]float32); ok && n*in*out >= sparseMinWork && sparseWeightGrad32(g32, any(a).([]float32), any(dy).([]float32), n, in, out) {
-			return
-		}
-		gemm(true, false, out, in, n, 1, dy, out, a, in, 0, g, in)
-	case denseWRTb:
-		// Row by row, so each column sums in the same order as a plain
-		// loop; addTo does eight columns at once.
-		clear(g)
-		for r := range n {
-			addTo(g[:out], dy[r*out:(r+1)*out])
-		}
+	case denseWRTx:
+		kernels.DenseInputGrad(g, a, dy, n, in, out)
+	case denseWRTw:
+		kernels.DenseWeightGrad(g, a, dy, n, in, out)
+	default:
+		kernels.DenseBiasGrad(g, dy, n, out)
 	}
 }

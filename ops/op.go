@@ -3,8 +3,10 @@
 // Every op implements gorgonia's Op, UsePreallocDoer and SDOp, so G.Grad
 // differentiates it symbolically and a TapeMachine runs it without
 // allocating a fresh output each step. Each op family lives in its own
-// file together with its gradient ops; the numeric kernels are generic
-// over float32 and float64 and never escape the package.
+// file together with its gradient ops and their gradient-check tests; the
+// ops check shapes and call the dispatch functions of ops/internal/kernels,
+// which choose and run the numeric kernels (generic over float32 and
+// float64, with AVX2 and AVX-512 assembly chosen at run time).
 //
 // The exported constructors (Conv2D, MaxPool2D, ReLU, ...) take and return
 // *gorgonia.Node and report bad shapes as errors instead of panicking.

@@ -130,7 +130,12 @@ func TestAdamUpdateSplitMatchesOneCore(t *testing.T) {
 		if err := AdamUpdate32(w, g, m, v, h); err != nil {
 			t.Fatal(err)
 		}
-		(&adamJob[float32]{w: rw, g: g, m: rm, v: rv, h: h}).run(0, n)
+		prev := runtime.GOMAXPROCS(1)
+		err := AdamUpdate32(rw, g, rm, rv, h)
+		runtime.GOMAXPROCS(prev)
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 	if i := sameBits(w, rw); i >= 0 {
 		t.Fatalf("w[%d] = %v, want %v", i, w[i], rw[i])
@@ -380,3 +385,11 @@ func BenchmarkAdamWUpdateMLP(b *testing.B) {
 		}
 	}
 }
+
+// The kernels' least chunks per core (ops/internal/kernels/optim.go): the
+// lengths below cross them so that the updates are split.
+const (
+	sgdMinChunk     = 16 << 10
+	adamMinChunk    = 4 << 10
+	rmspropMinChunk = 4 << 10
+)

@@ -4,6 +4,7 @@ import (
 	"hash"
 
 	"github.com/chewxy/hm"
+	"github.com/featlearn/featlearn/ops/internal/kernels"
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -90,9 +91,9 @@ func (op perceptronOp) UsePreallocDo(_ G.Value, inputs ...G.Value) (G.Value, err
 		return nil, err
 	}
 	if s.Dtype() == tensor.Float32 {
-		return G.NewF32(float32(perceptronForward(data[float32](s), data[float32](y), c))), nil
+		return G.NewF32(float32(kernels.PerceptronForward(data[float32](s), data[float32](y), c))), nil
 	}
-	return G.NewF64(perceptronForward(data[float64](s), data[float64](y), c)), nil
+	return G.NewF64(kernels.PerceptronForward(data[float64](s), data[float64](y), c)), nil
 }
 
 func (op perceptronOp) WriteHash(h hash.Hash) { writeHash(h, op.String()) }
@@ -107,30 +108,6 @@ func (op perceptronOp) SymDiff(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error)
 		return nil, err
 	}
 	return G.Nodes{ds, nil}, nil
-}
-
-// guess returns the first index of the highest score of a row. A NaN
-// never wins, so a row of NaNs guesses class 0.
-func guess[T float](row []T) int {
-	best := 0
-	for j, v := range row {
-		if v > row[best] {
-			best = j
-		}
-	}
-	return best
-}
-
-// perceptronForward returns the mean of s[guess] - s[truth] over the rows
-// of s, C wide.
-func perceptronForward[T float](s, labels []T, c int) float64 {
-	n := len(s) / c
-	var total float64
-	for r := range n {
-		row := s[r*c : (r+1)*c]
-		total += float64(row[guess(row)]) - float64(row[int(labels[r])])
-	}
-	return total / float64(n)
 }
 
 // perceptronGradOp computes dL/dscores of PerceptronLoss from the scores,
@@ -168,9 +145,9 @@ func (op perceptronGradOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G
 	ds := op.output(prealloc, s.Dtype(), s.Shape())
 	scale := g / float64(s.Shape()[0])
 	if s.Dtype() == tensor.Float32 {
-		perceptronBackward(data[float32](ds), data[float32](s), data[float32](y), c, float32(scale))
+		kernels.PerceptronBackward(data[float32](ds), data[float32](s), data[float32](y), c, float32(scale))
 	} else {
-		perceptronBackward(data[float64](ds), data[float64](s), data[float64](y), c, scale)
+		kernels.PerceptronBackward(data[float64](ds), data[float64](s), data[float64](y), c, scale)
 	}
 	return ds, nil
 }
@@ -178,13 +155,3 @@ func (op perceptronGradOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G
 func (op perceptronGradOp) WriteHash(h hash.Hash) { writeHash(h, op.String()) }
 func (op perceptronGradOp) Hashcode() uint32      { return hashOf(op) }
 func (op perceptronGradOp) String() string        { return "PerceptronLossGrad" }
-
-// perceptronBackward writes scale·(e_guess - e_truth) for every row of s.
-func perceptronBackward[T float](ds, s, labels []T, c int, scale T) {
-	clear(ds[:len(s)])
-	for r := range len(s) / c {
-		row := s[r*c : (r+1)*c]
-		ds[r*c+guess(row)] += scale
-		ds[r*c+int(labels[r])] -= scale
-	}
-}

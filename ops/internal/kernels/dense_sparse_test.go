@@ -1,4 +1,4 @@
-package ops
+package kernels
 
 import (
 	"math"
@@ -6,8 +6,6 @@ import (
 	"testing"
 
 	"github.com/featlearn/featlearn/datasets"
-	G "gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 )
 
 // sparse32 returns rows×cols values, each zero (a fifth of them -0) with
@@ -60,7 +58,7 @@ func checkNear(t *testing.T, name string, got []float32, want []float64, k int) 
 var sparseShapes = [][3]int{{6, 16, 16}, {64, 784, 300}, {13, 20, 37}, {7, 9, 17}, {100, 33, 40}, {6, 45, 6}}
 
 func TestSparseForward(t *testing.T) {
-	if !useAVX2 {
+	if !avx2() {
 		t.Skip("no AVX2")
 	}
 	for si, s := range sparseShapes {
@@ -72,14 +70,14 @@ func TestSparseForward(t *testing.T) {
 		ax := func(i, k int) float32 { return x[i*in+k] }
 		bw := func(k, j int) float32 { return w[j*in+k] }
 		y := append([]float32(nil), bias...)
-		if !sparseForward32(y, x, w, n, in, out, true) {
+		if !sparseForwardIf(y, x, w, n, in, out, true) {
 			t.Fatalf("%v: sparse input went dense", s)
 		}
 		checkNear(t, "accumulated", y, refProduct(n, out, in, bias, ax, bw), in)
 		for i := range y {
 			y[i] = float32(math.NaN())
 		}
-		if !sparseForward32(y, x, w, n, in, out, false) {
+		if !sparseForwardIf(y, x, w, n, in, out, false) {
 			t.Fatalf("%v: sparse input went dense", s)
 		}
 		checkNear(t, "written", y, refProduct(n, out, in, nil, ax, bw), in)
@@ -90,7 +88,7 @@ func TestSparseForward(t *testing.T) {
 // the rows it is grouped with: the same rows in reverse order give the
 // same bits.
 func TestSparseForwardRowOrder(t *testing.T) {
-	if !useAVX2 {
+	if !avx2() {
 		t.Skip("no AVX2")
 	}
 	n, in, out := 50, 100, 32
@@ -100,7 +98,7 @@ func TestSparseForwardRowOrder(t *testing.T) {
 		copy(rev[(n-1-r)*in:][:in], x[r*in:][:in])
 	}
 	y, yRev := make([]float32, n*out), make([]float32, n*out)
-	if !sparseForward32(y, x, w, n, in, out, false) || !sparseForward32(yRev, rev, w, n, in, out, false) {
+	if !sparseForwardIf(y, x, w, n, in, out, false) || !sparseForwardIf(yRev, rev, w, n, in, out, false) {
 		t.Fatal("sparse input went dense")
 	}
 	for r := range n {
@@ -113,7 +111,7 @@ func TestSparseForwardRowOrder(t *testing.T) {
 }
 
 func TestSparseWeightGrad(t *testing.T) {
-	if !useAVX2 {
+	if !avx2() {
 		t.Skip("no AVX2")
 	}
 	for si, s := range sparseShapes {
@@ -128,7 +126,7 @@ func TestSparseWeightGrad(t *testing.T) {
 		for i := range dw {
 			dw[i] = float32(math.NaN())
 		}
-		if !sparseWeightGrad32(dw, x, dy, n, in, out) {
+		if !sparseWeightGradIf(dw, x, dy, n, in, out) {
 			t.Fatalf("%v: sparse input went dense", s)
 		}
 		want := refProduct(out, in, n, nil, func(i, k int) float32 { return dy[k*out+i] }, func(k, j int) float32 { return x[k*in+j] })
@@ -140,25 +138,25 @@ func TestSparseWeightGrad(t *testing.T) {
 // would change or not speed up: a dense input, and Inf or NaN in the
 // operand the zeros would multiply. Nothing is written then.
 func TestSparseFallsBack(t *testing.T) {
-	if !useAVX2 {
+	if !avx2() {
 		t.Skip("no AVX2")
 	}
 	n, in, out := 12, 64, 32
 	x, w, dy := sparse32(1, n, in, 0.97), sparse32(2, out, in, 0), sparse32(3, n, out, 0)
-	if !sparseForward32(make([]float32, n*out), x, w, n, in, out, true) || !sparseWeightGrad32(make([]float32, out*in), x, dy, n, in, out) {
+	if !sparseForwardIf(make([]float32, n*out), x, w, n, in, out, true) || !sparseWeightGradIf(make([]float32, out*in), x, dy, n, in, out) {
 		t.Fatal("sparse input went dense")
 	}
 	y, dw := make([]float32, n*out), make([]float32, out*in)
 	denseX := sparse32(4, n, in, 0.2)
-	if sparseForward32(y, denseX, w, n, in, out, true) || sparseWeightGrad32(dw, denseX, dy, n, in, out) {
+	if sparseForwardIf(y, denseX, w, n, in, out, true) || sparseWeightGradIf(dw, denseX, dy, n, in, out) {
 		t.Error("a dense input took the sparse path")
 	}
 	w[5*in+3] = float32(math.Inf(1))
-	if sparseForward32(y, x, w, n, in, out, true) {
+	if sparseForwardIf(y, x, w, n, in, out, true) {
 		t.Error("the forward skipped zeros of x against an infinite weight")
 	}
 	dy[n*out-1] = float32(math.NaN())
-	if sparseWeightGrad32(dw, x, dy, n, in, out) {
+	if sparseWeightGradIf(dw, x, dy, n, in, out) {
 		t.Error("the weight gradient skipped zeros of x against a NaN gradient")
 	}
 	for i := range y {
@@ -170,14 +168,14 @@ func TestSparseFallsBack(t *testing.T) {
 
 // TestSparseNaNInput checks that a NaN in x is not skipped as a zero.
 func TestSparseNaNInput(t *testing.T) {
-	if !useAVX2 {
+	if !avx2() {
 		t.Skip("no AVX2")
 	}
 	n, in, out := 12, 64, 32
 	x, w, dy := sparse32(1, n, in, 0.97), sparse32(2, out, in, 0), sparse32(3, n, out, 0)
 	x[7*in+40] = float32(math.NaN())
 	y, dw := make([]float32, n*out), make([]float32, out*in)
-	if !sparseForward32(y, x, w, n, in, out, false) || !sparseWeightGrad32(dw, x, dy, n, in, out) {
+	if !sparseForwardIf(y, x, w, n, in, out, false) || !sparseWeightGradIf(dw, x, dy, n, in, out) {
 		t.Fatal("sparse input went dense")
 	}
 	for j := range out {
@@ -187,48 +185,40 @@ func TestSparseNaNInput(t *testing.T) {
 	}
 }
 
-// TestSparseDenseOp runs the Dense op and its weight gradient on a sparse
-// float32 input and compares them with the float64 op.
-func TestSparseDenseOp(t *testing.T) {
+// TestSparseDenseOp runs DenseForward and DenseWeightGrad on a sparse
+// float32 input, at every level, and compares them with float64.
+func TestSparseDenseOp(t *testing.T) { eachLevel(t, checkSparseDenseOp) }
+
+func checkSparseDenseOp(t *testing.T) {
 	n, in, out := 128, 256, 256 // past sparseMinWork
-	x := tensor.New(tensor.WithShape(n, in), tensor.WithBacking(sparse32(1, n, in, 0.95)))
-	w := as(randT(2, out, in), tensor.Float32)
-	b := as(randT(3, out), tensor.Float32)
-	dy := as(randT(4, n, out), tensor.Float32)
-	if useAVX2 && !(sparseForward32(make([]float32, n*out), x.Float32s(), w.Float32s(), n, in, out, false) &&
-		sparseWeightGrad32(make([]float32, out*in), x.Float32s(), dy.Float32s(), n, in, out)) {
-		t.Fatal("the op's input would not take the sparse path")
+	x := sparse32(1, n, in, 0.95)
+	f32of := func(v []float64) []float32 {
+		s := make([]float32, len(v))
+		for i, f := range v {
+			s[i] = float32(f)
+		}
+		return s
 	}
-	f64 := func(d *tensor.Dense) *tensor.Dense {
-		v := make([]float64, d.Size())
-		for i, f := range d.Float32s() {
-			v[i] = float64(f)
+	f64of := func(v []float32) []float64 {
+		s := make([]float64, len(v))
+		for i, f := range v {
+			s[i] = float64(f)
 		}
-		return tensor.New(tensor.WithShape(d.Shape().Clone()...), tensor.WithBacking(v))
+		return s
 	}
-	for _, c := range []struct {
-		op     G.Op
-		args   []*tensor.Dense
-		k      int
-		values int
-	}{
-		{denseOp{plainOp: fresh(), bias: true}, []*tensor.Dense{x, w, b}, in, n * out},
-		{denseGradOp{plainOp: fresh(), wrt: denseWRTw}, []*tensor.Dense{x, dy}, n, out * in},
-	} {
-		args32, args64 := make([]G.Value, len(c.args)), make([]G.Value, len(c.args))
-		for i, a := range c.args {
-			args32[i], args64[i] = a, f64(a)
-		}
-		got, err := c.op.Do(args32...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want, err := c.op.Do(args64...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		checkNear(t, c.op.String(), got.Data().([]float32), want.Data().([]float64), c.k)
+	w, b, dy := f32of(randFloats(2, out*in)), f32of(randFloats(3, out)), f32of(randFloats(4, n*out))
+	if avx2() && !(sparseForwardIf(make([]float32, n*out), x, w, n, in, out, false) &&
+		sparseWeightGradIf(make([]float32, out*in), x, dy, n, in, out)) {
+		t.Fatal("the input would not take the sparse path")
 	}
+	y, y64 := make([]float32, n*out), make([]float64, n*out)
+	DenseForward(y, x, w, b, n, in, out)
+	DenseForward(y64, f64of(x), f64of(w), f64of(b), n, in, out)
+	checkNear(t, "DenseForward", y, y64, in)
+	dw, dw64 := make([]float32, out*in), make([]float64, out*in)
+	DenseWeightGrad(dw, x, dy, n, in, out)
+	DenseWeightGrad(dw64, f64of(x), f64of(dy), n, in, out)
+	checkNear(t, "DenseWeightGrad", dw, dw64, n)
 }
 
 // mnistRows returns the first n MNIST training images as rows of 784
@@ -252,14 +242,14 @@ func benchFirstLayer(b *testing.B, n int, x []float32) {
 	b.Run("forward", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			denseForward(y, x, w, nil, n, in, out)
+			DenseForward(y, x, w, nil, n, in, out)
 		}
 		b.ReportMetric(float64(2*n*in*out)*float64(b.N)/b.Elapsed().Seconds()/1e9, "dense-GFLOP/s")
 	})
 	b.Run("weightgrad", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			denseBackward(denseWRTw, dw, x, dy, n, in, out)
+			DenseWeightGrad(dw, x, dy, n, in, out)
 		}
 		b.ReportMetric(float64(2*n*in*out)*float64(b.N)/b.Elapsed().Seconds()/1e9, "dense-GFLOP/s")
 	})

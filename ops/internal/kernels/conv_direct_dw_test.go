@@ -1,4 +1,4 @@
-package ops
+package kernels
 
 import (
 	"math"
@@ -19,10 +19,9 @@ func naiveFilterGrad32(g *convGeom, x, dy []float32) []float64 {
 // 16-lane tile or a second tile, tap counts that leave part of a 6-tap
 // tile, paddings, and batches split into several chunks. An Inf or NaN in
 // x must reach exactly the weights it touches.
-func TestDirectFilterGrad(t *testing.T) {
-	if !useAVX2 {
-		t.Skip("no AVX2")
-	}
+func TestDirectFilterGrad(t *testing.T) { eachLevel(t, checkDirectFilterGrad) }
+
+func checkDirectFilterGrad(t *testing.T) {
 	cases := []struct {
 		x, w   [4]int // (n, c, h, w) and (out, c, kh, kw)
 		ph, pw int
@@ -41,12 +40,10 @@ func TestDirectFilterGrad(t *testing.T) {
 		g := stride1Geom(tc.x, tc.w, tc.ph, tc.pw)
 		x, dy := normals(rng, g.n*g.c*g.h*g.w), normals(rng, g.n*g.out*g.p())
 		dw := make([]float32, g.out*g.k())
-		if got := directFilterGrad(&g, dw, x, dy); got != tc.served {
-			t.Fatalf("%+v: served %v, want %v", g, got, tc.served)
+		if p := convFilterGradPath(&g, x, dy); avx2() && (p == pathDirectDw || p == pathNarrow) != tc.served {
+			t.Fatalf("%+v: path %v, want direct %v", g, p, tc.served)
 		}
-		if !tc.served {
-			continue
-		}
+		ConvFilterGrad(&g, dw, x, dy)
 		for i, v := range naiveFilterGrad32(&g, x, dy) {
 			if math.Abs(float64(dw[i])-v) > 1e-4*max(1, math.Abs(v)) {
 				t.Fatalf("%+v: dw[%d] = %v, want %v", g, i, dw[i], v)
@@ -54,7 +51,7 @@ func TestDirectFilterGrad(t *testing.T) {
 		}
 		x[len(x)/2] = float32(math.Inf(1))
 		x[1] = float32(math.NaN())
-		directFilterGrad(&g, dw, x, dy)
+		ConvFilterGrad(&g, dw, x, dy)
 		for i, v := range naiveFilterGrad32(&g, x, dy) {
 			if math.IsNaN(v) != math.IsNaN(float64(dw[i])) || math.IsInf(v, 0) != math.IsInf(float64(dw[i]), 0) {
 				t.Fatalf("%+v with Inf and NaN: dw[%d] = %v, want %v", g, i, dw[i], v)
@@ -67,10 +64,9 @@ func TestDirectFilterGrad(t *testing.T) {
 // samples with zero top and bottom rows, which it skips: LeNet's conv1
 // with margins of every height, an all-zero sample, and a NaN in dy at a
 // position whose window reads a margin, which must reach every weight.
-func TestNarrowFilterGradZeroRows(t *testing.T) {
-	if !useAVX2 {
-		t.Skip("no AVX2")
-	}
+func TestNarrowFilterGradZeroRows(t *testing.T) { eachLevel(t, checkNarrowFilterGradZeroRows) }
+
+func checkNarrowFilterGradZeroRows(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
 	for _, tc := range []struct {
 		x, w   [4]int
@@ -84,9 +80,10 @@ func TestNarrowFilterGradZeroRows(t *testing.T) {
 		zeroMargins(&g, x, false)
 		check := func(what string) {
 			dw := make([]float32, g.out*g.k())
-			if !directFilterGrad(&g, dw, x, dy) {
-				t.Fatalf("%+v: not served", g)
+			if p := convFilterGradPath(&g, x, dy); avx2() && p != pathNarrow {
+				t.Fatalf("%+v: path %v, want narrow", g, p)
 			}
+			ConvFilterGrad(&g, dw, x, dy)
 			for i, v := range naiveFilterGrad32(&g, x, dy) {
 				if got := float64(dw[i]); math.IsNaN(v) != math.IsNaN(got) || !math.IsNaN(v) && math.Abs(got-v) > 1e-4*max(1, math.Abs(v)) {
 					t.Fatalf("%+v%s: dw[%d] = %v, want %v", g, what, i, got, v)
@@ -109,6 +106,6 @@ func BenchmarkConv1FilterGradMNIST(b *testing.B) {
 	x, dy := mnistRows(b, 64), pooledGrad(rng, g.n*g.out*g.p(), pooledZeros)
 	dw := make([]float32, g.out*g.k())
 	for b.Loop() {
-		directFilterGrad(&g, dw, x, dy)
+		ConvFilterGrad(&g, dw, x, dy)
 	}
 }

@@ -1,4 +1,4 @@
-package ops
+package kernels
 
 import (
 	"encoding/binary"
@@ -35,7 +35,7 @@ const sparseDwProbe = 4
 // assumed): five-row filters at most eight wide, stride 1, and no padding
 // unless padded is allowed (the filter gradient reads a padded copy).
 func sparseShapeOK(g *convGeom, padded bool) bool {
-	return useAVX2 && g.sh == 1 && g.sw == 1 && g.kh == 5 && g.kw <= 8 && (padded || g.ph == 0 && g.pw == 0)
+	return g.sh == 1 && g.sw == 1 && g.kh == 5 && g.kw <= 8 && (padded || g.ph == 0 && g.pw == 0)
 }
 
 // sparseOutGrad says whether the output gradient dy is sparse enough for
@@ -73,15 +73,11 @@ func countNonzero32(s []float32) int {
 }
 
 // sparseFilterGrad computes dw = Σₙ dyₙ·im2col(xₙ)ᵀ from the nonzero values
-// of dy and reports whether it did; it leaves dw untouched and returns
-// false when g does not suit it, dy is too dense (judged on its first
-// samples) or x holds Inf or NaN. Like the other filter gradients it sums
-// the batch in fixed chunks added in chunk order, so its bits do not depend
-// on the number of cores.
-func sparseFilterGrad(g *convGeom, dw, x, dy []float32) bool {
-	if !sparseShapeOK(g, true) || !sparseOutGrad(g, dy) || !allFinite32(x) {
-		return false
-	}
+// of dy. The caller has checked that g suits it (sparseShapeOK), that dy
+// is sparse enough (judged on its first samples) and that x is finite.
+// Like the other filter gradients it sums the batch in fixed chunks added
+// in chunk order, so its bits do not depend on the number of cores.
+func sparseFilterGrad(g *convGeom, dw, x, dy []float32) {
 	if g.ph != 0 || g.pw != 0 {
 		// The windows are read from a padded copy of the batch, as an
 		// unpadded convolution of it.
@@ -125,7 +121,6 @@ func sparseFilterGrad(g *convGeom, dw, x, dy []float32) bool {
 	j.reduce = true
 	parallelRun(g.out, 2, j)
 	putJob(j)
-	return true
 }
 
 // padJob writes planes [lo, hi) of x (g's input) into xp with g's zero
@@ -141,7 +136,7 @@ func (j *padJob) run(lo, hi int) {
 	clear(j.xp[lo*hp*wp : hi*hp*wp])
 	for p := lo; p < hi; p++ {
 		dst, src := j.xp[(p*hp+g.ph)*wp+g.pw:], j.x[p*g.h*g.w:][:g.h*g.w]
-		if useAVX2 && g.w >= 8 {
+		if avx2() && g.w >= 8 {
 			copyRows32(&dst[0], &src[0], g.h, g.w, wp, g.w, 0, false)
 			continue
 		}
@@ -289,20 +284,16 @@ func (j *sparseDwJob) sum(lo, hi int) {
 }
 
 // sparseInputGrad computes dx, the transposed convolution of dy, from the
-// nonzero values of dy and reports whether it did; it leaves dx untouched
-// and returns false when g does not suit it (or has more than 64 output
-// channels, a bit each in a window's mask), dy is too dense, or w or dy
-// hold Inf or NaN (the kernel's zero lanes would turn those into NaN next
-// to the window). Each nonzero value adds itself times its channel's
+// nonzero values of dy. The caller has checked that g suits it (and has at
+// most 64 output channels, a bit each in a window's mask), that dy is
+// sparse enough, and that w and dy are finite (the kernel's zero lanes
+// would turn Inf or NaN into NaN next to the window). Each nonzero value adds itself times its channel's
 // filters to the window of dx it came from. The kernel keeps a position's
 // window of three channels in registers while all of its values are
 // added, in channel order, so each window is read and written once; each
 // sample is one worker's, so the bits do not depend on the number of
 // cores.
-func sparseInputGrad(g *convGeom, dx, w, dy []float32) bool {
-	if !sparseShapeOK(g, false) || g.out > 64 || !sparseOutGrad(g, dy) || !allFinite32(w) || !allFinite32(dy) {
-		return false
-	}
+func sparseInputGrad(g *convGeom, dx, w, dy []float32) {
 	// wp[o][c][i] holds row i of filter (o, c) in eight lanes, zero past kw
 	// and for the channels that round c up to whole groups of three.
 	c3 := (g.c + 2) / 3 * 3
@@ -331,7 +322,6 @@ func sparseInputGrad(g *convGeom, dx, w, dy []float32) bool {
 	*j = sparseDxJob{g: *g, c3: c3, dx: dx, dy: dy, wp: *wp, pos: tb.pos, index: tb.pos32}
 	parallelRun(g.n, 1, j)
 	putJob(j)
-	return true
 }
 
 // sparseDxJob computes the input gradients of samples [lo, hi).

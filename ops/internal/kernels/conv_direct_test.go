@@ -1,4 +1,4 @@
-package ops
+package kernels
 
 import (
 	"math"
@@ -61,10 +61,9 @@ func naiveInputGrad32(g *convGeom, w, dy []float32) []float64 {
 // TestDirectInputGrad checks the direct float32 input gradient against the
 // definition on odd sizes, paddings, batch 1 and several channels, and
 // that shapes it does not serve report false.
-func TestDirectInputGrad(t *testing.T) {
-	if !useAVX2 {
-		t.Skip("no AVX2")
-	}
+func TestDirectInputGrad(t *testing.T) { eachLevel(t, checkDirectInputGrad) }
+
+func checkDirectInputGrad(t *testing.T) {
 	cases := []struct {
 		x, w   [4]int // (n, c, h, w) and (out, c, kh, kw)
 		ph, pw int
@@ -82,12 +81,10 @@ func TestDirectInputGrad(t *testing.T) {
 		g := stride1Geom(tc.x, tc.w, tc.ph, tc.pw)
 		w, dy := normals(rng, g.out*g.k()), normals(rng, g.n*g.out*g.p())
 		dx := make([]float32, g.n*g.c*g.h*g.w)
-		if got := directInputGrad(&g, dx, w, dy); got != tc.served {
-			t.Fatalf("%+v: served %v, want %v", g, got, tc.served)
+		if p := convInputGradPath(&g, w, dy); avx2() && (p == pathDirect || p == pathDirectT) != tc.served {
+			t.Fatalf("%+v: path %v, want direct %v", g, p, tc.served)
 		}
-		if !tc.served {
-			continue
-		}
+		ConvInputGrad(&g, dx, w, dy)
 		for i, v := range naiveInputGrad32(&g, w, dy) {
 			if math.Abs(float64(dx[i])-v) > 1e-4*max(1, math.Abs(v)) {
 				t.Fatalf("%+v: dx[%d] = %v, want %v", g, i, dx[i], v)
@@ -96,10 +93,10 @@ func TestDirectInputGrad(t *testing.T) {
 		// Inf in a weight sends the gradient to the gemm path, which keeps
 		// it to exactly the inputs that the weight touches.
 		w[0] = float32(math.Inf(1))
-		if directInputGrad(&g, dx, w, dy) {
-			t.Fatalf("%+v: the direct path served non-finite filters", g)
+		if p := convInputGradPath(&g, w, dy); p != pathFlat {
+			t.Fatalf("%+v: path %v for non-finite filters", g, p)
 		}
-		flatInputGrad(&g, dx, w, dy)
+		ConvInputGrad(&g, dx, w, dy)
 		for i, v := range naiveInputGrad32(&g, w, dy) {
 			if math.IsNaN(v) != math.IsNaN(float64(dx[i])) || math.IsInf(v, 0) != math.IsInf(float64(dx[i]), 0) {
 				t.Fatalf("%+v with Inf: dx[%d] = %v, want %v", g, i, dx[i], v)
@@ -116,7 +113,7 @@ func TestDirectInputGrad(t *testing.T) {
 // and a second, partial block of 16 channels with padding). An infinite weight must make the zeros of
 // the margins NaN, as the definition does.
 func TestDirectForwardZeroRows(t *testing.T) {
-	if !useAVX2 {
+	if !avx2() {
 		t.Skip("no AVX2")
 	}
 	rng := rand.New(rand.NewPCG(9, 10))

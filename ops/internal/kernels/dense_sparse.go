@@ -1,4 +1,4 @@
-package ops
+package kernels
 
 import (
 	"cmp"
@@ -125,28 +125,27 @@ func rowOffsets(rows *[sparseMR]int, mv, stride int) {
 	}
 }
 
-// sparseForward32 adds x·wᵀ to y (x n×in, w out×in, y n×out; with acc
-// false y is overwritten) skipping the zeros of x, and reports whether it
-// did; false leaves y untouched for the dense GEMM.
+// The sparse forward adds x·wᵀ to y (x n×in, w out×in, y n×out; with acc
+// false y is overwritten) skipping the zeros of x.
 //
 // Rows are grouped into blocks of six by a coarse code of where they are
 // not zero, so that a block's rows share more of their columns: on MNIST
 // that keeps 35 % of the steps at batch 1000 instead of 43 % for rows in
 // order. A row's sum is over its own nonzero columns in order either way
 // (the others add zeros), so the grouping does not change any bits.
-func sparseForward32(y, x, w []float32, n, in, out int, acc bool) bool {
-	if !useAVX2 || n < sparseMR || in < 8 || out < sparseNR || !worthSkipping(x, n, in) {
-		return false
-	}
+//
+// planSparseForward measures x and w: it returns the prepared call when the
+// sparse kernel pays (at most sparseMaxFill of the steps kept) and w is
+// finite, for runSparseForward to compute, and nil, having released
+// everything, otherwise.
+func planSparseForward(y, x, w []float32, n, in, out int, acc bool) *sparseFwdJob {
 	bufs := sparseBufList.Get()
-	defer sparseBufList.Put(bufs)
 	blocks := (n + sparseMR - 1) / sparseMR
 	bufs.masks = grown(bufs.masks, n*maskStride(in))
 	bufs.order = grown(bufs.order, n)
 	bufs.kept = grown(bufs.kept, blocks)
 
 	j := getJob[sparseFwdJob]()
-	defer putJob(j)
 	*j = sparseFwdJob{y: y, x: x, w: w, n: n, in: in, out: out, acc: acc, bufs: bufs}
 	j.phase = fwdMasks
 	parallelRun(n, 32, j)
@@ -158,7 +157,8 @@ func sparseForward32(y, x, w []float32, n, in, out int, acc bool) bool {
 		total += k
 	}
 	if float64(total) > sparseMaxFill*float64(blocks*in) {
-		return false
+		j.release()
+		return nil
 	}
 	panels := (out + sparseNR - 1) / sparseNR
 	bufs.wt = grown(bufs.wt, panels*sparseNR*in)
@@ -167,12 +167,24 @@ func sparseForward32(y, x, w []float32, n, in, out int, acc bool) bool {
 	parallelRun(panels, 2, j)
 	for _, bad := range bufs.bad {
 		if bad {
-			return false
+			j.release()
+			return nil
 		}
 	}
+	return j
+}
+
+// runSparseForward computes a planned call and releases it.
+func runSparseForward(j *sparseFwdJob) {
 	j.phase = fwdProduct
-	parallelRun(blocks, 1, j)
-	return true
+	parallelRun((j.n+sparseMR-1)/sparseMR, 1, j)
+	j.release()
+}
+
+// release returns the job and its buffers to their lists.
+func (j *sparseFwdJob) release() {
+	sparseBufList.Put(j.bufs)
+	putJob(j)
 }
 
 // rowKey orders the rows of x for grouping: code has bit 63-b set when
@@ -208,7 +220,7 @@ const (
 	fwdProduct        // over blocks
 )
 
-// sparseFwdJob runs one phase of sparseForward32.
+// sparseFwdJob runs one phase of the sparse forward.
 type sparseFwdJob struct {
 	y, x, w    []float32
 	n, in, out int
@@ -324,22 +336,21 @@ func clearTile(dst []float32, ld, mv, nv int) {
 	}
 }
 
-// sparseWeightGrad32 writes dw = dyᵀ·x (dy n×out, x n×in, dw out×in)
-// skipping, for each 16-column panel of x, the samples whose panel is all
-// zero, and reports whether it did; false leaves dw untouched for the
-// dense GEMM.
-func sparseWeightGrad32(dw, x, dy []float32, n, in, out int) bool {
-	if !useAVX2 || in < sparseNR || out < sparseMR || !worthSkipping(x, n, in) {
-		return false
-	}
+// The sparse weight gradient writes dw = dyᵀ·x (dy n×out, x n×in, dw
+// out×in) skipping, for each 16-column panel of x, the samples whose panel
+// is all zero.
+//
+// planSparseWeightGrad measures x and dy: it returns the prepared call
+// when the sparse kernel pays (at most sparseMaxFill of the panels kept)
+// and dy is finite, for runSparseWeightGrad to compute, and nil, having
+// released everything, otherwise.
+func planSparseWeightGrad(dw, x, dy []float32, n, in, out int) *sparseGradJob {
 	bufs := sparseBufList.Get()
-	defer sparseBufList.Put(bufs)
 	ms, panels := maskStride(in), (in+sparseNR-1)/sparseNR
 	bufs.masks = grown(bufs.masks, n*ms)
 
 	j := getJob[sparseGradJob]()
-	defer putJob(j)
-	*j = sparseGradJob{dw: dw, x: x, dy: dy, n: n, in: in, out: out, masks: bufs.masks}
+	*j = sparseGradJob{dw: dw, x: x, dy: dy, n: n, in: in, out: out, masks: bufs.masks, bufs: bufs}
 	parallelRun(n, 32, j)
 	kept := 0
 	for s := 0; s < n; s++ {
@@ -351,11 +362,23 @@ func sparseWeightGrad32(dw, x, dy []float32, n, in, out int) bool {
 		}
 	}
 	if float64(kept) > sparseMaxFill*float64(n*panels) || !allFinite32(dy[:n*out]) {
-		return false
+		j.release()
+		return nil
 	}
+	return j
+}
+
+// runSparseWeightGrad computes a planned call and releases it.
+func runSparseWeightGrad(j *sparseGradJob) {
 	j.product = true
-	parallelRun(panels, 1, j)
-	return true
+	parallelRun((j.in+sparseNR-1)/sparseNR, 1, j)
+	j.release()
+}
+
+// release returns the job and its buffers to their lists.
+func (j *sparseGradJob) release() {
+	sparseBufList.Put(j.bufs)
+	putJob(j)
 }
 
 // panelMask is the mask bits of a row for the 16 columns of panel p.
@@ -383,6 +406,7 @@ type sparseGradJob struct {
 	n, in, out int
 	masks      []uint8
 	product    bool
+	bufs       *sparseBufs
 }
 
 func (j *sparseGradJob) run(lo, hi int) {

@@ -1,6 +1,6 @@
 //go:build !amd64
 
-package ops
+package kernels
 
 func bnSum32(x *float32, runs, cnt, step int) float64 {
 	panic("ops: no vector kernels on this architecture")

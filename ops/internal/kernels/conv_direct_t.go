@@ -1,4 +1,4 @@
-package ops
+package kernels
 
 import kern "github.com/featlearn/featlearn/ops/internal/gemm"
 
@@ -17,9 +17,6 @@ type directTGeom struct {
 	pR   int // real positions rounded up to whole tiles of directMR
 	outR int // output channels rounded up to whole tiles of directNR
 }
-
-// directTOK says whether directTForward serves g (float32 assumed).
-func directTOK(g *convGeom) bool { return useAVX2 && flatOK(g) && g.out > 8 }
 
 // directTFwdJob computes the forward convolution of samples [lo, hi).
 type directTFwdJob struct {

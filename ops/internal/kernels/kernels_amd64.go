@@ -1,10 +1,4 @@
-package ops
-
-import "golang.org/x/sys/cpu"
-
-// useAVX2 says whether the assembly loops may run; x/sys/cpu also checks
-// that the OS saves the YMM registers.
-var useAVX2 = cpu.X86.HasAVX2
+package kernels
 
 // addTo32 adds src[i] to dst[i] for i < n, n a multiple of 8.
 //

@@ -1,4 +1,4 @@
-package ops
+package kernels
 
 // The elementwise kernels below run float32 slices through the AVX2 loops
 // of kernels_amd64.s where the CPU has them and through plain Go loops
@@ -9,7 +9,7 @@ package ops
 func addTo[T float](dst, src []T) {
 	dst = dst[:len(src)]
 	i := 0
-	if s, ok := any(src).([]float32); ok && useAVX2 && len(s) >= 8 {
+	if s, ok := any(src).([]float32); ok && avx2() && len(s) >= 8 {
 		i = len(s) &^ 7
 		addTo32(&any(dst).([]float32)[0], &s[0], i)
 	}
@@ -22,7 +22,7 @@ func addTo[T float](dst, src []T) {
 func reluForward[T float](y, x []T) {
 	y = y[:len(x)]
 	i := 0
-	if s, ok := any(x).([]float32); ok && useAVX2 && len(s) >= 8 {
+	if s, ok := any(x).([]float32); ok && avx2() && len(s) >= 8 {
 		i = len(s) &^ 7
 		relu32(&any(y).([]float32)[0], &s[0], i)
 	}
@@ -39,7 +39,7 @@ func reluForward[T float](y, x []T) {
 func reluBackward[T float](dx, y, dy []T) {
 	dx, dy = dx[:len(y)], dy[:len(y)]
 	i := 0
-	if s, ok := any(y).([]float32); ok && useAVX2 && len(s) >= 8 {
+	if s, ok := any(y).([]float32); ok && avx2() && len(s) >= 8 {
 		i = len(s) &^ 7
 		reluGrad32(&any(dx).([]float32)[0], &s[0], &any(dy).([]float32)[0], i)
 	}
@@ -59,7 +59,7 @@ func reluBackward[T float](dx, y, dy []T) {
 func leakyScale[T float](out, x, a []T, slope T) {
 	out, a = out[:len(x)], a[:len(x)]
 	i := 0
-	if s, ok := any(x).([]float32); ok && useAVX2 && len(s) >= 8 {
+	if s, ok := any(x).([]float32); ok && avx2() && len(s) >= 8 {
 		i = len(s) &^ 7
 		leakyScale32(&any(out).([]float32)[0], &s[0], &any(a).([]float32)[0], i, float32(slope))
 	}
@@ -72,16 +72,14 @@ func leakyScale[T float](out, x, a []T, slope T) {
 	}
 }
 
-// ScalePixels writes 8-bit pixels scaled to [0, 1], pixel/255 rounded as
-// Go's float32 division rounds it, into dst, and like copy converts
-// min(len(dst), len(pixels)) of them and returns that count. It is
-// datasets.PixelsToFloat32 with vector instructions, for the batches a
-// training loop converts between steps.
+// ScalePixels writes min(len(dst), len(pixels)) pixels scaled to [0, 1]
+// into dst, pixel/255 rounded as Go's float32 division rounds it, and
+// returns that count (ops.ScalePixels).
 func ScalePixels(dst []float32, pixels []uint8) int {
 	n := min(len(dst), len(pixels))
 	dst, pixels = dst[:n], pixels[:n]
 	i := 0
-	if useAVX2 {
+	if avx2() {
 		i = n &^ 7
 		if i > 0 {
 			scalePixels32(&dst[0], &pixels[0], i)
@@ -91,4 +89,25 @@ func ScalePixels(dst []float32, pixels []uint8) int {
 		dst[i] = float32(pixels[i]) / 255
 	}
 	return n
+}
+
+// sumTo64 returns the sum of row accumulated in float64, in an order that
+// depends only on its length.
+func sumTo64[T float](row []T) float64 {
+	var s0, s1, s2, s3 float64
+	i := 0
+	if r32, ok := any(row).([]float32); ok && avx2() && len(row) >= 16 {
+		i = len(row) &^ 15
+		s0 = sum32To64(&r32[0], i)
+	}
+	for ; i+4 <= len(row); i += 4 {
+		s0 += float64(row[i])
+		s1 += float64(row[i+1])
+		s2 += float64(row[i+2])
+		s3 += float64(row[i+3])
+	}
+	for ; i < len(row); i++ {
+		s0 += float64(row[i])
+	}
+	return (s0 + s1) + (s2 + s3)
 }

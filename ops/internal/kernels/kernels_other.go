@@ -1,9 +1,8 @@
 //go:build !amd64
 
-package ops
+package kernels
 
-// useAVX2 is false off amd64: the elementwise kernels run their Go loops.
-const useAVX2 = false
+// Off amd64 isa.Current is Generic, so nothing calls the stubs below.
 
 func addTo32(dst, src *float32, n int)     { panic("ops: no vector kernels on this architecture") }
 func relu32(y, x *float32, n int)          { panic("ops: no vector kernels on this architecture") }

@@ -1,25 +1,19 @@
-package ops
+package kernels
 
-// The im2col kernels of Conv2D: every stride, every padding. Stride-1
-// convolutions leave them for the flat kernels of conv_flat.go after the
-// first check of each entry point.
+// The im2col kernels of Conv2D: every stride, every padding, float32 and
+// float64.
 
-// convSharedForward computes y = w·im2col(x) + b one sample at a time, the
-// samples spread over the cores. Stride-1 convolutions take the flat
-// kernels of conv_flat.go. The bias is written first and gemm adds the
-// product onto it, so no repeated bias tensor is ever built.
-func convSharedForward[T float](g *convGeom, y, x, w, b []T) {
-	if flatOK(g) {
-		flatForward(g, y, x, w, b)
-		return
-	}
+// im2colForward computes y = w·im2col(x) + b one sample at a time, the
+// samples spread over the cores. The bias is written first and gemm adds
+// the product onto it, so no repeated bias tensor is ever built.
+func im2colForward[T float](g *convGeom, y, x, w, b []T) {
 	j := getJob[convFwdJob[T]]()
 	*j = convFwdJob[T]{g: *g, y: y, x: x, w: w, b: b}
 	parallelRun(g.n, 1, j)
 	putJob(j)
 }
 
-// convFwdJob is convSharedForward's loop over samples [lo, hi).
+// convFwdJob is im2colForward's loop over samples [lo, hi).
 type convFwdJob[T float] struct {
 	g          convGeom
 	y, x, w, b []T
@@ -54,19 +48,15 @@ func convCols[T float](g *convGeom, col, xn []T) []T {
 	return col
 }
 
-// convInputGrad computes dx = col2im(wᵀ·dy) one sample at a time.
-func convInputGrad[T float](g *convGeom, dx, w, dy []T) {
-	if flatOK(g) {
-		flatInputGrad(g, dx, w, dy)
-		return
-	}
+// im2colInputGrad computes dx = col2im(wᵀ·dy) one sample at a time.
+func im2colInputGrad[T float](g *convGeom, dx, w, dy []T) {
 	j := getJob[convDxJob[T]]()
 	*j = convDxJob[T]{g: *g, dx: dx, w: w, dy: dy}
 	parallelRun(g.n, 1, j)
 	putJob(j)
 }
 
-// convDxJob is convInputGrad's loop over samples [lo, hi).
+// convDxJob is im2colInputGrad's loop over samples [lo, hi).
 type convDxJob[T float] struct {
 	g         convGeom
 	dx, w, dy []T
@@ -95,13 +85,9 @@ func (j *convDxJob[T]) run(lo, hi int) {
 // of cores.
 const convGradChunks = 16
 
-// convFilterGrad computes dw = Σₙ dyₙ·im2col(xₙ)ᵀ as per-chunk partial sums
-// added in chunk order.
-func convFilterGrad[T float](g *convGeom, dw, x, dy []T) {
-	if flatOK(g) {
-		flatFilterGrad(g, dw, x, dy)
-		return
-	}
+// im2colFilterGrad computes dw = Σₙ dyₙ·im2col(xₙ)ᵀ as per-chunk partial
+// sums added in chunk order.
+func im2colFilterGrad[T float](g *convGeom, dw, x, dy []T) {
 	chunks := min(g.n, convGradChunks)
 	parts := convScratch[T](chunks * len(dw))
 	defer convRelease(parts)
@@ -112,7 +98,7 @@ func convFilterGrad[T float](g *convGeom, dw, x, dy []T) {
 	convSumParts(dw, *parts, chunks)
 }
 
-// convDwJob is convFilterGrad's loop over chunks [lo, hi).
+// convDwJob is im2colFilterGrad's loop over chunks [lo, hi).
 type convDwJob[T float] struct {
 	g            convGeom
 	parts, x, dy []T

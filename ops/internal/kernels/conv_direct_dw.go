@@ -1,4 +1,4 @@
-package ops
+package kernels
 
 // The direct filter gradient serves float32 stride-1 convolutions with more
 // than 8 output channels (LeNet's conv2) on AVX2 CPUs. The flat path copies
@@ -9,9 +9,6 @@ package ops
 // wp - ow columns no output reads. The output channels are the kernel's 16
 // vector lanes, so the output gradient is transposed per sample (q × out),
 // a 6 KB copy.
-
-// directDwOK says whether directFilterGrad serves g.
-func directDwOK(g *convGeom) bool { return useAVX2 && flatOK(g) && g.out > 8 }
 
 // directDwGeom extends the flat geometry with the kernel's tiles.
 type directDwGeom struct {
@@ -92,23 +89,10 @@ func transposeInto(dst, src []float32, rows, cols, ld int) {
 	}
 }
 
-// directFilterGrad computes dw = Σₙ dyₙ·im2col(xₙ)ᵀ with the direct
-// kernels and reports whether it served g. Like flatFilterGrad it sums the
-// batch in fixed chunks, added in chunk order, so the bits do not depend on
-// the number of cores.
-func directFilterGrad(g *convGeom, dw, x, dy []float32) bool {
-	return sparseFilterGrad(g, dw, x, dy) || directDwDense(g, dw, x, dy)
-}
-
-// directDwDense is directFilterGrad without the sparse path.
-func directDwDense(g *convGeom, dw, x, dy []float32) bool {
-	if useAVX2 && flatOK(g) && g.out <= 8 {
-		narrowFilterGrad(g, dw, x, dy)
-		return true
-	}
-	if !directDwOK(g) {
-		return false
-	}
+// directDwFilterGrad computes dw = Σₙ dyₙ·im2col(xₙ)ᵀ with the 6×16
+// kernel. Like flatFilterGrad it sums the batch in fixed chunks, added in
+// chunk order, so the bits do not depend on the number of cores.
+func directDwFilterGrad(g *convGeom, dw, x, dy []float32) {
 	d := newDirectDwGeom(g)
 	chunks := min(g.n, convGradChunks)
 	parts := convScratch[float32](chunks * d.part())
@@ -125,7 +109,6 @@ func directDwDense(g *convGeom, dw, x, dy []float32) bool {
 	putJob(j)
 
 	convSumPartsT(dw, *parts, chunks, g.out, d.outR, d.part())
-	return true
 }
 
 // The narrow filter gradient serves stride-1 convolutions with at most 8
@@ -254,7 +237,7 @@ func (j *narrowDwJob) realPositions(part, xpad, dyn []float32) {
 	}
 }
 
-// narrowFilterGrad is directFilterGrad for at most 8 output channels.
+// narrowFilterGrad computes dw for at most 8 output channels.
 func narrowFilterGrad(g *convGeom, dw, x, dy []float32) {
 	d := narrowGeom{flatGeom: newFlatGeom(g)}
 	d.q8 = (d.q + 7) / 8 * 8

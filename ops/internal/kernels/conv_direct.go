@@ -1,4 +1,4 @@
-package ops
+package kernels
 
 import "sync"
 
@@ -30,13 +30,6 @@ func newDirectGeom(g *convGeom) directGeom {
 	// The last tile reads qr - q positions past the flat plane's end.
 	d.plane = d.flatGeom.plane + d.qr - d.q
 	return d
-}
-
-// directOK says whether the direct forward serves g with element type T.
-func directOK[T float](g *convGeom) bool {
-	var z T
-	_, f32 := any(z).(float32)
-	return f32 && useAVX2 && flatOK(g)
 }
 
 // directFwdJob computes the forward convolution of samples [lo, hi).
@@ -122,7 +115,7 @@ func nonzeroRows(x []float32, c, h, w int) (r0, r1 int) {
 	// One bit per value from the vector kernel, rows then as bit ranges;
 	// without it, or for samples larger than the mask, value by value.
 	var mask [1024]uint8
-	vector := useAVX2 && len(x) <= 8*len(mask)
+	vector := avx2() && len(x) <= 8*len(mask)
 	if vector {
 		full := len(x) &^ 7
 		if full > 0 {
@@ -202,10 +195,6 @@ var directTablePool = sync.Pool{New: func() any { return new(directTables) }}
 // kernel row, (i, c, j), so that the rows a tile skips are a contiguous
 // run of them.
 func directForward(g *convGeom, y, x, w, b []float32) {
-	if directTOK(g) {
-		directTForward(g, y, x, w, b)
-		return
-	}
 	d := newDirectGeom(g)
 	k := d.k()
 	wp := convScratch[float32](d.outR * k)
@@ -260,22 +249,19 @@ func directForward(g *convGeom, y, x, w, b []float32) {
 func directDxGeom(g *convGeom) (convGeom, bool) {
 	t := convGeom{n: g.n, c: g.out, h: g.oh, w: g.ow, out: g.c, kh: g.kh, kw: g.kw,
 		oh: g.h, ow: g.w, sh: 1, sw: 1, ph: g.kh - 1 - g.ph, pw: g.kw - 1 - g.pw}
-	ok := flatOK(g) && useAVX2 && t.ph >= 0 && t.pw >= 0 &&
+	ok := flatOK(g) && t.ph >= 0 && t.pw >= 0 &&
 		t.h+2*t.ph >= t.kh && t.w+2*t.pw >= t.kw
 	return t, ok
 }
 
-// directInputGrad computes dx with the direct forward kernel, which reads
-// the padded dy in place: no gemm output to scatter back with one vector
-// add per tap. It reports false, computing nothing, when the direct kernel
-// does not serve g or w holds Inf or NaN: the padding of dy is not part of
-// the gradient's sum, and Inf·0 there would put NaN where the gradient has
-// none.
-func directInputGrad(g *convGeom, dx, w, dy []float32) bool {
-	t, ok := directDxGeom(g)
-	if !ok || nonFinite(w) {
-		return false
-	}
+// directInputGrad computes dx with a direct forward kernel, the
+// transposed one when transposed is set, which reads the padded dy in
+// place: no gemm output to scatter back with one vector add per tap. The
+// caller has checked directDxGeom and that w is finite: the padding of dy
+// is not part of the gradient's sum, and Inf·0 there would put NaN where
+// the gradient has none.
+func directInputGrad(g *convGeom, dx, w, dy []float32, transposed bool) {
+	t, _ := directDxGeom(g)
 	k := g.kh * g.kw
 	wt := convScratch[float32](len(w))
 	defer convRelease(wt)
@@ -288,6 +274,9 @@ func directInputGrad(g *convGeom, dx, w, dy []float32) bool {
 			}
 		}
 	}
+	if transposed {
+		directTForward(&t, dx, dy, *wt, nil)
+		return
+	}
 	directForward(&t, dx, dy, *wt, nil)
-	return true
 }

@@ -1,43 +1,43 @@
-package ops
+package kernels
 
 import "math"
 
-// bnMode is the pass a bnJob runs over each channel.
-type bnMode int
+// BNMode is the pass a bnJob runs over each channel.
+type BNMode int
 
 const (
-	bnForwardTrain bnMode = iota // measure the batch statistics into the state, then normalise
-	bnForwardEval                // normalise by the state
-	bnGradGamma                  // out[c] = Σ dy·x̂
-	bnGradBeta                   // out[c] = Σ dy
-	bnGradXTrain                 // out = dx through the batch statistics
-	bnGradXEval                  // out = dy·gamma·invstd
+	BNForwardTrain BNMode = iota // measure the batch statistics into the state, then normalise
+	BNForwardEval                // normalise by the state
+	BNGradGamma                  // out[c] = Σ dy·x̂
+	BNGradBeta                   // out[c] = Σ dy
+	BNGradXTrain                 // out = dx through the batch statistics
+	BNGradXEval                  // out = dy·gamma·invstd
 )
 
-// bnArgs are the kernel's tensors; each pass uses some of them.
-type bnArgs[T float] struct {
-	out, x, dy, gamma, beta, dgamma, dbeta []T
+// BNArgs are the kernel's tensors; each pass uses some of them.
+type BNArgs[T float] struct {
+	Out, X, DY, Gamma, Beta, DGamma, DBeta []T
 }
 
 // bnSplit is the least number of values worth a thread.
 const bnSplit = 8192
 
-// bnRun runs one pass over the channels, spread over the cores. Each
+// BatchNorm runs one pass over the channels, spread over the cores. Each
 // channel is handled by one thread, in the same order whatever the split.
-func bnRun[T float](mode bnMode, g bnGeom, st *bnState, eps float64, a bnArgs[T]) {
+func BatchNorm[T float](mode BNMode, g BNGeom, st *BNState, eps float64, a BNArgs[T]) {
 	j := getJob[bnJob[T]]()
 	*j = bnJob[T]{mode: mode, g: g, st: st, eps: eps, a: a}
 	parallelRun(g.c, max(1, bnSplit/max(1, g.m)), j)
 	putJob(j)
 }
 
-// bnJob is bnRun over channels [lo, hi).
+// bnJob is BatchNorm over channels [lo, hi).
 type bnJob[T float] struct {
-	mode bnMode
-	g    bnGeom
-	st   *bnState
+	mode BNMode
+	g    BNGeom
+	st   *BNState
 	eps  float64
-	a    bnArgs[T]
+	a    BNArgs[T]
 }
 
 // run picks the kernel: rows for inputs without planes, the vector kernels
@@ -47,7 +47,7 @@ func (j *bnJob[T]) run(lo, hi int) {
 		j.rows(lo, hi)
 		return
 	}
-	if a32, ok := any(&j.a).(*bnArgs[float32]); ok && useAVX2 {
+	if a32, ok := any(&j.a).(*BNArgs[float32]); ok && avx2() {
 		for c := lo; c < hi; c++ {
 			bnChannel32(j.mode, j.g, j.st, j.eps, a32, c)
 		}
@@ -60,7 +60,7 @@ func (j *bnJob[T]) run(lo, hi int) {
 
 // spans describes where channel c's values lie: runs runs of cnt contiguous
 // values, one per sample, starting at first, first+step, ...
-func (g bnGeom) spans(c int) (runs, first, step, cnt int) {
+func (g BNGeom) spans(c int) (runs, first, step, cnt int) {
 	return g.n, c * g.s, g.c * g.s, g.s
 }
 
@@ -70,50 +70,50 @@ func (j *bnJob[T]) channel(c int) {
 	runs, first, step, cnt := g.spans(c)
 	span := func(s []T, r int) []T { return s[first+r*step:][:cnt] }
 	switch j.mode {
-	case bnForwardTrain:
+	case BNForwardTrain:
 		var sum float64
 		for r := range runs {
-			sum += sumTo64(span(a.x, r))
+			sum += sumTo64(span(a.X, r))
 		}
 		mean := sum / float64(g.m)
 		var sq float64
 		for r := range runs {
-			sq += sqDev64(span(a.x, r), mean)
+			sq += sqDev64(span(a.X, r), mean)
 		}
 		st.set(c, mean, sq, g.m, j.eps)
 		fallthrough
-	case bnForwardEval:
-		m, k, b := T(st.mean[c]), T(float64(a.gamma[c])*st.invstd[c]), a.beta[c]
+	case BNForwardEval:
+		m, k, b := T(st.mean[c]), T(float64(a.Gamma[c])*st.invstd[c]), a.Beta[c]
 		for r := range runs {
-			y, x := span(a.out, r), span(a.x, r)
+			y, x := span(a.Out, r), span(a.X, r)
 			for i, v := range x {
 				y[i] = T((v-m)*k) + b // rounded as the vector kernel rounds, never fused
 			}
 		}
-	case bnGradGamma:
+	case BNGradGamma:
 		var dot float64
 		for r := range runs {
-			dot += dotDev64(span(a.dy, r), span(a.x, r), st.mean[c])
+			dot += dotDev64(span(a.DY, r), span(a.X, r), st.mean[c])
 		}
-		a.out[c] = T(dot * st.invstd[c])
-	case bnGradBeta:
+		a.Out[c] = T(dot * st.invstd[c])
+	case BNGradBeta:
 		var sum float64
 		for r := range runs {
-			sum += sumTo64(span(a.dy, r))
+			sum += sumTo64(span(a.DY, r))
 		}
-		a.out[c] = T(sum)
-	case bnGradXTrain:
-		gm, m, k, w := bnGradXConsts(g, st, c, a.gamma[c], a.dgamma[c], a.dbeta[c])
+		a.Out[c] = T(sum)
+	case BNGradXTrain:
+		gm, m, k, w := bnGradXConsts(g, st, c, a.Gamma[c], a.DGamma[c], a.DBeta[c])
 		for r := range runs {
-			dx, dy, x := span(a.out, r), span(a.dy, r), span(a.x, r)
+			dx, dy, x := span(a.Out, r), span(a.DY, r), span(a.X, r)
 			for i, v := range x {
 				dx[i] = (dy[i] - gm - T((v-m)*k)) * w
 			}
 		}
-	case bnGradXEval:
-		w := T(float64(a.gamma[c]) * st.invstd[c])
+	case BNGradXEval:
+		w := T(float64(a.Gamma[c]) * st.invstd[c])
 		for r := range runs {
-			dx, dy := span(a.out, r), span(a.dy, r)
+			dx, dy := span(a.Out, r), span(a.DY, r)
 			for i, v := range dy {
 				dx[i] = v * w
 			}
@@ -122,7 +122,7 @@ func (j *bnJob[T]) channel(c int) {
 }
 
 // set stores channel c's mean, biased variance sq/m and 1/sqrt(var + eps).
-func (st *bnState) set(c int, mean, sq float64, m int, eps float64) {
+func (st *BNState) set(c int, mean, sq float64, m int, eps float64) {
 	v := sq / float64(m)
 	st.mean[c], st.varB[c], st.invstd[c] = mean, v, 1/math.Sqrt(v+eps)
 }
@@ -130,37 +130,37 @@ func (st *bnState) set(c int, mean, sq float64, m int, eps float64) {
 // bnGradXConsts returns the per-channel constants of the training dx in
 // PyTorch's form dx = (dy - gm - (x-mean)·k)·w: gm = Σdy/M, k = Σ dy·(x-mean)
 // ·invstd²/M = dgamma·invstd/M and w = gamma·invstd.
-func bnGradXConsts[T float](g bnGeom, st *bnState, c int, gamma, dgamma, dbeta T) (gm, m, k, w T) {
+func bnGradXConsts[T float](g BNGeom, st *BNState, c int, gamma, dgamma, dbeta T) (gm, m, k, w T) {
 	inv, mf := st.invstd[c], float64(g.m)
 	return T(float64(dbeta) / mf), T(st.mean[c]), T(float64(dgamma) * inv / mf), T(float64(gamma) * inv)
 }
 
 // bnChannel32 is channel for float32 with the vector kernels.
-func bnChannel32(mode bnMode, g bnGeom, st *bnState, eps float64, a *bnArgs[float32], c int) {
+func bnChannel32(mode BNMode, g BNGeom, st *BNState, eps float64, a *BNArgs[float32], c int) {
 	runs, first, step, cnt := g.spans(c)
 	last := first + (runs-1)*step + cnt - 1 // the kernels' last index
 	switch mode {
-	case bnForwardTrain:
-		x := a.x[first : last+1]
+	case BNForwardTrain:
+		x := a.X[first : last+1]
 		mean := bnSum32(&x[0], runs, cnt, step) / float64(g.m)
 		st.set(c, mean, bnSqDev32(&x[0], runs, cnt, step, mean), g.m, eps)
 		fallthrough
-	case bnForwardEval:
-		y, x := a.out[first:last+1], a.x[first:last+1]
-		bnAffine32(&y[0], &x[0], runs, cnt, step, float32(st.mean[c]), float32(float64(a.gamma[c])*st.invstd[c]), a.beta[c])
-	case bnGradGamma:
-		dy, x := a.dy[first:last+1], a.x[first:last+1]
-		a.out[c] = float32(bnDotDev32(&dy[0], &x[0], runs, cnt, step, st.mean[c]) * st.invstd[c])
-	case bnGradBeta:
-		dy := a.dy[first : last+1]
-		a.out[c] = float32(bnSum32(&dy[0], runs, cnt, step))
-	case bnGradXTrain:
-		dx, dy, x := a.out[first:last+1], a.dy[first:last+1], a.x[first:last+1]
-		gm, m, k, w := bnGradXConsts(g, st, c, a.gamma[c], a.dgamma[c], a.dbeta[c])
+	case BNForwardEval:
+		y, x := a.Out[first:last+1], a.X[first:last+1]
+		bnAffine32(&y[0], &x[0], runs, cnt, step, float32(st.mean[c]), float32(float64(a.Gamma[c])*st.invstd[c]), a.Beta[c])
+	case BNGradGamma:
+		dy, x := a.DY[first:last+1], a.X[first:last+1]
+		a.Out[c] = float32(bnDotDev32(&dy[0], &x[0], runs, cnt, step, st.mean[c]) * st.invstd[c])
+	case BNGradBeta:
+		dy := a.DY[first : last+1]
+		a.Out[c] = float32(bnSum32(&dy[0], runs, cnt, step))
+	case BNGradXTrain:
+		dx, dy, x := a.Out[first:last+1], a.DY[first:last+1], a.X[first:last+1]
+		gm, m, k, w := bnGradXConsts(g, st, c, a.Gamma[c], a.DGamma[c], a.DBeta[c])
 		bnGradX32(&dx[0], &dy[0], &x[0], runs, cnt, step, gm, m, k, w)
-	case bnGradXEval:
-		dx, dy := a.out[first:last+1], a.dy[first:last+1]
-		bnScale32(&dx[0], &dy[0], runs, cnt, step, float32(float64(a.gamma[c])*st.invstd[c]))
+	case BNGradXEval:
+		dx, dy := a.Out[first:last+1], a.DY[first:last+1]
+		bnScale32(&dx[0], &dy[0], runs, cnt, step, float32(float64(a.Gamma[c])*st.invstd[c]))
 	}
 }
 
@@ -175,10 +175,10 @@ func (j *bnJob[T]) rows(lo, hi int) {
 	s0, s1, s2, s3 := st.scratch[lo:hi], st.scratch[g.c+lo:g.c+hi], st.scratch[2*g.c+lo:2*g.c+hi], st.scratch[3*g.c+lo:3*g.c+hi]
 	mean, invstd := st.mean[lo:hi], st.invstd[lo:hi]
 	switch j.mode {
-	case bnForwardTrain:
+	case BNForwardTrain:
 		clear(s0)
 		for n := range g.n {
-			for i, v := range row(a.x, n) {
+			for i, v := range row(a.X, n) {
 				s0[i] += float64(v)
 			}
 		}
@@ -187,7 +187,7 @@ func (j *bnJob[T]) rows(lo, hi int) {
 		}
 		clear(s1)
 		for n := range g.n {
-			for i, v := range row(a.x, n) {
+			for i, v := range row(a.X, n) {
 				d := float64(v) - mean[i]
 				s1[i] += d * d
 			}
@@ -196,56 +196,56 @@ func (j *bnJob[T]) rows(lo, hi int) {
 			st.set(lo+i, mean[i], sq, g.m, j.eps)
 		}
 		fallthrough
-	case bnForwardEval:
-		gamma, beta := a.gamma[lo:hi], a.beta[lo:hi]
+	case BNForwardEval:
+		gamma, beta := a.Gamma[lo:hi], a.Beta[lo:hi]
 		for i := range s0 {
 			s0[i], s1[i] = float64(T(mean[i])), float64(T(float64(gamma[i])*invstd[i]))
 		}
 		for n := range g.n {
-			y, x := row(a.out, n), row(a.x, n)
+			y, x := row(a.Out, n), row(a.X, n)
 			for i, v := range x {
 				y[i] = T((v-T(s0[i]))*T(s1[i])) + beta[i]
 			}
 		}
-	case bnGradGamma:
+	case BNGradGamma:
 		clear(s0)
 		for n := range g.n {
-			dy, x := row(a.dy, n), row(a.x, n)
+			dy, x := row(a.DY, n), row(a.X, n)
 			for i, v := range x {
 				s0[i] += float64(dy[i]) * (float64(v) - mean[i])
 			}
 		}
 		for i, dot := range s0 {
-			a.out[lo+i] = T(dot * invstd[i])
+			a.Out[lo+i] = T(dot * invstd[i])
 		}
-	case bnGradBeta:
+	case BNGradBeta:
 		clear(s0)
 		for n := range g.n {
-			for i, v := range row(a.dy, n) {
+			for i, v := range row(a.DY, n) {
 				s0[i] += float64(v)
 			}
 		}
 		for i, sum := range s0 {
-			a.out[lo+i] = T(sum)
+			a.Out[lo+i] = T(sum)
 		}
-	case bnGradXTrain:
+	case BNGradXTrain:
 		for i := range s0 {
 			c := lo + i
-			gm, m, k, w := bnGradXConsts(g, st, c, a.gamma[c], a.dgamma[c], a.dbeta[c])
+			gm, m, k, w := bnGradXConsts(g, st, c, a.Gamma[c], a.DGamma[c], a.DBeta[c])
 			s0[i], s1[i], s2[i], s3[i] = float64(gm), float64(m), float64(k), float64(w)
 		}
 		for n := range g.n {
-			dx, dy, x := row(a.out, n), row(a.dy, n), row(a.x, n)
+			dx, dy, x := row(a.Out, n), row(a.DY, n), row(a.X, n)
 			for i, v := range x {
 				dx[i] = (dy[i] - T(s0[i]) - T((v-T(s1[i]))*T(s2[i]))) * T(s3[i])
 			}
 		}
-	case bnGradXEval:
+	case BNGradXEval:
 		for i := range s0 {
-			s0[i] = float64(T(float64(a.gamma[lo+i]) * invstd[i]))
+			s0[i] = float64(T(float64(a.Gamma[lo+i]) * invstd[i]))
 		}
 		for n := range g.n {
-			dx, dy := row(a.out, n), row(a.dy, n)
+			dx, dy := row(a.Out, n), row(a.DY, n)
 			for i, v := range dy {
 				dx[i] = v * T(s0[i])
 			}

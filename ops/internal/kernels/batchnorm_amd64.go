@@ -1,4 +1,4 @@
-package ops
+package kernels
 
 // The BatchNorm kernels below each cover one channel of a float32 tensor:
 // runs runs of cnt values (cnt ≥ 1), the runs step values apart, starting

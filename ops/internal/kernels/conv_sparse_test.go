@@ -1,4 +1,4 @@
-package ops
+package kernels
 
 import (
 	"math"
@@ -38,7 +38,7 @@ var sparseConvCases = []struct{ x, w [4]int }{
 // dy must reach exactly the weights it touches; Inf in x, or a dense dy,
 // leaves the gradient to the dense kernels.
 func TestSparseFilterGrad(t *testing.T) {
-	if !useAVX2 {
+	if !avx2() {
 		t.Skip("no AVX2")
 	}
 	rng := rand.New(rand.NewPCG(5, 6))
@@ -48,7 +48,7 @@ func TestSparseFilterGrad(t *testing.T) {
 		g := stride1Geom(tc.x, tc.w, pads[0], pads[1])
 		x, dy := normals(rng, g.n*g.c*g.h*g.w), pooledGrad(rng, g.n*g.out*g.p(), 0.8)
 		dw := make([]float32, g.out*g.k())
-		if !sparseFilterGrad(&g, dw, x, dy) {
+		if !sparseFilterGradIf(&g, dw, x, dy) {
 			t.Fatalf("%+v: a pooled gradient went dense", g)
 		}
 		check := func(what string) {
@@ -63,15 +63,15 @@ func TestSparseFilterGrad(t *testing.T) {
 		// definition leaves out (and the kernels, reading it as zeros,
 		// would not).
 		dy[len(dy)-g.p()+g.ph*g.ow+g.pw] = float32(math.NaN())
-		if !sparseFilterGrad(&g, dw, x, dy) {
+		if !sparseFilterGradIf(&g, dw, x, dy) {
 			t.Fatalf("%+v: NaN in dy went dense", g)
 		}
 		check(" with NaN in dy")
 		x[len(x)/2] = float32(math.Inf(1))
-		if sparseFilterGrad(&g, dw, x, dy) {
+		if sparseFilterGradIf(&g, dw, x, dy) {
 			t.Fatalf("%+v: skipped zeros of dy against an infinite input", g)
 		}
-		if sparseFilterGrad(&g, dw, normals(rng, len(x)), normals(rng, len(dy))) {
+		if sparseFilterGradIf(&g, dw, normals(rng, len(x)), normals(rng, len(dy))) {
 			t.Fatalf("%+v: a dense gradient took the sparse path", g)
 		}
 	}
@@ -82,7 +82,7 @@ func TestSparseFilterGrad(t *testing.T) {
 // beforehand (every value must be written); Inf in w or NaN in dy, or a
 // dense dy, leaves dx to the dense kernels and untouched.
 func TestSparseInputGrad(t *testing.T) {
-	if !useAVX2 {
+	if !avx2() {
 		t.Skip("no AVX2")
 	}
 	rng := rand.New(rand.NewPCG(7, 8))
@@ -93,7 +93,7 @@ func TestSparseInputGrad(t *testing.T) {
 		for i := range dx {
 			dx[i] = float32(math.NaN())
 		}
-		if !sparseInputGrad(&g, dx, w, dy) {
+		if !sparseInputGradIf(&g, dx, w, dy) {
 			t.Fatalf("%+v: a pooled gradient went dense", g)
 		}
 		for i, v := range naiveInputGrad32(&g, w, dy) {
@@ -105,7 +105,7 @@ func TestSparseInputGrad(t *testing.T) {
 		dy[0] = float32(math.NaN())
 		w2 := append([]float32(nil), w...)
 		w2[len(w2)-1] = float32(math.Inf(-1))
-		if sparseInputGrad(&g, dx, w, dy) || sparseInputGrad(&g, dx, w2, pooledGrad(rng, len(dy), 0.8)) || sparseInputGrad(&g, dx, w, normals(rng, len(dy))) {
+		if sparseInputGradIf(&g, dx, w, dy) || sparseInputGradIf(&g, dx, w2, pooledGrad(rng, len(dy), 0.8)) || sparseInputGradIf(&g, dx, w, normals(rng, len(dy))) {
 			t.Fatalf("%+v: NaN in dy, Inf in w or a dense gradient took the sparse path", g)
 		}
 		for i, v := range dx {
@@ -116,7 +116,7 @@ func TestSparseInputGrad(t *testing.T) {
 	}
 	// More output channels than a window's mask has bits.
 	g := stride1Geom([4]int{1, 1, 6, 6}, [4]int{65, 1, 5, 5}, 0, 0)
-	if sparseInputGrad(&g, make([]float32, 36), normals(rng, g.out*g.k()), pooledGrad(rng, g.out*g.p(), 0.9)) {
+	if sparseInputGradIf(&g, make([]float32, 36), normals(rng, g.out*g.k()), pooledGrad(rng, g.out*g.p(), 0.9)) {
 		t.Fatal("65 output channels took the sparse path")
 	}
 }
@@ -136,12 +136,12 @@ func BenchmarkConv2FilterGradPooled(b *testing.B) {
 	dw := make([]float32, g.out*g.k())
 	b.Run("sparse", func(b *testing.B) {
 		for b.Loop() {
-			sparseFilterGrad(&g, dw, x, dy)
+			sparseFilterGradIf(&g, dw, x, dy)
 		}
 	})
 	b.Run("dense", func(b *testing.B) {
 		for b.Loop() {
-			directDwDense(&g, dw, x, dy)
+			directDwFilterGrad(&g, dw, x, dy)
 		}
 	})
 }
@@ -155,12 +155,12 @@ func BenchmarkConv2InputGradPooled(b *testing.B) {
 	dx := make([]float32, g.n*g.c*g.h*g.w)
 	b.Run("sparse", func(b *testing.B) {
 		for b.Loop() {
-			sparseInputGrad(&g, dx, w, dy)
+			sparseInputGradIf(&g, dx, w, dy)
 		}
 	})
 	b.Run("dense", func(b *testing.B) {
 		for b.Loop() {
-			directInputGrad(&g, dx, w, dy)
+			directInputGrad(&g, dx, w, dy, false)
 		}
 	})
 }
@@ -171,7 +171,7 @@ func TestSparseKernelsNoAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector's sync.Pool drops buffers")
 	}
-	if !useAVX2 {
+	if !avx2() {
 		t.Skip("no AVX2")
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -188,11 +188,11 @@ func TestSparseKernelsNoAllocs(t *testing.T) {
 		name string
 		run  func() bool
 	}{
-		{"padded filter gradient", func() bool { return sparseFilterGrad(&g1, dw1, x1, dy1) }},
-		{"filter gradient", func() bool { return sparseFilterGrad(&g2, dw2, x2, dy2) }},
-		{"input gradient", func() bool { return sparseInputGrad(&g2, dx2, w2, dy2) }},
-		{"dense forward", func() bool { return sparseForward32(y, x, w, n, in, out, true) }},
-		{"dense weight gradient", func() bool { return sparseWeightGrad32(dw, x, dyd, n, in, out) }},
+		{"padded filter gradient", func() bool { return sparseFilterGradIf(&g1, dw1, x1, dy1) }},
+		{"filter gradient", func() bool { return sparseFilterGradIf(&g2, dw2, x2, dy2) }},
+		{"input gradient", func() bool { return sparseInputGradIf(&g2, dx2, w2, dy2) }},
+		{"dense forward", func() bool { return sparseForwardIf(y, x, w, n, in, out, true) }},
+		{"dense weight gradient", func() bool { return sparseWeightGradIf(dw, x, dyd, n, in, out) }},
 	} {
 		if !c.run() {
 			t.Fatalf("%s: went dense", c.name)
@@ -207,7 +207,7 @@ func TestSparseKernelsNoAllocs(t *testing.T) {
 // groups with every count of nonzero values, -0 (a zero), NaN and Inf
 // (not zeros).
 func TestCompressNonzero(t *testing.T) {
-	if !useAVX2 {
+	if !avx2() {
 		t.Skip("no AVX2")
 	}
 	rng := rand.New(rand.NewPCG(3, 3))
@@ -236,7 +236,7 @@ func TestCompressNonzero(t *testing.T) {
 }
 
 func TestCountNonzero(t *testing.T) {
-	if !useAVX2 {
+	if !avx2() {
 		t.Skip("no AVX2")
 	}
 	rng := rand.New(rand.NewPCG(4, 4))

@@ -1,4 +1,4 @@
-package ops
+package kernels
 
 // The "flat" kernels below serve stride-1 convolutions, LeNet's among them.
 //
@@ -154,7 +154,7 @@ func (j *flatFwdJob[T]) run(lo, hi int) {
 // flatCompact writes the real columns of one virtual output plane yv
 // (oh × wp) plus the bias into the output plane dst (oh × ow).
 func flatCompact[T float](f *flatGeom, dst, yv []T, bias T) {
-	if d, ok := any(dst).([]float32); ok && useAVX2 && f.ow >= 8 {
+	if d, ok := any(dst).([]float32); ok && avx2() && f.ow >= 8 {
 		src := any(yv).([]float32)
 		_, _ = d[f.oh*f.ow-1], src[(f.oh-1)*f.wp+f.ow-1] // the kernel's reach
 		copyRows32(&d[0], &src[0], f.oh, f.ow, f.ow, f.wp, float32(bias), true)
@@ -170,12 +170,6 @@ func flatCompact[T float](f *flatGeom, dst, yv []T, bias T) {
 
 // flatForward computes y = w·im2col(x) + b, the samples spread over the cores.
 func flatForward[T float](g *convGeom, y, x, w, b []T) {
-	if directOK[T](g) {
-		// A nil b stays nil: the assertion on a nil []T gives a nil []float32.
-		bs, _ := any(b).([]float32)
-		directForward(g, any(y).([]float32), any(x).([]float32), any(w).([]float32), bs)
-		return
-	}
 	j := getJob[flatFwdJob[T]]()
 	*j = flatFwdJob[T]{f: newFlatGeom(g), y: y, x: x, w: w, b: b}
 	parallelRun(g.n, 1, j)
@@ -215,9 +209,6 @@ func (j *flatDxJob[T]) run(lo, hi int) {
 
 // flatInputGrad computes dx = col2im(wᵀ·dy) one sample at a time.
 func flatInputGrad[T float](g *convGeom, dx, w, dy []T) {
-	if dx32, f32 := any(dx).([]float32); f32 && (sparseInputGrad(g, dx32, any(w).([]float32), any(dy).([]float32)) || directInputGrad(g, dx32, any(w).([]float32), any(dy).([]float32))) {
-		return
-	}
 	j := getJob[flatDxJob[T]]()
 	*j = flatDxJob[T]{f: newFlatGeom(g), dx: dx, w: w, d: dy, wBad: nonFinite(w)}
 	parallelRun(g.n, 1, j)
@@ -287,13 +278,10 @@ func flatOutGradT[T float](f *flatGeom, dyt, dyn []T) {
 	}
 }
 
-// flatFilterGrad computes dw = Σₙ dyₙ·im2col(xₙ)ᵀ as convFilterGrad does:
-// per-chunk partial sums added in chunk order, so the bits do not depend
-// on the number of cores.
+// flatFilterGrad computes dw = Σₙ dyₙ·im2col(xₙ)ᵀ as im2colFilterGrad
+// does: per-chunk partial sums added in chunk order, so the bits do not
+// depend on the number of cores.
 func flatFilterGrad[T float](g *convGeom, dw, x, dy []T) {
-	if _, f32 := any(dw).([]float32); f32 && directFilterGrad(g, any(dw).([]float32), any(x).([]float32), any(dy).([]float32)) {
-		return
-	}
 	chunks, ws := min(g.n, convGradChunks), len(dw)
 	parts := convScratch[T](chunks * ws)
 	defer convRelease(parts)

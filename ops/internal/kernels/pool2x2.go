@@ -1,4 +1,4 @@
-package ops
+package kernels
 
 // The 2x2 pooling kernels for float32 on AVX2 CPUs. Rows of at least 4
 // windows, LeNet's 14 and 5 among them, run through 4-window loops that
@@ -13,7 +13,7 @@ package ops
 
 // pool2x2Vector reports whether float32 planes of g take these kernels.
 func pool2x2Vector(g *poolGeom) bool {
-	return useAVX2 && g.p == pool2x2 && (g.ow >= 4 || g.oh*g.ow >= 8)
+	return avx2() && g.p == pool2x2 && (g.ow >= 4 || g.oh*g.ow >= 8)
 }
 
 // pool2x2Quad reports whether the planes of g take the 4-window loops;
