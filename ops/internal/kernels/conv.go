@@ -39,16 +39,18 @@ func (g *convGeom) pointwise() bool {
 type convPath int
 
 const (
-	pathIm2col   convPath = iota // im2col + SGEMM per sample (conv_im2col.go): every stride and padding
-	pathFlat                     // flat virtual grid + SGEMM (conv_flat.go): stride 1
-	pathDirect                   // direct 6×16 kernel on the virtual grid (conv_direct.go)
-	pathDirectT                  // transposed direct kernel, channels in the lanes (conv_direct_t.go)
-	pathSparse                   // the nonzero values of dy only (conv_sparse.go)
-	pathNarrow                   // filter gradient by dot products of tap windows (conv_direct_dw.go)
-	pathDirectDw                 // filter gradient by a 6×16 kernel over tap windows (conv_direct_dw.go)
+	pathIm2col      convPath = iota // im2col + SGEMM per sample (conv_im2col.go): every stride and padding
+	pathFlat                        // flat virtual grid + SGEMM (conv_flat.go): stride 1
+	pathDirect                      // direct 6×16 kernel on the virtual grid (conv_direct.go)
+	pathDirectT                     // transposed direct kernel, channels in the lanes (conv_direct_t.go)
+	pathSparse                      // the nonzero values of dy only (conv_sparse.go)
+	pathNarrow                      // filter gradient by dot products of tap windows (conv_direct_dw.go)
+	pathDirectDw                    // filter gradient by a 6×16 kernel over tap windows (conv_direct_dw.go)
+	pathDirectT512                  // pathDirectT with AVX-512 tiles of rows of positions (conv_direct_t.go)
+	pathDirectDw512                 // pathDirectDw with AVX-512 tiles of filter rows (conv_direct_dw.go)
 )
 
-var convPathNames = [...]string{"im2col", "flat", "direct", "directT", "sparse", "narrow", "directDw"}
+var convPathNames = [...]string{"im2col", "flat", "direct", "directT", "sparse", "narrow", "directDw", "directT512", "directDw512"}
 
 func (p convPath) String() string { return convPathNames[p] }
 
@@ -67,14 +69,17 @@ func isF32[T float]() bool {
 
 // convForwardPath is the forward's rule: stride-1 float32 convolutions on
 // AVX2 run a direct kernel, transposed when there are more than 8 output
-// channels (16 fill the lanes better than 6-channel panels); other
-// stride-1 ones run the flat grid, the rest im2col.
+// channels (16 fill the lanes better than 6-channel panels), in its
+// AVX-512 form where the level allows; other stride-1 ones run the flat
+// grid, the rest im2col.
 func convForwardPath[T float](g *ConvGeom) convPath {
 	switch {
 	case !flatOK(g):
 		return pathIm2col
 	case !isF32[T]() || !avx2():
 		return pathFlat
+	case g.out > 8 && avx512():
+		return pathDirectT512
 	case g.out > 8:
 		return pathDirectT
 	}
@@ -84,9 +89,9 @@ func convForwardPath[T float](g *ConvGeom) convPath {
 // ConvForward computes y = w ⊛ x + b for a convolution of geometry g: x
 // (n, c, h, w), w (out, c, kh, kw), b (out) or nil, y (n, out, oh, ow).
 func ConvForward[T float](g *ConvGeom, y, x, w, b []T) {
-	switch convForwardPath[T](g) {
-	case pathDirectT:
-		directTForward(g, f32(y), f32(x), f32(w), f32(b))
+	switch p := convForwardPath[T](g); p {
+	case pathDirectT, pathDirectT512:
+		directTForward(g, f32(y), f32(x), f32(w), f32(b), p == pathDirectT512)
 	case pathDirect:
 		directForward(g, f32(y), f32(x), f32(w), f32(b))
 	case pathFlat:
@@ -113,7 +118,10 @@ func convInputGradPath[T float](g *ConvGeom, w, dy []T) convPath {
 		return pathSparse
 	}
 	if t, ok := directDxGeom(g); ok && !nonFinite(w32) {
-		if t.out > 8 {
+		switch {
+		case t.out > 8 && avx512():
+			return pathDirectT512
+		case t.out > 8:
 			return pathDirectT
 		}
 		return pathDirect
@@ -127,8 +135,8 @@ func ConvInputGrad[T float](g *ConvGeom, dx, w, dy []T) {
 	switch p := convInputGradPath(g, w, dy); p {
 	case pathSparse:
 		sparseInputGrad(g, f32(dx), f32(w), f32(dy))
-	case pathDirect, pathDirectT:
-		directInputGrad(g, f32(dx), f32(w), f32(dy), p == pathDirectT)
+	case pathDirect, pathDirectT, pathDirectT512:
+		directInputGrad(g, f32(dx), f32(w), f32(dy), p != pathDirect, p == pathDirectT512)
 	case pathFlat:
 		flatInputGrad(g, dx, w, dy)
 	default:
@@ -150,6 +158,8 @@ func convFilterGradPath[T float](g *ConvGeom, x, dy []T) convPath {
 		return pathSparse
 	case g.out <= 8:
 		return pathNarrow
+	case avx512() && g.kw <= dwMaxKW:
+		return pathDirectDw512
 	}
 	return pathDirectDw
 }
@@ -159,13 +169,13 @@ func convFilterGradPath[T float](g *ConvGeom, x, dy []T) convPath {
 // dy. Every path sums the batch in fixed chunks added in chunk order, so
 // the bits do not depend on the number of cores.
 func ConvFilterGrad[T float](g *ConvGeom, dw, x, dy []T) {
-	switch convFilterGradPath(g, x, dy) {
+	switch p := convFilterGradPath(g, x, dy); p {
 	case pathSparse:
 		sparseFilterGrad(g, f32(dw), f32(x), f32(dy))
 	case pathNarrow:
 		narrowFilterGrad(g, f32(dw), f32(x), f32(dy))
-	case pathDirectDw:
-		directDwFilterGrad(g, f32(dw), f32(x), f32(dy))
+	case pathDirectDw, pathDirectDw512:
+		directDwFilterGrad(g, f32(dw), f32(x), f32(dy), p == pathDirectDw512)
 	case pathFlat:
 		flatFilterGrad(g, dw, x, dy)
 	default:

@@ -255,12 +255,13 @@ func directDxGeom(g *convGeom) (convGeom, bool) {
 }
 
 // directInputGrad computes dx with a direct forward kernel, the
-// transposed one when transposed is set, which reads the padded dy in
+// transposed one when transposed is set (its AVX-512 form when wide is
+// set too), which reads the padded dy in
 // place: no gemm output to scatter back with one vector add per tap. The
 // caller has checked directDxGeom and that w is finite: the padding of dy
 // is not part of the gradient's sum, and Inf·0 there would put NaN where
 // the gradient has none.
-func directInputGrad(g *convGeom, dx, w, dy []float32, transposed bool) {
+func directInputGrad(g *convGeom, dx, w, dy []float32, transposed, wide bool) {
 	t, _ := directDxGeom(g)
 	k := g.kh * g.kw
 	wt := convScratch[float32](len(w))
@@ -275,7 +276,7 @@ func directInputGrad(g *convGeom, dx, w, dy []float32, transposed bool) {
 		}
 	}
 	if transposed {
-		directTForward(&t, dx, dy, *wt, nil)
+		directTForward(&t, dx, dy, *wt, nil, wide)
 		return
 	}
 	directForward(&t, dx, dy, *wt, nil)

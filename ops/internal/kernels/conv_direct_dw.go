@@ -1,5 +1,7 @@
 package kernels
 
+import kern "github.com/featlearn/featlearn/ops/internal/gemm"
+
 // The direct filter gradient serves float32 stride-1 convolutions with more
 // than 8 output channels (LeNet's conv2) on AVX2 CPUs. The flat path copies
 // each sample's k × q im2col matrix (84 KB for conv2) and runs a gemm with
@@ -10,16 +12,43 @@ package kernels
 // vector lanes, so the output gradient is transposed per sample (q × out),
 // a 6 KB copy.
 
+// With AVX-512 (wide) the kernels are generated ones (asm/conv.go): a
+// tile is a few filter rows (taps (c, i, 0..kw-1)) by 16 or 32 channels,
+// the taps of a filter row read by displacement from one pointer. Tiles of
+// filter rows pad the taps to whole tiles (kR); their padding rows read
+// filter row 0 and are dropped.
+
 // directDwGeom extends the flat geometry with the kernel's tiles.
 type directDwGeom struct {
 	flatGeom
-	kR   int // taps rounded up to whole tiles of directMR
+	kR   int // taps rounded up to whole tiles: of directMR, or wide of tap rows × kw
 	outR int // output channels rounded up to whole tiles of directNR
+	wide bool
 }
 
-func newDirectDwGeom(g *convGeom) directDwGeom {
-	d := directDwGeom{flatGeom: newFlatGeom(g)}
+// dtDwFn is the signature of the generated filter-gradient kernels.
+type dtDwFn func(rows, cols int, x *float32, trows *int, bump int, dyt *float32, ldd int, c *float32, ldc int)
+
+// dwMaxKW is the widest filter the wide kernels serve; dwTapRows is the
+// number of filter rows a wide tile of v vectors of 16 channels covers
+// (both as asm/conv.go generates them).
+const dwMaxKW = 5
+
+func dwTapRows(v, kw int) int { return max(1, min(6, 24/(v*kw))) }
+
+func newDirectDwGeom(g *convGeom, wide bool) directDwGeom {
+	d := directDwGeom{flatGeom: newFlatGeom(g), wide: wide}
 	d.kR = (d.k() + directMR - 1) / directMR * directMR
+	if wide {
+		// The filter rows, rounded up to whole tiles of both channel
+		// blocks' sizes.
+		tr1, tr2, rows := dwTapRows(1, g.kw), dwTapRows(2, g.kw), g.c*g.kh
+		rr := (rows + tr1 - 1) / tr1 * tr1
+		for rr%tr2 != 0 {
+			rr += tr1
+		}
+		d.kR = rr * g.kw
+	}
 	d.outR = (g.out + directNR - 1) / directNR * directNR
 	return d
 }
@@ -33,7 +62,7 @@ type directDwJob struct {
 	d      directDwGeom
 	parts  []float32
 	x, dy  []float32
-	offs   []int // byte offsets of the taps, padded to kR with offset 0
+	offs   []int // byte offsets of the taps, padded to kR with offset 0; wide: of the filter rows
 	chunks int
 }
 
@@ -58,7 +87,11 @@ func (j *directDwJob) run(lo, hi int) {
 				flatPad(&d.flatGeom, xpad, xn)
 				xn = xpad
 			}
-			transposeInto(dyt, j.dy[n*ys:][:ys], d.out, p, d.outR)
+			kern.Transpose32(dyt, d.outR, j.dy[n*ys:][:ys], p, d.out, p)
+			if d.wide {
+				j.wideTiles(part, xn, dyt, bump)
+				continue
+			}
 			for jb := 0; jb < d.outR; jb += directNR {
 				for tb := 0; tb < d.kR; tb += directMR {
 					directDw6x16(d.oh, d.ow, &xn[0], &j.offs[tb], bump, &dyt[jb], ldd, &part[tb*d.outR+jb], ldd)
@@ -68,40 +101,44 @@ func (j *directDwJob) run(lo, hi int) {
 	}
 }
 
-// transposeInto writes src (rows × cols) transposed into dst, whose rows
-// are ld apart: dst[c·ld + r] = src[r·cols + c]. Four columns at a time,
-// so that each row of src is read four values at once.
-func transposeInto(dst, src []float32, rows, cols, ld int) {
-	src = src[:rows*cols]
-	c := 0
-	for ; c+4 <= cols; c += 4 {
-		d0, d1, d2, d3 := dst[c*ld:][:rows], dst[(c+1)*ld:][:rows], dst[(c+2)*ld:][:rows], dst[(c+3)*ld:][:rows]
-		for r := range d0 {
-			s := src[r*cols+c:][:4]
-			d0[r], d1[r], d2[r], d3[r] = s[0], s[1], s[2], s[3]
+// wideTiles adds one sample's products to part with the AVX-512 kernels,
+// channel blocks of 32 while more than 16 channels are left.
+func (j *directDwJob) wideTiles(part, xn, dyt []float32, bump int) {
+	d := &j.d
+	ldd := d.outR * 4
+	for cb := 0; cb < d.outR; {
+		v := 1
+		if d.outR-cb > 16 {
+			v = 2
 		}
-	}
-	for ; c < cols; c++ {
-		out := dst[c*ld:][:rows]
-		for r := range out {
-			out[r] = src[r*cols+c]
+		tr, fn := dwTapRows(v, d.kw), dtDw[v-1][d.kw]
+		for r := 0; r*d.kw < d.kR; r += tr {
+			fn(d.oh, d.ow, &xn[0], &j.offs[r], bump, &dyt[cb], ldd, &part[r*d.kw*d.outR+cb], ldd)
 		}
+		cb += 16 * v
 	}
 }
 
 // directDwFilterGrad computes dw = Σₙ dyₙ·im2col(xₙ)ᵀ with the 6×16
-// kernel. Like flatFilterGrad it sums the batch in fixed chunks, added in
-// chunk order, so the bits do not depend on the number of cores.
-func directDwFilterGrad(g *convGeom, dw, x, dy []float32) {
-	d := newDirectDwGeom(g)
+// kernel, or with wide the AVX-512 kernels (kw ≤ dwMaxKW). Like
+// flatFilterGrad it sums the batch in fixed chunks, added in chunk order,
+// so the bits do not depend on the number of cores.
+func directDwFilterGrad(g *convGeom, dw, x, dy []float32, wide bool) {
+	d := newDirectDwGeom(g, wide)
 	chunks := min(g.n, convGradChunks)
 	parts := convScratch[float32](chunks * d.part())
 	defer convRelease(parts)
 	tb := directTablePool.Get().(*directTables)
 	defer directTablePool.Put(tb)
 	tb.offs = growInts(tb.offs, d.kR)
-	clear(tb.offs) // the padding taps read offset 0 and are dropped
-	d.taps(func(r, off int) { tb.offs[r] = off * 4 })
+	clear(tb.offs) // the padding taps (wide: filter rows) read offset 0 and are dropped
+	if wide {
+		for r := 0; r < g.c*g.kh; r++ {
+			tb.offs[r] = (r/g.kh*d.hp*d.wp + r%g.kh*d.wp) * 4
+		}
+	} else {
+		d.taps(func(r, off int) { tb.offs[r] = off * 4 })
+	}
 
 	j := getJob[directDwJob]()
 	*j = directDwJob{d: d, parts: *parts, x: x, dy: dy, offs: tb.offs, chunks: chunks}

@@ -40,7 +40,7 @@ func checkDirectFilterGrad(t *testing.T) {
 		g := stride1Geom(tc.x, tc.w, tc.ph, tc.pw)
 		x, dy := normals(rng, g.n*g.c*g.h*g.w), normals(rng, g.n*g.out*g.p())
 		dw := make([]float32, g.out*g.k())
-		if p := convFilterGradPath(&g, x, dy); avx2() && (p == pathDirectDw || p == pathNarrow) != tc.served {
+		if p := convFilterGradPath(&g, x, dy); avx2() && (p == pathDirectDw || p == pathDirectDw512 || p == pathNarrow) != tc.served {
 			t.Fatalf("%+v: path %v, want direct %v", g, p, tc.served)
 		}
 		ConvFilterGrad(&g, dw, x, dy)

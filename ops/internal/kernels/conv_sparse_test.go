@@ -141,7 +141,7 @@ func BenchmarkConv2FilterGradPooled(b *testing.B) {
 	})
 	b.Run("dense", func(b *testing.B) {
 		for b.Loop() {
-			directDwFilterGrad(&g, dw, x, dy)
+			directDwFilterGrad(&g, dw, x, dy, avx512())
 		}
 	})
 }
@@ -160,7 +160,7 @@ func BenchmarkConv2InputGradPooled(b *testing.B) {
 	})
 	b.Run("dense", func(b *testing.B) {
 		for b.Loop() {
-			directInputGrad(&g, dx, w, dy, false)
+			directInputGrad(&g, dx, w, dy, true, avx512())
 		}
 	})
 }

@@ -74,21 +74,24 @@ type convImpl struct {
 }
 
 var (
-	stride1 = func(g *ConvGeom, _, _ []float32) bool { return flatOK(g) }
-	vector1 = func(g *ConvGeom, _, _ []float32) bool { return flatOK(g) && avx2() }
-	always  = func(*ConvGeom, []float32, []float32) bool { return true }
+	stride1   = func(g *ConvGeom, _, _ []float32) bool { return flatOK(g) }
+	vector1   = func(g *ConvGeom, _, _ []float32) bool { return flatOK(g) && avx2() }
+	always    = func(*ConvGeom, []float32, []float32) bool { return true }
+	vector512 = func(g *ConvGeom, _, _ []float32) bool { return flatOK(g) && avx512() }
 
 	convForwardImpls = []convImpl{
 		{pathIm2col, always, func(g *ConvGeom, y, x, w, b []float32) { im2colForward(g, y, x, w, b) }},
 		{pathFlat, stride1, func(g *ConvGeom, y, x, w, b []float32) { flatForward(g, y, x, w, b) }},
 		{pathDirect, vector1, func(g *ConvGeom, y, x, w, b []float32) { directForward(g, y, x, w, b) }},
-		{pathDirectT, vector1, func(g *ConvGeom, y, x, w, b []float32) { directTForward(g, y, x, w, b) }},
+		{pathDirectT, vector1, func(g *ConvGeom, y, x, w, b []float32) { directTForward(g, y, x, w, b, false) }},
+		{pathDirectT512, vector512, func(g *ConvGeom, y, x, w, b []float32) { directTForward(g, y, x, w, b, true) }},
 	}
 	convInputGradImpls = []convImpl{
 		{pathIm2col, always, func(g *ConvGeom, dx, w, dy, _ []float32) { im2colInputGrad(g, dx, w, dy) }},
 		{pathFlat, stride1, func(g *ConvGeom, dx, w, dy, _ []float32) { flatInputGrad(g, dx, w, dy) }},
-		{pathDirect, directDxServes, func(g *ConvGeom, dx, w, dy, _ []float32) { directInputGrad(g, dx, w, dy, false) }},
-		{pathDirectT, directDxServes, func(g *ConvGeom, dx, w, dy, _ []float32) { directInputGrad(g, dx, w, dy, true) }},
+		{pathDirect, directDxServes, func(g *ConvGeom, dx, w, dy, _ []float32) { directInputGrad(g, dx, w, dy, false, false) }},
+		{pathDirectT, directDxServes, func(g *ConvGeom, dx, w, dy, _ []float32) { directInputGrad(g, dx, w, dy, true, false) }},
+		{pathDirectT512, directDx512Serves, func(g *ConvGeom, dx, w, dy, _ []float32) { directInputGrad(g, dx, w, dy, true, true) }},
 		{pathSparse, func(g *ConvGeom, w, dy []float32) bool {
 			return avx2() && sparseShapeOK(g, false) && g.out <= 64 && allFinite32(w) && allFinite32(dy)
 		}, func(g *ConvGeom, dx, w, dy, _ []float32) { sparseInputGrad(g, dx, w, dy) }},
@@ -97,7 +100,10 @@ var (
 		{pathIm2col, always, func(g *ConvGeom, dw, x, dy, _ []float32) { im2colFilterGrad(g, dw, x, dy) }},
 		{pathFlat, stride1, func(g *ConvGeom, dw, x, dy, _ []float32) { flatFilterGrad(g, dw, x, dy) }},
 		{pathNarrow, vector1, func(g *ConvGeom, dw, x, dy, _ []float32) { narrowFilterGrad(g, dw, x, dy) }},
-		{pathDirectDw, vector1, func(g *ConvGeom, dw, x, dy, _ []float32) { directDwFilterGrad(g, dw, x, dy) }},
+		{pathDirectDw, vector1, func(g *ConvGeom, dw, x, dy, _ []float32) { directDwFilterGrad(g, dw, x, dy, false) }},
+		{pathDirectDw512, func(g *ConvGeom, _, _ []float32) bool { return flatOK(g) && avx512() && g.kw <= dwMaxKW }, func(g *ConvGeom, dw, x, dy, _ []float32) {
+			directDwFilterGrad(g, dw, x, dy, true)
+		}},
 		{pathSparse, func(g *ConvGeom, x, _ []float32) bool {
 			return avx2() && sparseShapeOK(g, true) && allFinite32(x)
 		}, func(g *ConvGeom, dw, x, dy, _ []float32) { sparseFilterGrad(g, dw, x, dy) }},
@@ -107,6 +113,10 @@ var (
 func directDxServes(g *ConvGeom, w, _ []float32) bool {
 	_, ok := directDxGeom(g)
 	return ok && avx2() && allFinite32(w)
+}
+
+func directDx512Serves(g *ConvGeom, w, dy []float32) bool {
+	return directDxServes(g, w, dy) && avx512()
 }
 
 // TestConvPaths checks every implementation of every pass that serves

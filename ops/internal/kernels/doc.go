@@ -19,19 +19,22 @@
 //	pass                    rule, first match wins                                             implementation
 //	ConvForward             stride ≠ 1 or 1×1 pointwise                                         im2col + SGEMM (conv_im2col.go)
 //	                        float64, or no AVX2                                                 flat grid + SGEMM (conv_flat.go)
-//	                        more than 8 output channels                                         transposed direct kernel (conv_direct_t.go)
+//	                        more than 8 output channels, AVX-512                                transposed direct, ZMM tiles of ≤ 4 rows × ≤ 14 positions × 16|32 channels
+//	                        more than 8 output channels                                         transposed direct kernel, 6 positions × 16 channels (conv_direct_t.go)
 //	                        otherwise                                                           direct 6×16 kernel (conv_direct.go)
 //	ConvInputGrad           stride ≠ 1 or pointwise                                             im2col + SGEMM
 //	                        float64, or no AVX2                                                 flat grid + SGEMM
 //	                        5-row filters ≤ 8 wide, no padding, ≤ 64 outputs, dy ≤ 35 % nonzero
 //	                          in its first 4 samples, w and dy finite                           sparse (conv_sparse.go)
 //	                        padding ≤ filter-1, w finite: the direct forward of the flipped
-//	                          filters over dy, transposed for more than 8 input channels         direct / transposed direct
+//	                          filters over dy, transposed for more than 8 input channels
+//	                          (AVX-512: its ZMM tiles)                                         direct / transposed direct
 //	                        otherwise                                                           flat grid + SGEMM
 //	ConvFilterGrad          stride ≠ 1 or pointwise                                             im2col + SGEMM
 //	                        float64, or no AVX2                                                 flat grid + SGEMM
 //	                        5-row filters ≤ 8 wide, dy ≤ 35 % nonzero, x finite                 sparse (conv_sparse.go)
 //	                        at most 8 output channels                                           dot products of tap windows (conv_direct_dw.go)
+//	                        AVX-512, filters ≤ 5 wide                                           ZMM tiles of filter rows × 16|32 channels over tap windows
 //	                        otherwise                                                           6×16 kernel over tap windows (conv_direct_dw.go)
 //	ConvBiasGrad            always                                                              float64 sums per channel
 //	DenseForward            ≥ 8 M multiply-adds, AVX2, x ≤ 35 % nonzero in its first 8 rows,

@@ -2,7 +2,9 @@ package kernels
 
 import (
 	"math/rand/v2"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/featlearn/featlearn/ops/internal/isa"
 )
@@ -71,4 +73,25 @@ func sparseWeightGradIf(dw, x, dy []float32, n, in, out int) bool {
 	}
 	runSparseWeightGrad(j)
 	return true
+}
+
+// cpuTime returns the process's user and system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU reports, besides the wall-clock figures, the CPU time per
+// operation since start (a steadier figure than wall time on a loaded
+// machine; with -cpu 1 it is the kernel's own time) and GFLOP/s of that
+// CPU time for an operation of flops.
+func reportCPU(b *testing.B, start time.Duration, flops float64) {
+	cpu := (cpuTime() - start).Seconds() / float64(b.N)
+	b.ReportMetric(cpu*1e9, "cpu-ns/op")
+	if cpu > 0 && flops > 0 {
+		b.ReportMetric(flops/cpu/1e9, "cpu-GFLOP/s")
+	}
 }
