@@ -443,8 +443,12 @@ func packB[T float](dst []T, pr *problem[T], pc, kb, j, nv, w int) {
 	}
 }
 
-// transpose8x8AVX2 is transpose8x8 where the build has it.
-var transpose8x8AVX2 func(dst *float32, ldd int, src *float32, lds int)
+// transpose8x8AVX2 and transpose16AVX512 are transpose8x8 and
+// transpose16 where the build has them.
+var (
+	transpose8x8AVX2  func(dst *float32, ldd int, src *float32, lds int)
+	transpose16AVX512 func(dst *float32, ldd int, src *float32, lds int, rows, cols int)
+)
 
 // transpose32 returns the kernel that transposes an 8×8 float32 block (see
 // transpose8x8) at the current level, nil where there is none.

@@ -418,8 +418,12 @@ func TestPackBTransposed(t *testing.T) {
 	}
 }
 
-func TestTranspose32(t *testing.T) {
-	for _, s := range [][2]int{{1, 1}, {8, 8}, {100, 16}, {13, 21}, {16, 7}, {3, 9}} {
+func TestTranspose32(t *testing.T) { eachPath(t, checkTranspose32) }
+
+// checkTranspose32 checks Transpose32 on blocks around the 8×8 and 16×16
+// tiles, and that nothing past the rows of dst is written.
+func checkTranspose32(t *testing.T) {
+	for _, s := range [][2]int{{1, 1}, {8, 8}, {100, 16}, {13, 21}, {16, 7}, {3, 9}, {16, 16}, {17, 33}, {49, 32}, {196, 16}, {31, 47}} {
 		rows, cols := s[0], s[1]
 		lds, ldd := cols+3, rows+5
 		src := make([]float32, rows*lds)

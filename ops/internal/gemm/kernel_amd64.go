@@ -85,3 +85,10 @@ func sdot3x4(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc in
 // those rows of B are read; C is not read when beta is 0. k must be at
 // least 1.
 func sdot1x8(k int, a *float32, b *float32, ldb int, c *float32, alpha float32, beta float32, nv int)
+
+// transpose16 writes the transpose of the rows×cols block at src (rows lds
+// bytes apart; 1 ≤ rows, cols ≤ 16) into dst (rows ldd bytes apart):
+// dst[c][r] = src[r][c]. It needs AVX-512.
+//
+//go:noescape
+func transpose16(dst *float32, ldd int, src *float32, lds int, rows int, cols int)

@@ -7703,3 +7703,237 @@ g1store:
 	VMASKMOVPS Y1, Y15, (DI)
 	VZEROUPPER
 	RET
+
+// func transpose16(dst *float32, ldd int, src *float32, lds int, rows int, cols int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·transpose16(SB), NOSPLIT, $0-48
+	MOVQ src+16(FP), SI
+	MOVQ lds+24(FP), BX
+	MOVQ dst+0(FP), DI
+	MOVQ ldd+8(FP), DX
+	MOVQ rows+32(FP), R8
+	MOVQ cols+40(FP), R9
+
+	// K1 selects the block's columns in a row, K2 its rows in a column.
+	MOVL      $0x00000001, AX
+	MOVQ      R9, CX
+	SHLL      CL, AX
+	DECL      AX
+	KMOVW     AX, K1
+	MOVL      $0x00000001, AX
+	MOVQ      R8, CX
+	SHLL      CL, AX
+	DECL      AX
+	KMOVW     AX, K2
+	VXORPS    Z0, Z0, Z0
+	VXORPS    Z1, Z1, Z1
+	VXORPS    Z2, Z2, Z2
+	VXORPS    Z3, Z3, Z3
+	VXORPS    Z4, Z4, Z4
+	VXORPS    Z5, Z5, Z5
+	VXORPS    Z6, Z6, Z6
+	VXORPS    Z7, Z7, Z7
+	VXORPS    Z8, Z8, Z8
+	VXORPS    Z9, Z9, Z9
+	VXORPS    Z10, Z10, Z10
+	VXORPS    Z11, Z11, Z11
+	VXORPS    Z12, Z12, Z12
+	VXORPS    Z13, Z13, Z13
+	VXORPS    Z14, Z14, Z14
+	VXORPS    Z15, Z15, Z15
+	VMOVUPS.Z (SI), K1, Z0
+	ADDQ      BX, SI
+	CMPQ      R8, $0x01
+	JLE       loaded
+	VMOVUPS.Z (SI), K1, Z1
+	ADDQ      BX, SI
+	CMPQ      R8, $0x02
+	JLE       loaded
+	VMOVUPS.Z (SI), K1, Z2
+	ADDQ      BX, SI
+	CMPQ      R8, $0x03
+	JLE       loaded
+	VMOVUPS.Z (SI), K1, Z3
+	ADDQ      BX, SI
+	CMPQ      R8, $0x04
+	JLE       loaded
+	VMOVUPS.Z (SI), K1, Z4
+	ADDQ      BX, SI
+	CMPQ      R8, $0x05
+	JLE       loaded
+	VMOVUPS.Z (SI), K1, Z5
+	ADDQ      BX, SI
+	CMPQ      R8, $0x06
+	JLE       loaded
+	VMOVUPS.Z (SI), K1, Z6
+	ADDQ      BX, SI
+	CMPQ      R8, $0x07
+	JLE       loaded
+	VMOVUPS.Z (SI), K1, Z7
+	ADDQ      BX, SI
+	CMPQ      R8, $0x08
+	JLE       loaded
+	VMOVUPS.Z (SI), K1, Z8
+	ADDQ      BX, SI
+	CMPQ      R8, $0x09
+	JLE       loaded
+	VMOVUPS.Z (SI), K1, Z9
+	ADDQ      BX, SI
+	CMPQ      R8, $0x0a
+	JLE       loaded
+	VMOVUPS.Z (SI), K1, Z10
+	ADDQ      BX, SI
+	CMPQ      R8, $0x0b
+	JLE       loaded
+	VMOVUPS.Z (SI), K1, Z11
+	ADDQ      BX, SI
+	CMPQ      R8, $0x0c
+	JLE       loaded
+	VMOVUPS.Z (SI), K1, Z12
+	ADDQ      BX, SI
+	CMPQ      R8, $0x0d
+	JLE       loaded
+	VMOVUPS.Z (SI), K1, Z13
+	ADDQ      BX, SI
+	CMPQ      R8, $0x0e
+	JLE       loaded
+	VMOVUPS.Z (SI), K1, Z14
+	ADDQ      BX, SI
+	CMPQ      R8, $0x0f
+	JLE       loaded
+	VMOVUPS.Z (SI), K1, Z15
+	ADDQ      BX, SI
+
+loaded:
+	VUNPCKLPS  Z1, Z0, Z16
+	VUNPCKHPS  Z1, Z0, Z17
+	VUNPCKLPS  Z3, Z2, Z18
+	VUNPCKHPS  Z3, Z2, Z19
+	VUNPCKLPS  Z5, Z4, Z20
+	VUNPCKHPS  Z5, Z4, Z21
+	VUNPCKLPS  Z7, Z6, Z22
+	VUNPCKHPS  Z7, Z6, Z23
+	VUNPCKLPS  Z9, Z8, Z24
+	VUNPCKHPS  Z9, Z8, Z25
+	VUNPCKLPS  Z11, Z10, Z26
+	VUNPCKHPS  Z11, Z10, Z27
+	VUNPCKLPS  Z13, Z12, Z28
+	VUNPCKHPS  Z13, Z12, Z29
+	VUNPCKLPS  Z15, Z14, Z30
+	VUNPCKHPS  Z15, Z14, Z31
+	VUNPCKLPD  Z18, Z16, Z0
+	VUNPCKHPD  Z18, Z16, Z1
+	VUNPCKLPD  Z19, Z17, Z2
+	VUNPCKHPD  Z19, Z17, Z3
+	VUNPCKLPD  Z22, Z20, Z4
+	VUNPCKHPD  Z22, Z20, Z5
+	VUNPCKLPD  Z23, Z21, Z6
+	VUNPCKHPD  Z23, Z21, Z7
+	VUNPCKLPD  Z26, Z24, Z8
+	VUNPCKHPD  Z26, Z24, Z9
+	VUNPCKLPD  Z27, Z25, Z10
+	VUNPCKHPD  Z27, Z25, Z11
+	VUNPCKLPD  Z30, Z28, Z12
+	VUNPCKHPD  Z30, Z28, Z13
+	VUNPCKLPD  Z31, Z29, Z14
+	VUNPCKHPD  Z31, Z29, Z15
+	VSHUFF32X4 $0x88, Z4, Z0, Z16
+	VSHUFF32X4 $0xdd, Z4, Z0, Z20
+	VSHUFF32X4 $0x88, Z5, Z1, Z17
+	VSHUFF32X4 $0xdd, Z5, Z1, Z21
+	VSHUFF32X4 $0x88, Z6, Z2, Z18
+	VSHUFF32X4 $0xdd, Z6, Z2, Z22
+	VSHUFF32X4 $0x88, Z7, Z3, Z19
+	VSHUFF32X4 $0xdd, Z7, Z3, Z23
+	VSHUFF32X4 $0x88, Z12, Z8, Z24
+	VSHUFF32X4 $0xdd, Z12, Z8, Z28
+	VSHUFF32X4 $0x88, Z13, Z9, Z25
+	VSHUFF32X4 $0xdd, Z13, Z9, Z29
+	VSHUFF32X4 $0x88, Z14, Z10, Z26
+	VSHUFF32X4 $0xdd, Z14, Z10, Z30
+	VSHUFF32X4 $0x88, Z15, Z11, Z27
+	VSHUFF32X4 $0xdd, Z15, Z11, Z31
+	VSHUFF32X4 $0x88, Z24, Z16, Z0
+	VSHUFF32X4 $0xdd, Z24, Z16, Z8
+	VSHUFF32X4 $0x88, Z25, Z17, Z1
+	VSHUFF32X4 $0xdd, Z25, Z17, Z9
+	VSHUFF32X4 $0x88, Z26, Z18, Z2
+	VSHUFF32X4 $0xdd, Z26, Z18, Z10
+	VSHUFF32X4 $0x88, Z27, Z19, Z3
+	VSHUFF32X4 $0xdd, Z27, Z19, Z11
+	VSHUFF32X4 $0x88, Z28, Z20, Z4
+	VSHUFF32X4 $0xdd, Z28, Z20, Z12
+	VSHUFF32X4 $0x88, Z29, Z21, Z5
+	VSHUFF32X4 $0xdd, Z29, Z21, Z13
+	VSHUFF32X4 $0x88, Z30, Z22, Z6
+	VSHUFF32X4 $0xdd, Z30, Z22, Z14
+	VSHUFF32X4 $0x88, Z31, Z23, Z7
+	VSHUFF32X4 $0xdd, Z31, Z23, Z15
+
+	// Z[c] now holds column c of the block.
+	VMOVUPS Z0, K2, (DI)
+	ADDQ    DX, DI
+	CMPQ    R9, $0x01
+	JLE     done
+	VMOVUPS Z1, K2, (DI)
+	ADDQ    DX, DI
+	CMPQ    R9, $0x02
+	JLE     done
+	VMOVUPS Z2, K2, (DI)
+	ADDQ    DX, DI
+	CMPQ    R9, $0x03
+	JLE     done
+	VMOVUPS Z3, K2, (DI)
+	ADDQ    DX, DI
+	CMPQ    R9, $0x04
+	JLE     done
+	VMOVUPS Z4, K2, (DI)
+	ADDQ    DX, DI
+	CMPQ    R9, $0x05
+	JLE     done
+	VMOVUPS Z5, K2, (DI)
+	ADDQ    DX, DI
+	CMPQ    R9, $0x06
+	JLE     done
+	VMOVUPS Z6, K2, (DI)
+	ADDQ    DX, DI
+	CMPQ    R9, $0x07
+	JLE     done
+	VMOVUPS Z7, K2, (DI)
+	ADDQ    DX, DI
+	CMPQ    R9, $0x08
+	JLE     done
+	VMOVUPS Z8, K2, (DI)
+	ADDQ    DX, DI
+	CMPQ    R9, $0x09
+	JLE     done
+	VMOVUPS Z9, K2, (DI)
+	ADDQ    DX, DI
+	CMPQ    R9, $0x0a
+	JLE     done
+	VMOVUPS Z10, K2, (DI)
+	ADDQ    DX, DI
+	CMPQ    R9, $0x0b
+	JLE     done
+	VMOVUPS Z11, K2, (DI)
+	ADDQ    DX, DI
+	CMPQ    R9, $0x0c
+	JLE     done
+	VMOVUPS Z12, K2, (DI)
+	ADDQ    DX, DI
+	CMPQ    R9, $0x0d
+	JLE     done
+	VMOVUPS Z13, K2, (DI)
+	ADDQ    DX, DI
+	CMPQ    R9, $0x0e
+	JLE     done
+	VMOVUPS Z14, K2, (DI)
+	ADDQ    DX, DI
+	CMPQ    R9, $0x0f
+	JLE     done
+	VMOVUPS Z15, K2, (DI)
+	ADDQ    DX, DI
+
+done:
+	VZEROUPPER
+	RET

@@ -1,5 +1,7 @@
 package gemm
 
+import "github.com/featlearn/featlearn/ops/internal/isa"
+
 // PanelWidth is the width of the panels PackTransposedPanels writes.
 const PanelWidth = 16
 
@@ -31,6 +33,15 @@ func Transpose32(dst []float32, ldd int, src []float32, lds, rows, cols int) {
 	}
 	if lds < cols || ldd < rows || len(src) < (rows-1)*lds+cols || len(dst) < (cols-1)*ldd+rows {
 		panic(errShortC)
+	}
+	if isa.Has(isa.AVX512) && transpose16AVX512 != nil {
+		// Blocks of up to 16×16, the edges masked: no element loop.
+		for r := 0; r < rows; r += 16 {
+			for c := 0; c < cols; c += 16 {
+				transpose16AVX512(&dst[c*ldd+r], ldd*4, &src[r*lds+c], lds*4, min(16, rows-r), min(16, cols-c))
+			}
+		}
+		return
 	}
 	r8, c8 := 0, 0
 	if tr := transpose32(); tr != nil {

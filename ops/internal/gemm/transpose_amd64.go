@@ -6,4 +6,4 @@ package gemm
 //go:noescape
 func transpose8x8(dst *float32, ldd int, src *float32, lds int)
 
-func init() { transpose8x8AVX2 = transpose8x8 }
+func init() { transpose8x8AVX2, transpose16AVX512 = transpose8x8, transpose16 }

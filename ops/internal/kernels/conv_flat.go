@@ -76,6 +76,19 @@ func flatSplit[T float](f *flatGeom, buf []T) (xpad, col, yv []T) {
 // flatPad copies sample xn (C × H × W) into the zeroed padded plane xpad.
 func flatPad[T float](f *flatGeom, xpad, xn []T) {
 	clear(xpad)
+	if x32, p32 := f32(xn), f32(xpad); x32 != nil && (avx512() || avx2() && f.w >= 8) {
+		// One call per channel: Go's copy per row of a few values costs
+		// more in calls than in copying.
+		for c := 0; c < f.c; c++ {
+			dst, src := &p32[(c*f.hp+f.ph)*f.wp+f.pw], &x32[c*f.h*f.w]
+			if avx512() {
+				copyRows512(dst, src, f.h, f.w, f.wp*4, f.w*4)
+			} else {
+				copyRows32(dst, src, f.h, f.w, f.wp, f.w, 0, false)
+			}
+		}
+		return
+	}
 	for c := 0; c < f.c; c++ {
 		for h := 0; h < f.h; h++ {
 			copy(xpad[(c*f.hp+h+f.ph)*f.wp+f.pw:][:f.w], xn[(c*f.h+h)*f.w:][:f.w])

@@ -277,3 +277,9 @@ func dtDw2x4(rows int, cols int, x *float32, trows *int, bump int, dyt *float32,
 //
 //go:noescape
 func dtDw2x5(rows int, cols int, x *float32, trows *int, bump int, dyt *float32, ldd int, c *float32, ldc int)
+
+// copyRows512 copies rows rows of n ≥ 1 values from src, rows lds bytes
+// apart, to dst, rows ldd bytes apart.
+//
+//go:noescape
+func copyRows512(dst *float32, src *float32, rows int, n int, ldd int, lds int)

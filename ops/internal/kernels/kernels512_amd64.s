@@ -5143,3 +5143,50 @@ col:
 	VMOVUPS      Z19, 64(DX)
 	VZEROUPPER
 	RET
+
+// func copyRows512(dst *float32, src *float32, rows int, n int, ldd int, lds int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·copyRows512(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ rows+16(FP), DX
+	MOVQ n+24(FP), R8
+	MOVQ ldd+32(FP), R9
+	MOVQ lds+40(FP), R10
+
+	// K1 selects the n%16 values of the last step; R11 counts the full steps.
+	MOVQ  R8, CX
+	ANDQ  $0x0f, CX
+	MOVL  $0x00000001, AX
+	SHLL  CL, AX
+	DECL  AX
+	KMOVW AX, K1
+	MOVQ  R8, R11
+	SHRQ  $0x04, R11
+
+row:
+	XORQ  AX, AX
+	MOVQ  R11, CX
+	TESTQ CX, CX
+	JZ    tail
+
+full:
+	VMOVUPS (SI)(AX*1), Z0
+	VMOVUPS Z0, (DI)(AX*1)
+	ADDQ    $0x40, AX
+	DECQ    CX
+	JNZ     full
+
+tail:
+	KTESTW    K1, K1
+	JZ        next
+	VMOVUPS.Z (SI)(AX*1), K1, Z0
+	VMOVUPS   Z0, K1, (DI)(AX*1)
+
+next:
+	ADDQ R9, DI
+	ADDQ R10, SI
+	DECQ DX
+	JNZ  row
+	VZEROUPPER
+	RET

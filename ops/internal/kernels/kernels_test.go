@@ -207,3 +207,35 @@ func TestCopyRows(t *testing.T) {
 		}
 	}
 }
+
+// TestCopyRows512 checks the AVX-512 strided copy on widths around its
+// 16-value steps, and that nothing past a row is written.
+func TestCopyRows512(t *testing.T) {
+	if !avx512() {
+		t.Skip("no AVX-512")
+	}
+	for _, n := range []int{1, 7, 14, 15, 16, 17, 28, 31, 32, 33, 50} {
+		const rows = 3
+		lds, ldd := n+3, n+5
+		src := make([]float32, rows*lds)
+		for i := range src {
+			src[i] = float32(i) + 0.5
+		}
+		dst := make([]float32, rows*ldd)
+		for i := range dst {
+			dst[i] = -1
+		}
+		copyRows512(&dst[0], &src[0], rows, n, ldd*4, lds*4)
+		for r := range rows {
+			for i := range ldd {
+				want := float32(-1)
+				if i < n {
+					want = src[r*lds+i]
+				}
+				if got := dst[r*ldd+i]; got != want {
+					t.Fatalf("n %d: row %d [%d] = %v, want %v", n, r, i, got, want)
+				}
+			}
+		}
+	}
+}

@@ -104,6 +104,7 @@ func main() {
 	}
 	dotKernel()
 	gemvKernel()
+	transpose16Kernel()
 	Generate()
 }
 

@@ -18,6 +18,7 @@ import (
 func main() {
 	convFwdKernels()
 	convDwKernels()
+	copyRowsKernel()
 	Generate()
 }
 
