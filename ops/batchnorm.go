@@ -94,7 +94,7 @@ func BatchNorm(x, gamma, beta *G.Node, p BatchNormParams) (*G.Node, error) {
 	if !(p.Eps >= 0) || math.IsInf(p.Eps, 0) {
 		return nil, errors.Errorf("batchnorm: eps %v is not a finite non-negative number", p.Eps)
 	}
-	op := batchNormOp{plainOp: fresh(), p: p, dims: x.Dims(), state: new(kernels.BNState)}
+	op := batchNormOp{plainOp: fresh(), p: p, dims: x.Dims(), state: new(bnShared)}
 	g, err := op.geom(x.Shape(), gamma.Shape(), beta.Shape())
 	if err != nil {
 		return nil, err
@@ -116,7 +116,7 @@ type batchNormOp struct {
 	plainOp
 	p     BatchNormParams
 	dims  int
-	state *kernels.BNState
+	state *bnShared
 }
 
 // geom checks the shapes of x, gamma and beta and returns x's geometry.
@@ -170,6 +170,7 @@ func (op batchNormOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Valu
 		return nil, err
 	}
 	st := op.state
+	st.run++
 	st.Prepare(g.C())
 	if !op.p.Training {
 		if err := op.readRunning(x.Dtype(), g.C()); err != nil {
@@ -182,9 +183,9 @@ func (op batchNormOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Valu
 		mode = kernels.BNForwardTrain
 	}
 	if x.Dtype() == tensor.Float32 {
-		kernels.BatchNorm(mode, g, st, op.p.Eps, kernels.BNArgs[float32]{Out: data[float32](y), X: data[float32](x), Gamma: data[float32](gamma), Beta: data[float32](beta)})
+		kernels.BatchNorm(mode, g, &st.BNState, op.p.Eps, kernels.BNArgs[float32]{Out: data[float32](y), X: data[float32](x), Gamma: data[float32](gamma), Beta: data[float32](beta)})
 	} else {
-		kernels.BatchNorm(mode, g, st, op.p.Eps, kernels.BNArgs[float64]{Out: data[float64](y), X: data[float64](x), Gamma: data[float64](gamma), Beta: data[float64](beta)})
+		kernels.BatchNorm(mode, g, &st.BNState, op.p.Eps, kernels.BNArgs[float64]{Out: data[float64](y), X: data[float64](x), Gamma: data[float64](gamma), Beta: data[float64](beta)})
 	}
 	if s := op.p.Stats; op.p.Training && s != nil {
 		m := g.M()
@@ -299,7 +300,7 @@ type bnGradOp struct {
 	wrt   bnWRT
 	p     BatchNormParams
 	dims  int
-	state *kernels.BNState
+	state *bnShared
 }
 
 func (op bnGradOp) Arity() int {
@@ -404,11 +405,58 @@ func (op bnGradOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Value, 
 		out = op.output(prealloc, dy.Dtype(), dims[:])
 	}
 	if dy.Dtype() == tensor.Float32 {
-		kernels.BatchNorm(op.mode(), g, op.state, op.p.Eps, gradArgs[float32](op, out, ds))
+		bnGradRun(op, g, out, ds, &op.state.beta32)
 	} else {
-		kernels.BatchNorm(op.mode(), g, op.state, op.p.Eps, gradArgs[float64](op, out, ds))
+		bnGradRun(op, g, out, ds, &op.state.beta64)
 	}
 	return out, nil
+}
+
+// bnGradRun runs the gradient op's kernel pass. The gradient of gamma sums
+// dy on the same pass and keeps the sums in stash for the gradient of
+// beta, which copies them when it runs after it on the same dy in the same
+// run, instead of reading dy again.
+func bnGradRun[T float](op bnGradOp, g kernels.BNGeom, out *tensor.Dense, ds []*tensor.Dense, stash *bnStash[T]) {
+	st := op.state
+	a := gradArgs[T](op, out, ds)
+	switch op.wrt {
+	case bnWRTgamma:
+		stash.sums = stash.sums[:0]
+		if cap(stash.sums) >= g.C() {
+			stash.sums = stash.sums[:g.C()]
+		} else {
+			stash.sums = make([]T, g.C())
+		}
+		a.DBeta = stash.sums
+		kernels.BatchNorm(op.mode(), g, &st.BNState, op.p.Eps, a)
+		stash.run, stash.dy = st.run, &a.DY[0]
+		return
+	case bnWRTbeta:
+		if stash.run == st.run && stash.dy == &a.DY[0] && len(stash.sums) == g.C() {
+			copy(a.Out, stash.sums)
+			return
+		}
+	}
+	kernels.BatchNorm(op.mode(), g, &st.BNState, op.p.Eps, a)
+}
+
+// bnShared is what a BatchNorm op shares with its gradient ops: the
+// kernels' per-channel statistics of the last forward run, the number of
+// forward runs, and the sums of dy that the gradient of gamma took for the
+// gradient of beta.
+type bnShared struct {
+	kernels.BNState
+	run    uint64
+	beta32 bnStash[float32]
+	beta64 bnStash[float64]
+}
+
+// bnStash holds the per-channel sums of the output gradient at dy in
+// forward run run.
+type bnStash[T float] struct {
+	run  uint64
+	dy   *T
+	sums []T
 }
 
 // mode is the kernel pass the op runs.

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/featlearn/featlearn/ops/internal/kernels"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -252,7 +251,7 @@ func TestBatchNormErrors(t *testing.T) {
 			}
 		}
 	}
-	st := new(kernels.BNState)
+	st := new(bnShared)
 	if _, err := (bnGradOp{wrt: bnWRTbeta, dims: 2, state: st}).Do(randT(1, 4, 3)); err == nil {
 		t.Error("gradient before the forward op ran: no error")
 	}
@@ -269,7 +268,7 @@ func TestBatchNormThreads(t *testing.T) {
 		dy := as(randT(9, shape...), tensor.Float32)
 		run := func(procs int) [][]float32 {
 			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
-			st := new(kernels.BNState)
+			st := new(bnShared)
 			p := BatchNormParams{Eps: 1e-5, Training: true}
 			y, err := batchNormOp{p: p, dims: len(shape), state: st}.Do(xf, gf, bf)
 			if err != nil {
@@ -312,7 +311,7 @@ func checkBatchNormKernels(t *testing.T) {
 		dy := as(randT(uint64(s+100), shape...), tensor.Float32)
 		dy64 := t64(toF64(t, dy), shape...)
 		for _, training := range []bool{true, false} {
-			st := new(kernels.BNState)
+			st := new(bnShared)
 			p := BatchNormParams{Eps: 1e-5, Training: training, Stats: new(BatchStats),
 				RunningMean: as(randT(1, 2), tensor.Float32), RunningVar: as(tensor.Ones(tensor.Float64, 2), tensor.Float32)}
 			y, err := batchNormOp{p: p, dims: 3, state: st}.Do(x, gamma, beta)
@@ -377,3 +376,60 @@ func benchBatchNorm(b *testing.B, shape ...int) {
 
 func BenchmarkBatchNorm64x16x10x10(b *testing.B) { benchBatchNorm(b, 64, 16, 10, 10) }
 func BenchmarkBatchNorm64x6x28x28(b *testing.B)  { benchBatchNorm(b, 64, 6, 28, 28) }
+
+// TestBatchNormBetaFromGammaPass checks that the gradient of beta, when
+// the gradient of gamma has summed the same dy in the same run, copies its
+// sums, and computes them itself otherwise (another dy, another run, or
+// before the gradient of gamma): the same bits either way, at every level.
+func TestBatchNormBetaFromGammaPass(t *testing.T) {
+	eachLevel(t, func(t *testing.T) {
+		for _, shape := range [][]int{{4, 3, 5, 7}, {16, 5}} {
+			x, gamma, beta := bnInputs(3, shape...)
+			xf, gf, bf := as(x, tensor.Float32), as(gamma, tensor.Float32), as(beta, tensor.Float32)
+			dy, dy2 := as(randT(4, shape...), tensor.Float32), as(randT(5, shape...), tensor.Float32)
+			p := BatchNormParams{Eps: 1e-5, Training: true}
+			st := new(bnShared)
+			fwd := batchNormOp{p: p, dims: len(shape), state: st}
+			gOp := bnGradOp{wrt: bnWRTgamma, p: p, dims: len(shape), state: st}
+			bOp := bnGradOp{wrt: bnWRTbeta, p: p, dims: len(shape), state: st}
+			run := func(op bnGradOp, in ...G.Value) []float32 {
+				out, err := op.Do(in...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return out.Data().([]float32)
+			}
+			if _, err := fwd.Do(xf, gf, bf); err != nil {
+				t.Fatal(err)
+			}
+			alone := run(bOp, dy) // before the gradient of gamma
+			run(gOp, xf, dy)
+			if st.beta32.run != st.run {
+				t.Fatal("the gradient of gamma left no sums")
+			}
+			copied := run(bOp, dy)
+			other := run(bOp, dy2) // another dy: its own sums
+			if i := sameBits(alone, copied); i >= 0 {
+				t.Fatalf("%v: dbeta[%d] copied %v, computed %v", shape, i, copied[i], alone[i])
+			}
+			if _, err := fwd.Do(xf, gf, bf); err != nil { // a new run
+				t.Fatal(err)
+			}
+			again := run(bOp, dy2)
+			if i := sameBits(other, again); i >= 0 {
+				t.Fatalf("%v: dbeta of another dy [%d] = %v, then %v", shape, i, other[i], again[i])
+			}
+			var sum float64
+			for _, v := range dy2.Float32s() {
+				sum += float64(v)
+			}
+			var got float64
+			for _, v := range other {
+				got += float64(v)
+			}
+			if math.Abs(got-sum) > 1e-4*max(1, math.Abs(sum)) {
+				t.Fatalf("%v: Σ dbeta of another dy = %v, want Σ dy = %v (the stale sums were copied?)", shape, got, sum)
+			}
+		}
+	})
+}

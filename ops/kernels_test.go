@@ -80,7 +80,7 @@ func TestNewOpsNoAllocs(t *testing.T) {
 	stats := new(BatchStats)
 	train := BatchNormParams{Eps: 1e-5, Training: true, Stats: stats}
 	eval := BatchNormParams{Eps: 1e-5, RunningMean: gamma, RunningVar: f32(tensor.Ones(tensor.Float64, 16))}
-	trainState, evalState := new(kernels.BNState), new(kernels.BNState)
+	trainState, evalState := new(bnShared), new(bnShared)
 	dgb := f32(randT(6, 16))
 	calls := []struct {
 		op   preallocer

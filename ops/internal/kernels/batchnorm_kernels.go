@@ -8,7 +8,7 @@ type BNMode int
 const (
 	BNForwardTrain BNMode = iota // measure the batch statistics into the state, then normalise
 	BNForwardEval                // normalise by the state
-	BNGradGamma                  // out[c] = Σ dy·x̂
+	BNGradGamma                  // out[c] = Σ dy·x̂, and DBeta[c] = Σ dy when DBeta is not nil
 	BNGradBeta                   // out[c] = Σ dy
 	BNGradXTrain                 // out = dx through the batch statistics
 	BNGradXEval                  // out = dy·gamma·invstd
@@ -41,10 +41,16 @@ type bnJob[T float] struct {
 }
 
 // run picks the kernel: rows for inputs without planes, the vector kernels
-// for float32 planes where the CPU has AVX2, else the Go loops.
+// for float32 planes where the CPU has AVX-512 or AVX2, else the Go loops.
 func (j *bnJob[T]) run(lo, hi int) {
 	if j.g.s == 1 {
 		j.rows(lo, hi)
+		return
+	}
+	if a32, ok := any(&j.a).(*BNArgs[float32]); ok && avx512() {
+		for c := lo; c < hi; c++ {
+			bnChannel512(j.mode, j.g, j.st, j.eps, a32, c)
+		}
 		return
 	}
 	if a32, ok := any(&j.a).(*BNArgs[float32]); ok && avx2() {
@@ -91,11 +97,17 @@ func (j *bnJob[T]) channel(c int) {
 			}
 		}
 	case BNGradGamma:
-		var dot float64
+		var dot, sum float64
 		for r := range runs {
 			dot += dotDev64(span(a.DY, r), span(a.X, r), st.mean[c])
+			if a.DBeta != nil {
+				sum += sumTo64(span(a.DY, r))
+			}
 		}
 		a.Out[c] = T(dot * st.invstd[c])
+		if a.DBeta != nil {
+			a.DBeta[c] = T(sum)
+		}
 	case BNGradBeta:
 		var sum float64
 		for r := range runs {
@@ -151,6 +163,9 @@ func bnChannel32(mode BNMode, g BNGeom, st *BNState, eps float64, a *BNArgs[floa
 	case BNGradGamma:
 		dy, x := a.DY[first:last+1], a.X[first:last+1]
 		a.Out[c] = float32(bnDotDev32(&dy[0], &x[0], runs, cnt, step, st.mean[c]) * st.invstd[c])
+		if a.DBeta != nil {
+			a.DBeta[c] = float32(bnSum32(&dy[0], runs, cnt, step))
+		}
 	case BNGradBeta:
 		dy := a.DY[first : last+1]
 		a.Out[c] = float32(bnSum32(&dy[0], runs, cnt, step))
@@ -161,6 +176,40 @@ func bnChannel32(mode BNMode, g BNGeom, st *BNState, eps float64, a *BNArgs[floa
 	case BNGradXEval:
 		dx, dy := a.Out[first:last+1], a.DY[first:last+1]
 		bnScale32(&dx[0], &dy[0], runs, cnt, step, float32(float64(a.Gamma[c])*st.invstd[c]))
+	}
+}
+
+// bnChannel512 is channel for float32 with the AVX-512 kernels; the
+// gradients of gamma and beta take one pass over dy together.
+func bnChannel512(mode BNMode, g BNGeom, st *BNState, eps float64, a *BNArgs[float32], c int) {
+	runs, first, step, cnt := g.spans(c)
+	last := first + (runs-1)*step + cnt - 1 // the kernels' last index
+	switch mode {
+	case BNForwardTrain:
+		x := a.X[first : last+1]
+		mean := bnSum512(&x[0], runs, cnt, step) / float64(g.m)
+		st.set(c, mean, bnSqDev512(&x[0], runs, cnt, step, mean), g.m, eps)
+		fallthrough
+	case BNForwardEval:
+		y, x := a.Out[first:last+1], a.X[first:last+1]
+		bnAffine512(&y[0], &x[0], runs, cnt, step, float32(st.mean[c]), float32(float64(a.Gamma[c])*st.invstd[c]), a.Beta[c])
+	case BNGradGamma:
+		dy, x := a.DY[first:last+1], a.X[first:last+1]
+		dot, sum := bnDotSum512(&dy[0], &x[0], runs, cnt, step, st.mean[c])
+		a.Out[c] = float32(dot * st.invstd[c])
+		if a.DBeta != nil {
+			a.DBeta[c] = float32(sum)
+		}
+	case BNGradBeta:
+		dy := a.DY[first : last+1]
+		a.Out[c] = float32(bnSum512(&dy[0], runs, cnt, step))
+	case BNGradXTrain:
+		dx, dy, x := a.Out[first:last+1], a.DY[first:last+1], a.X[first:last+1]
+		gm, m, k, w := bnGradXConsts(g, st, c, a.Gamma[c], a.DGamma[c], a.DBeta[c])
+		bnGradX512(&dx[0], &dy[0], &x[0], runs, cnt, step, gm, m, k, w)
+	case BNGradXEval:
+		dx, dy := a.Out[first:last+1], a.DY[first:last+1]
+		bnScale512(&dx[0], &dy[0], runs, cnt, step, float32(float64(a.Gamma[c])*st.invstd[c]))
 	}
 }
 
@@ -209,14 +258,21 @@ func (j *bnJob[T]) rows(lo, hi int) {
 		}
 	case BNGradGamma:
 		clear(s0)
+		clear(s1)
 		for n := range g.n {
 			dy, x := row(a.DY, n), row(a.X, n)
 			for i, v := range x {
 				s0[i] += float64(dy[i]) * (float64(v) - mean[i])
+				s1[i] += float64(dy[i])
 			}
 		}
 		for i, dot := range s0 {
 			a.Out[lo+i] = T(dot * invstd[i])
+		}
+		if a.DBeta != nil {
+			for i, sum := range s1 {
+				a.DBeta[lo+i] = T(sum)
+			}
 		}
 	case BNGradBeta:
 		clear(s0)

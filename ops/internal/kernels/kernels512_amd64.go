@@ -283,3 +283,33 @@ func dtDw2x5(rows int, cols int, x *float32, trows *int, bump int, dyt *float32,
 //
 //go:noescape
 func copyRows512(dst *float32, src *float32, rows int, n int, ldd int, lds int)
+
+// bnSum512 returns Σ x over a channel, accumulated in float64.
+//
+//go:noescape
+func bnSum512(x *float32, runs int, cnt int, step int) float64
+
+// bnSqDev512 returns Σ (x - mean)² over a channel, accumulated in float64.
+//
+//go:noescape
+func bnSqDev512(x *float32, runs int, cnt int, step int, mean float64) float64
+
+// bnDotSum512 returns Σ dy·(x - mean) and Σ dy over a channel, accumulated in float64.
+//
+//go:noescape
+func bnDotSum512(dy *float32, x *float32, runs int, cnt int, step int, mean float64) (dot float64, sum float64)
+
+// bnAffine512 writes (x - m)·k + b into y, every operation rounded.
+//
+//go:noescape
+func bnAffine512(y *float32, x *float32, runs int, cnt int, step int, m float32, k float32, b float32)
+
+// bnGradX512 writes ((dy - gm) - (x - m)·k)·w into y, every operation rounded.
+//
+//go:noescape
+func bnGradX512(y *float32, dy *float32, x *float32, runs int, cnt int, step int, gm float32, m float32, k float32, w float32)
+
+// bnScale512 writes x·k into y.
+//
+//go:noescape
+func bnScale512(y *float32, x *float32, runs int, cnt int, step int, k float32)

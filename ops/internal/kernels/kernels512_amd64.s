@@ -5190,3 +5190,423 @@ next:
 	JNZ  row
 	VZEROUPPER
 	RET
+
+// func bnSum512(x *float32, runs int, cnt int, step int) float64
+// Requires: AVX, AVX512DQ, AVX512F, SSE2
+TEXT ·bnSum512(SB), NOSPLIT, $0-40
+	MOVQ x+0(FP), SI
+	MOVQ runs+8(FP), R8
+	MOVQ cnt+16(FP), R9
+	MOVQ step+24(FP), R10
+	SHLQ $0x02, R10
+
+	// K1 selects the last cnt%8 values of a run; R12 counts its rounds of 32.
+	MOVQ   R9, CX
+	ANDQ   $0x07, CX
+	MOVL   $0x00000001, AX
+	SHLL   CL, AX
+	DECL   AX
+	KMOVW  AX, K1
+	VXORPD Z0, Z0, Z0
+	VXORPD Z1, Z1, Z1
+	VXORPD Z2, Z2, Z2
+	VXORPD Z3, Z3, Z3
+
+run:
+	MOVQ SI, R11
+	MOVQ R9, CX
+
+r32:
+	CMPQ      CX, $0x20
+	JLT       r8
+	VCVTPS2PD (R11), Z8
+	VADDPD    Z8, Z0, Z0
+	VCVTPS2PD 32(R11), Z9
+	VADDPD    Z9, Z1, Z1
+	VCVTPS2PD 64(R11), Z10
+	VADDPD    Z10, Z2, Z2
+	VCVTPS2PD 96(R11), Z11
+	VADDPD    Z11, Z3, Z3
+	ADDQ      $0x80, R11
+	SUBQ      $0x20, CX
+	JMP       r32
+
+r8:
+	CMPQ      CX, $0x08
+	JLT       tail
+	VCVTPS2PD (R11), Z8
+	VADDPD    Z8, Z0, Z0
+	ADDQ      $0x20, R11
+	SUBQ      $0x08, CX
+	JMP       r8
+
+tail:
+	TESTQ       CX, CX
+	JZ          next
+	VCVTPS2PD.Z (R11), K1, Z9
+	VADDPD      Z9, Z1, Z1
+
+next:
+	ADDQ          R10, SI
+	DECQ          R8
+	JNZ           run
+	VADDPD        Z1, Z0, Z0
+	VADDPD        Z3, Z2, Z2
+	VADDPD        Z2, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VADDPD        Y1, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X1
+	VADDPD        X1, X0, X0
+	VPERMILPD     $0x01, X0, X1
+	VADDSD        X1, X0, X0
+	MOVSD         X0, ret+32(FP)
+	VZEROUPPER
+	RET
+
+// func bnSqDev512(x *float32, runs int, cnt int, step int, mean float64) float64
+// Requires: AVX, AVX512DQ, AVX512F, SSE2
+TEXT ·bnSqDev512(SB), NOSPLIT, $0-48
+	MOVQ         x+0(FP), SI
+	MOVQ         runs+8(FP), R8
+	MOVQ         cnt+16(FP), R9
+	MOVQ         step+24(FP), R10
+	SHLQ         $0x02, R10
+	VBROADCASTSD mean+32(FP), Z20
+
+	// K1 selects the last cnt%8 values of a run; R12 counts its rounds of 32.
+	MOVQ   R9, CX
+	ANDQ   $0x07, CX
+	MOVL   $0x00000001, AX
+	SHLL   CL, AX
+	DECL   AX
+	KMOVW  AX, K1
+	VXORPD Z0, Z0, Z0
+	VXORPD Z1, Z1, Z1
+	VXORPD Z2, Z2, Z2
+	VXORPD Z3, Z3, Z3
+
+run:
+	MOVQ SI, R11
+	MOVQ R9, CX
+
+r32:
+	CMPQ        CX, $0x20
+	JLT         r8
+	VCVTPS2PD   (R11), Z8
+	VSUBPD      Z20, Z8, Z8
+	VFMADD231PD Z8, Z8, Z0
+	VCVTPS2PD   32(R11), Z9
+	VSUBPD      Z20, Z9, Z9
+	VFMADD231PD Z9, Z9, Z1
+	VCVTPS2PD   64(R11), Z10
+	VSUBPD      Z20, Z10, Z10
+	VFMADD231PD Z10, Z10, Z2
+	VCVTPS2PD   96(R11), Z11
+	VSUBPD      Z20, Z11, Z11
+	VFMADD231PD Z11, Z11, Z3
+	ADDQ        $0x80, R11
+	SUBQ        $0x20, CX
+	JMP         r32
+
+r8:
+	CMPQ        CX, $0x08
+	JLT         tail
+	VCVTPS2PD   (R11), Z8
+	VSUBPD      Z20, Z8, Z8
+	VFMADD231PD Z8, Z8, Z0
+	ADDQ        $0x20, R11
+	SUBQ        $0x08, CX
+	JMP         r8
+
+tail:
+	TESTQ       CX, CX
+	JZ          next
+	VCVTPS2PD.Z (R11), K1, Z9
+	VSUBPD.Z    Z20, Z9, K1, Z9
+	VFMADD231PD Z9, Z9, Z1
+
+next:
+	ADDQ          R10, SI
+	DECQ          R8
+	JNZ           run
+	VADDPD        Z1, Z0, Z0
+	VADDPD        Z3, Z2, Z2
+	VADDPD        Z2, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VADDPD        Y1, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X1
+	VADDPD        X1, X0, X0
+	VPERMILPD     $0x01, X0, X1
+	VADDSD        X1, X0, X0
+	MOVSD         X0, ret+40(FP)
+	VZEROUPPER
+	RET
+
+// func bnDotSum512(dy *float32, x *float32, runs int, cnt int, step int, mean float64) (dot float64, sum float64)
+// Requires: AVX, AVX512DQ, AVX512F, SSE2
+TEXT ·bnDotSum512(SB), NOSPLIT, $0-64
+	MOVQ         x+8(FP), SI
+	MOVQ         dy+0(FP), DI
+	MOVQ         runs+16(FP), R8
+	MOVQ         cnt+24(FP), R9
+	MOVQ         step+32(FP), R10
+	SHLQ         $0x02, R10
+	VBROADCASTSD mean+40(FP), Z20
+
+	// K1 selects the last cnt%8 values of a run; R12 counts its rounds of 32.
+	MOVQ   R9, CX
+	ANDQ   $0x07, CX
+	MOVL   $0x00000001, AX
+	SHLL   CL, AX
+	DECL   AX
+	KMOVW  AX, K1
+	VXORPD Z0, Z0, Z0
+	VXORPD Z4, Z4, Z4
+	VXORPD Z1, Z1, Z1
+	VXORPD Z5, Z5, Z5
+	VXORPD Z2, Z2, Z2
+	VXORPD Z6, Z6, Z6
+	VXORPD Z3, Z3, Z3
+	VXORPD Z7, Z7, Z7
+
+run:
+	MOVQ SI, R11
+	MOVQ DI, R13
+	MOVQ R9, CX
+
+r32:
+	CMPQ        CX, $0x20
+	JLT         r8
+	VCVTPS2PD   (R11), Z8
+	VSUBPD      Z20, Z8, Z8
+	VCVTPS2PD   (R13), Z12
+	VFMADD231PD Z8, Z12, Z0
+	VADDPD      Z12, Z4, Z4
+	VCVTPS2PD   32(R11), Z9
+	VSUBPD      Z20, Z9, Z9
+	VCVTPS2PD   32(R13), Z13
+	VFMADD231PD Z9, Z13, Z1
+	VADDPD      Z13, Z5, Z5
+	VCVTPS2PD   64(R11), Z10
+	VSUBPD      Z20, Z10, Z10
+	VCVTPS2PD   64(R13), Z14
+	VFMADD231PD Z10, Z14, Z2
+	VADDPD      Z14, Z6, Z6
+	VCVTPS2PD   96(R11), Z11
+	VSUBPD      Z20, Z11, Z11
+	VCVTPS2PD   96(R13), Z15
+	VFMADD231PD Z11, Z15, Z3
+	VADDPD      Z15, Z7, Z7
+	ADDQ        $0x80, R11
+	ADDQ        $0x80, R13
+	SUBQ        $0x20, CX
+	JMP         r32
+
+r8:
+	CMPQ        CX, $0x08
+	JLT         tail
+	VCVTPS2PD   (R11), Z8
+	VSUBPD      Z20, Z8, Z8
+	VCVTPS2PD   (R13), Z12
+	VFMADD231PD Z8, Z12, Z0
+	VADDPD      Z12, Z4, Z4
+	ADDQ        $0x20, R11
+	ADDQ        $0x20, R13
+	SUBQ        $0x08, CX
+	JMP         r8
+
+tail:
+	TESTQ       CX, CX
+	JZ          next
+	VCVTPS2PD.Z (R11), K1, Z9
+	VSUBPD.Z    Z20, Z9, K1, Z9
+	VCVTPS2PD.Z (R13), K1, Z13
+	VFMADD231PD Z9, Z13, Z1
+	VADDPD      Z13, Z5, Z5
+
+next:
+	ADDQ          R10, SI
+	ADDQ          R10, DI
+	DECQ          R8
+	JNZ           run
+	VADDPD        Z1, Z0, Z0
+	VADDPD        Z3, Z2, Z2
+	VADDPD        Z2, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VADDPD        Y1, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X1
+	VADDPD        X1, X0, X0
+	VPERMILPD     $0x01, X0, X1
+	VADDSD        X1, X0, X0
+	MOVSD         X0, dot+48(FP)
+	VADDPD        Z5, Z4, Z4
+	VADDPD        Z7, Z6, Z6
+	VADDPD        Z6, Z4, Z4
+	VEXTRACTF64X4 $0x01, Z4, Y5
+	VADDPD        Y5, Y4, Y4
+	VEXTRACTF128  $0x01, Y4, X5
+	VADDPD        X5, X4, X4
+	VPERMILPD     $0x01, X4, X5
+	VADDSD        X5, X4, X4
+	MOVSD         X4, sum+56(FP)
+	VZEROUPPER
+	RET
+
+// func bnAffine512(y *float32, x *float32, runs int, cnt int, step int, m float32, k float32, b float32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·bnAffine512(SB), NOSPLIT, $0-52
+	MOVQ         y+0(FP), BX
+	MOVQ         x+8(FP), SI
+	MOVQ         runs+16(FP), R8
+	MOVQ         cnt+24(FP), R9
+	MOVQ         step+32(FP), R10
+	SHLQ         $0x02, R10
+	VBROADCASTSS m+40(FP), Z20
+	VBROADCASTSS k+44(FP), Z21
+	VBROADCASTSS b+48(FP), Z22
+	MOVQ         R9, CX
+	ANDQ         $0x0f, CX
+	MOVL         $0x00000001, AX
+	SHLL         CL, AX
+	DECL         AX
+	KMOVW        AX, K1
+
+run:
+	XORQ AX, AX
+	MOVQ R9, CX
+	SHRQ $0x04, CX
+	JZ   tail
+
+r16:
+	VMOVUPS (SI)(AX*1), Z0
+	VSUBPS  Z20, Z0, Z0
+	VMULPS  Z21, Z0, Z0
+	VADDPS  Z22, Z0, Z0
+	VMOVUPS Z0, (BX)(AX*1)
+	ADDQ    $0x40, AX
+	DECQ    CX
+	JNZ     r16
+
+tail:
+	KTESTW    K1, K1
+	JZ        next
+	VMOVUPS.Z (SI)(AX*1), K1, Z0
+	VSUBPS    Z20, Z0, Z0
+	VMULPS    Z21, Z0, Z0
+	VADDPS    Z22, Z0, Z0
+	VMOVUPS   Z0, K1, (BX)(AX*1)
+
+next:
+	ADDQ R10, BX
+	ADDQ R10, SI
+	DECQ R8
+	JNZ  run
+	VZEROUPPER
+	RET
+
+// func bnGradX512(y *float32, dy *float32, x *float32, runs int, cnt int, step int, gm float32, m float32, k float32, w float32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·bnGradX512(SB), NOSPLIT, $0-64
+	MOVQ         y+0(FP), BX
+	MOVQ         dy+8(FP), SI
+	MOVQ         x+16(FP), DI
+	MOVQ         runs+24(FP), R8
+	MOVQ         cnt+32(FP), R9
+	MOVQ         step+40(FP), R10
+	SHLQ         $0x02, R10
+	VBROADCASTSS gm+48(FP), Z20
+	VBROADCASTSS m+52(FP), Z21
+	VBROADCASTSS k+56(FP), Z22
+	VBROADCASTSS w+60(FP), Z23
+	MOVQ         R9, CX
+	ANDQ         $0x0f, CX
+	MOVL         $0x00000001, AX
+	SHLL         CL, AX
+	DECL         AX
+	KMOVW        AX, K1
+
+run:
+	XORQ AX, AX
+	MOVQ R9, CX
+	SHRQ $0x04, CX
+	JZ   tail
+
+r16:
+	VMOVUPS (SI)(AX*1), Z0
+	VMOVUPS (DI)(AX*1), Z1
+	VSUBPS  Z20, Z0, Z0
+	VSUBPS  Z21, Z1, Z1
+	VMULPS  Z22, Z1, Z1
+	VSUBPS  Z1, Z0, Z0
+	VMULPS  Z23, Z0, Z0
+	VMOVUPS Z0, (BX)(AX*1)
+	ADDQ    $0x40, AX
+	DECQ    CX
+	JNZ     r16
+
+tail:
+	KTESTW    K1, K1
+	JZ        next
+	VMOVUPS.Z (SI)(AX*1), K1, Z0
+	VMOVUPS.Z (DI)(AX*1), K1, Z1
+	VSUBPS    Z20, Z0, Z0
+	VSUBPS    Z21, Z1, Z1
+	VMULPS    Z22, Z1, Z1
+	VSUBPS    Z1, Z0, Z0
+	VMULPS    Z23, Z0, Z0
+	VMOVUPS   Z0, K1, (BX)(AX*1)
+
+next:
+	ADDQ R10, BX
+	ADDQ R10, SI
+	ADDQ R10, DI
+	DECQ R8
+	JNZ  run
+	VZEROUPPER
+	RET
+
+// func bnScale512(y *float32, x *float32, runs int, cnt int, step int, k float32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·bnScale512(SB), NOSPLIT, $0-44
+	MOVQ         y+0(FP), BX
+	MOVQ         x+8(FP), SI
+	MOVQ         runs+16(FP), R8
+	MOVQ         cnt+24(FP), R9
+	MOVQ         step+32(FP), R10
+	SHLQ         $0x02, R10
+	VBROADCASTSS k+40(FP), Z20
+	MOVQ         R9, CX
+	ANDQ         $0x0f, CX
+	MOVL         $0x00000001, AX
+	SHLL         CL, AX
+	DECL         AX
+	KMOVW        AX, K1
+
+run:
+	XORQ AX, AX
+	MOVQ R9, CX
+	SHRQ $0x04, CX
+	JZ   tail
+
+r16:
+	VMOVUPS (SI)(AX*1), Z0
+	VMULPS  Z20, Z0, Z0
+	VMOVUPS Z0, (BX)(AX*1)
+	ADDQ    $0x40, AX
+	DECQ    CX
+	JNZ     r16
+
+tail:
+	KTESTW    K1, K1
+	JZ        next
+	VMOVUPS.Z (SI)(AX*1), K1, Z0
+	VMULPS    Z20, Z0, Z0
+	VMOVUPS   Z0, K1, (BX)(AX*1)
+
+next:
+	ADDQ R10, BX
+	ADDQ R10, SI
+	DECQ R8
+	JNZ  run
+	VZEROUPPER
+	RET

@@ -12,3 +12,27 @@ var (
 func copyRows512(dst, src *float32, rows, n, ldd, lds int) {
 	panic("kernels: no AVX-512 kernels on this architecture")
 }
+
+func bnSum512(x *float32, runs, cnt, step int) float64 {
+	panic("kernels: no AVX-512 kernels on this architecture")
+}
+
+func bnSqDev512(x *float32, runs, cnt, step int, mean float64) float64 {
+	panic("kernels: no AVX-512 kernels on this architecture")
+}
+
+func bnDotSum512(dy, x *float32, runs, cnt, step int, mean float64) (dot, sum float64) {
+	panic("kernels: no AVX-512 kernels on this architecture")
+}
+
+func bnAffine512(y, x *float32, runs, cnt, step int, m, k, b float32) {
+	panic("kernels: no AVX-512 kernels on this architecture")
+}
+
+func bnGradX512(y, dy, x *float32, runs, cnt, step int, gm, m, k, w float32) {
+	panic("kernels: no AVX-512 kernels on this architecture")
+}
+
+func bnScale512(y, x *float32, runs, cnt, step int, k float32) {
+	panic("kernels: no AVX-512 kernels on this architecture")
+}

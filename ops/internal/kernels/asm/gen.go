@@ -19,6 +19,7 @@ func main() {
 	convFwdKernels()
 	convDwKernels()
 	copyRowsKernel()
+	bnKernels()
 	Generate()
 }
 
