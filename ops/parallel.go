@@ -1,6 +1,9 @@
 package ops
 
-import "github.com/featlearn/featlearn/ops/internal/kernels"
+import (
+	"github.com/featlearn/featlearn/ops/internal/isa"
+	"github.com/featlearn/featlearn/ops/internal/kernels"
+)
 
 // Task is a loop body for Parallel: Run handles items [lo, hi), and calls
 // on disjoint ranges must be safe to run at once.
@@ -21,3 +24,9 @@ func Parallel(n, minChunk int, t Task) {
 // datasets.PixelsToFloat32 with vector instructions, for the batches a
 // training loop converts between steps.
 func ScalePixels(dst []float32, pixels []uint8) int { return kernels.ScalePixels(dst, pixels) }
+
+// KernelLevel returns the instruction set the kernels run at: "avx512",
+// "avx2" or "generic", the best the CPU has unless FEATLEARN_CPU asks for
+// a lower one; note explains a FEATLEARN_CPU value that was ignored or
+// lowered, and is empty otherwise.
+func KernelLevel() (level, note string) { return isa.Current().String(), isa.Note() }

@@ -68,14 +68,15 @@ type part[T float] struct {
 type tiles[T float] struct {
 	main, edge, short tiling[T]
 	dot               dotFn[T]
+	dotMR, dotNR      int
 	gemv              gemvFn[T]
 }
 
 func chooseTiles[T float](ks *kernelSet[T], n int) tiles[T] {
 	if ks.tall.nr > 0 && n <= ks.tall.nr {
-		return tiles[T]{main: ks.tall, short: ks.half, dot: ks.dot, gemv: ks.gemv}
+		return tiles[T]{main: ks.tall, short: ks.half, dot: ks.dot, dotMR: ks.dotMR, dotNR: ks.dotNR, gemv: ks.gemv}
 	}
-	return tiles[T]{main: ks.main, edge: ks.half, dot: ks.dot, gemv: ks.gemv}
+	return tiles[T]{main: ks.main, edge: ks.half, dot: ks.dot, dotMR: ks.dotMR, dotNR: ks.dotNR, gemv: ks.gemv}
 }
 
 // pick returns the tiling for a panel nv columns wide.
@@ -124,14 +125,14 @@ func useDot[T float](pr *problem[T], t *tiles[T], mp int) bool {
 const dotMinK, dotMaxM = 32, 128
 
 // runDot computes A·Bᵀ tile by tile with the dot-product kernel, reading
-// both operands in place. Four rows of B (a k block of them) stay in L1
+// both operands in place. A tile's rows of B (a k block of them) stay in L1
 // while the rows of a block of A, in L2, stream past them.
 func runDot[T float](pr *problem[T], t *tiles[T], pt *part[T]) {
 	if pt.i1-pt.i0 == 1 && t.gemv != nil {
 		runGemv(pr, t, pt)
 		return
 	}
-	const mr, nr = 3, 4
+	mr, nr := t.dotMR, t.dotNR
 	kc, mc := dotKC, dotMC
 	for pc := pt.p0; pc < pt.p1; pc += kc {
 		kb := min(kc, pt.p1-pc)

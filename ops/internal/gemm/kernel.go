@@ -41,9 +41,10 @@ type kernelSet[T float] struct {
 	// whole N fits in half a tile (6- or 8-channel convolutions), where main
 	// would waste more than half its lanes; nr == 0 when there is none.
 	tall tiling[T]
-	// dot serves A·Bᵀ with both operands read in place; nil when there is
-	// none.
-	dot dotFn[T]
+	// dot serves A·Bᵀ with both operands read in place, dotMR rows of A by
+	// dotNR rows of B at a time; nil when there is none.
+	dot          dotFn[T]
+	dotMR, dotNR int
 	// gemv serves the one-row parts of the products dot serves; nil when
 	// there is none.
 	gemv gemvFn[T]

@@ -92,3 +92,43 @@ func sdot1x8(k int, a *float32, b *float32, ldb int, c *float32, alpha float32, 
 //
 //go:noescape
 func transpose16(dst *float32, ldd int, src *float32, lds int, rows int, cols int)
+
+// skern12x32P computes a 12×32 tile of C = alpha·A·B + beta·C over k ≥ 1 steps
+// with AVX-512. Variant P: element (r, p) of A at a[r + p*csa]; rsa is ignored.
+// Row p of the B panel is the 32 elements at b[p*rsb:]. Only rows [0, mv) and
+// columns [0, nv) of C are read and written, and C is not read when beta is 0.
+//
+//go:noescape
+func skern12x32P(k int, a *float32, rsa int, csa int, b *float32, rsb int, c *float32, ldc int, alpha float32, beta float32, mv int, nv int)
+
+// skern12x32S computes a 12×32 tile of C = alpha·A·B + beta·C over k ≥ 1 steps
+// with AVX-512. Variant S: element (r, p) of A at a[r*rsa + p]; csa is ignored.
+// Row p of the B panel is the 32 elements at b[p*rsb:]. Only rows [0, mv) and
+// columns [0, nv) of C are read and written, and C is not read when beta is 0.
+//
+//go:noescape
+func skern12x32S(k int, a *float32, rsa int, csa int, b *float32, rsb int, c *float32, ldc int, alpha float32, beta float32, mv int, nv int)
+
+// skern12x16P computes a 12×16 tile of C = alpha·A·B + beta·C over k ≥ 1 steps
+// with AVX-512. Variant P: element (r, p) of A at a[r + p*csa]; rsa is ignored.
+// Row p of the B panel is the 16 elements at b[p*rsb:]. Only rows [0, mv) and
+// columns [0, nv) of C are read and written, and C is not read when beta is 0.
+//
+//go:noescape
+func skern12x16P(k int, a *float32, rsa int, csa int, b *float32, rsb int, c *float32, ldc int, alpha float32, beta float32, mv int, nv int)
+
+// skern12x16S computes a 12×16 tile of C = alpha·A·B + beta·C over k ≥ 1 steps
+// with AVX-512. Variant S: element (r, p) of A at a[r*rsa + p]; csa is ignored.
+// Row p of the B panel is the 16 elements at b[p*rsb:]. Only rows [0, mv) and
+// columns [0, nv) of C are read and written, and C is not read when beta is 0.
+//
+//go:noescape
+func skern12x16S(k int, a *float32, rsa int, csa int, b *float32, rsb int, c *float32, ldc int, alpha float32, beta float32, mv int, nv int)
+
+// sdot3x8z computes a 3×8 tile of C = alpha·A·Bᵀ + beta·C over k ≥ 1 steps
+// with AVX-512, where row r of A is at a[r*lda:] and row j of B at b[j*ldb:].
+// Only rows [0, mv) and columns [0, nv) of C are read and written, and only
+// those rows of A and B are read; C is not read when beta is 0.
+//
+//go:noescape
+func sdot3x8z(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, mv int, nv int)

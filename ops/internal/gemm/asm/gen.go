@@ -105,6 +105,8 @@ func main() {
 	dotKernel()
 	gemvKernel()
 	transpose16Kernel()
+	kernels512()
+	dot512Kernel()
 	Generate()
 }
 
