@@ -26,7 +26,7 @@ func DenseForward[T float](y, x, w, b []T, n, in, out int) {
 		beta = 1
 	}
 	if x32 := f32(x); x32 != nil && n*in*out >= sparseMinWork && denseSparseOK(x32, n, in, out, sparseMR, sparseNR) {
-		if j := planSparseForward(f32(y), x32, f32(w), n, in, out, b != nil); j != nil {
+		if j := planSparseForward(f32(y), x32, f32(w), n, in, out, b != nil, avx512()); j != nil {
 			runSparseForward(j)
 			return
 		}
@@ -45,7 +45,7 @@ func DenseInputGrad[T float](dx, w, dy []T, n, in, out int) {
 // else by the SGEMM.
 func DenseWeightGrad[T float](dw, x, dy []T, n, in, out int) {
 	if x32 := f32(x); x32 != nil && n*in*out >= sparseMinWork && denseSparseOK(x32, n, in, out, 1, sparseMR) && in >= sparseNR {
-		if j := planSparseWeightGrad(f32(dw), x32, f32(dy), n, in, out); j != nil {
+		if j := planSparseWeightGrad(f32(dw), x32, f32(dy), n, in, out, avx512()); j != nil {
 			runSparseWeightGrad(j)
 			return
 		}

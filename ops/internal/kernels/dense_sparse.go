@@ -138,7 +138,9 @@ func rowOffsets(rows *[sparseMR]int, mv, stride int) {
 // sparse kernel pays (at most sparseMaxFill of the steps kept) and w is
 // finite, for runSparseForward to compute, and nil, having released
 // everything, otherwise.
-func planSparseForward(y, x, w []float32, n, in, out int, acc bool) *sparseFwdJob {
+//
+// With wide (AVX-512) the product takes two full panels a kernel call.
+func planSparseForward(y, x, w []float32, n, in, out int, acc, wide bool) *sparseFwdJob {
 	bufs := sparseBufList.Get()
 	blocks := (n + sparseMR - 1) / sparseMR
 	bufs.masks = grown(bufs.masks, n*maskStride(in))
@@ -146,7 +148,7 @@ func planSparseForward(y, x, w []float32, n, in, out int, acc bool) *sparseFwdJo
 	bufs.kept = grown(bufs.kept, blocks)
 
 	j := getJob[sparseFwdJob]()
-	*j = sparseFwdJob{y: y, x: x, w: w, n: n, in: in, out: out, acc: acc, bufs: bufs}
+	*j = sparseFwdJob{y: y, x: x, w: w, n: n, in: in, out: out, acc: acc, wide: wide, bufs: bufs}
 	j.phase = fwdMasks
 	parallelRun(n, 32, j)
 	slices.SortFunc(bufs.order, compareRowKeys)
@@ -225,6 +227,7 @@ type sparseFwdJob struct {
 	y, x, w    []float32
 	n, in, out int
 	acc        bool
+	wide       bool // AVX-512: two panels a kernel call
 	phase      int
 	bufs       *sparseBufs
 }
@@ -311,6 +314,10 @@ func (j *sparseFwdJob) product(lo, hi int) {
 						clear(j.y[row*out+c:][:nv])
 					}
 				}
+			case j.wide && c+2*sparseNR <= out:
+				// Two full panels at once.
+				gather6x32(nk, &t.offs[0], &j.x[0], &xrows[0], panel, &j.bufs.wt[(c+sparseNR)*in], &j.y[c], &yrows[0], j.acc)
+				c += sparseNR
 			case nv == sparseNR:
 				gather6x16(nk, &t.offs[0], &j.x[0], &xrows[0], panel, &j.y[c], &yrows[0], j.acc)
 			default:
@@ -344,13 +351,17 @@ func clearTile(dst []float32, ld, mv, nv int) {
 // when the sparse kernel pays (at most sparseMaxFill of the panels kept)
 // and dy is finite, for runSparseWeightGrad to compute, and nil, having
 // released everything, otherwise.
-func planSparseWeightGrad(dw, x, dy []float32, n, in, out int) *sparseGradJob {
+//
+// With wide (AVX-512) the product takes two full panels a kernel call,
+// over the samples either of them keeps: a sample that one of them does not
+// keep adds 0·dy = 0 to its sums, which changes no bits.
+func planSparseWeightGrad(dw, x, dy []float32, n, in, out int, wide bool) *sparseGradJob {
 	bufs := sparseBufList.Get()
 	ms, panels := maskStride(in), (in+sparseNR-1)/sparseNR
 	bufs.masks = grown(bufs.masks, n*ms)
 
 	j := getJob[sparseGradJob]()
-	*j = sparseGradJob{dw: dw, x: x, dy: dy, n: n, in: in, out: out, masks: bufs.masks, bufs: bufs}
+	*j = sparseGradJob{dw: dw, x: x, dy: dy, n: n, in: in, out: out, masks: bufs.masks, bufs: bufs, wide: wide}
 	parallelRun(n, 32, j)
 	kept := 0
 	for s := 0; s < n; s++ {
@@ -406,6 +417,7 @@ type sparseGradJob struct {
 	n, in, out int
 	masks      []uint8
 	product    bool
+	wide       bool // AVX-512: two panels a kernel call
 	bufs       *sparseBufs
 }
 
@@ -422,13 +434,31 @@ func (j *sparseGradJob) run(lo, hi int) {
 	for p := lo; p < hi; p++ {
 		c := p * sparseNR
 		nv := min(sparseNR, in-c)
-		// The panel's steps: the samples whose panel is not all zero.
+		pair := j.wide && p+1 < hi && c+2*sparseNR <= in
+		// The panel's steps: the samples whose panel (or pair of panels)
+		// is not all zero.
 		nk := 0
 		for s := 0; s < n; s++ {
-			if panelMask(j.masks[s*ms:][:ms], p) != 0 {
+			m := j.masks[s*ms:][:ms]
+			if panelMask(m, p) != 0 || pair && panelMask(m, p+1) != 0 {
 				t.offs[2*nk], t.offs[2*nk+1] = s*out*4, s*in*4
 				nk++
 			}
+		}
+		if pair {
+			for i := 0; i < out; i += sparseMR {
+				mv := min(sparseMR, out-i)
+				dst := j.dw[i*in+c:]
+				if nk == 0 {
+					clearTile(dst, in, mv, 2*sparseNR)
+					continue
+				}
+				rowOffsets(&rows, mv, 4)
+				rowOffsets(&crows, mv, in*4)
+				gather6x32(nk, &t.offs[0], &j.dy[i], &rows[0], &j.x[c], &j.x[c+sparseNR], &dst[0], &crows[0], false)
+			}
+			p++
+			continue
 		}
 		b, bOK := j.x[c:], true
 		if nk > 0 && nv < sparseNR {

@@ -3,9 +3,11 @@ package kernels
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	"github.com/featlearn/featlearn/datasets"
+	"github.com/featlearn/featlearn/ops/internal/isa"
 )
 
 // sparse32 returns rows×cols values, each zero (a fifth of them -0) with
@@ -57,7 +59,9 @@ func checkNear(t *testing.T, name string, got []float32, want []float64, k int) 
 // width is not a multiple of 8 or 16, and MLP's first layer.
 var sparseShapes = [][3]int{{6, 16, 16}, {64, 784, 300}, {13, 20, 37}, {7, 9, 17}, {100, 33, 40}, {6, 45, 6}}
 
-func TestSparseForward(t *testing.T) {
+func TestSparseForward(t *testing.T) { eachLevel(t, checkSparseForward) }
+
+func checkSparseForward(t *testing.T) {
 	if !avx2() {
 		t.Skip("no AVX2")
 	}
@@ -87,7 +91,9 @@ func TestSparseForward(t *testing.T) {
 // TestSparseForwardRowOrder checks that a row's output does not depend on
 // the rows it is grouped with: the same rows in reverse order give the
 // same bits.
-func TestSparseForwardRowOrder(t *testing.T) {
+func TestSparseForwardRowOrder(t *testing.T) { eachLevel(t, checkSparseForwardRowOrder) }
+
+func checkSparseForwardRowOrder(t *testing.T) {
 	if !avx2() {
 		t.Skip("no AVX2")
 	}
@@ -110,7 +116,9 @@ func TestSparseForwardRowOrder(t *testing.T) {
 	}
 }
 
-func TestSparseWeightGrad(t *testing.T) {
+func TestSparseWeightGrad(t *testing.T) { eachLevel(t, checkSparseWeightGrad) }
+
+func checkSparseWeightGrad(t *testing.T) {
 	if !avx2() {
 		t.Skip("no AVX2")
 	}
@@ -137,7 +145,9 @@ func TestSparseWeightGrad(t *testing.T) {
 // TestSparseFallsBack checks that the dense GEMM keeps what skipping zeros
 // would change or not speed up: a dense input, and Inf or NaN in the
 // operand the zeros would multiply. Nothing is written then.
-func TestSparseFallsBack(t *testing.T) {
+func TestSparseFallsBack(t *testing.T) { eachLevel(t, checkSparseFallsBack) }
+
+func checkSparseFallsBack(t *testing.T) {
 	if !avx2() {
 		t.Skip("no AVX2")
 	}
@@ -167,7 +177,9 @@ func TestSparseFallsBack(t *testing.T) {
 }
 
 // TestSparseNaNInput checks that a NaN in x is not skipped as a zero.
-func TestSparseNaNInput(t *testing.T) {
+func TestSparseNaNInput(t *testing.T) { eachLevel(t, checkSparseNaNInput) }
+
+func checkSparseNaNInput(t *testing.T) {
 	if !avx2() {
 		t.Skip("no AVX2")
 	}
@@ -262,3 +274,37 @@ func BenchmarkFirstLayerMNIST64(b *testing.B)   { benchFirstLayer(b, 64, mnistRo
 func BenchmarkFirstLayerMNIST1000(b *testing.B) { benchFirstLayer(b, 1000, mnistRows(b, 1000)) }
 func BenchmarkFirstLayerDense64(b *testing.B)   { benchFirstLayer(b, 64, sparse32(1, 64, 784, 0)) }
 func BenchmarkFirstLayerDense1000(b *testing.B) { benchFirstLayer(b, 1000, sparse32(1, 1000, 784, 0)) }
+
+// TestSparseSameBits checks that the sparse products give the same bits
+// at the AVX2 and AVX-512 levels (both add each element's steps in order
+// with one FMA each; the wide weight gradient's extra steps add 0·dy) and
+// on one core or two.
+func TestSparseSameBits(t *testing.T) {
+	if !avx512() {
+		t.Skip("no AVX-512")
+	}
+	n, in, out := 64, 784, 300
+	x, w, dy := sparse32(1, n, in, 0.97), sparse32(2, out, in, 0), sparse32(3, n, out, 0)
+	run := func(l isa.Level, procs int) (y, dw []float32) {
+		defer isa.Set(isa.Set(l))
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		y, dw = make([]float32, n*out), make([]float32, out*in)
+		if !sparseForwardIf(y, x, w, n, in, out, false) || !sparseWeightGradIf(dw, x, dy, n, in, out) {
+			t.Fatal("sparse input went dense")
+		}
+		return y, dw
+	}
+	y0, dw0 := run(isa.AVX2, 2)
+	for _, c := range []struct {
+		l     isa.Level
+		procs int
+	}{{isa.AVX512, 2}, {isa.AVX512, 1}, {isa.AVX2, 1}} {
+		y, dw := run(c.l, c.procs)
+		if i := sameBits(y, y0); i >= 0 {
+			t.Fatalf("%v on %d cores: y[%d] = %v, %v at avx2 on 2", c.l, c.procs, i, y[i], y0[i])
+		}
+		if i := sameBits(dw, dw0); i >= 0 {
+			t.Fatalf("%v on %d cores: dw[%d] = %v, %v at avx2 on 2", c.l, c.procs, i, dw[i], dw0[i])
+		}
+	}
+}

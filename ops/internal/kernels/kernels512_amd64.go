@@ -313,3 +313,11 @@ func bnGradX512(y *float32, dy *float32, x *float32, runs int, cnt int, step int
 //
 //go:noescape
 func bnScale512(y *float32, x *float32, runs int, cnt int, step int, k float32)
+
+// gather6x32 computes a 6×32 tile Σₜ a[(rows[r]+offs[2t])/4]·B[t][j] over n ≥ 0
+// steps t, where B[t][j] is b[offs[2t+1]/4 + j] for j < 16 and b2[offs[2t+1]/4 +
+// j-16] after, and adds it to (acc) or writes it into c[crows[r]/4 + j]; every
+// offset is in bytes. The accumulators start at zero and add the steps in order.
+//
+//go:noescape
+func gather6x32(n int, offs *int, a *float32, rows *int, b *float32, b2 *float32, c *float32, crows *int, acc bool)

@@ -36,3 +36,7 @@ func bnGradX512(y, dy, x *float32, runs, cnt, step int, gm, m, k, w float32) {
 func bnScale512(y, x *float32, runs, cnt, step int, k float32) {
 	panic("kernels: no AVX-512 kernels on this architecture")
 }
+
+func gather6x32(n int, offs *int, a *float32, rows *int, b, b2 *float32, c *float32, crows *int, acc bool) {
+	panic("kernels: no AVX-512 kernels on this architecture")
+}

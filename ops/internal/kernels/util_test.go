@@ -55,7 +55,7 @@ func sparseForwardIf(y, x, w []float32, n, in, out int, acc bool) bool {
 	if !denseSparseOK(x, n, in, out, sparseMR, sparseNR) {
 		return false
 	}
-	j := planSparseForward(y, x, w, n, in, out, acc)
+	j := planSparseForward(y, x, w, n, in, out, acc, avx512())
 	if j == nil {
 		return false
 	}
@@ -67,7 +67,7 @@ func sparseWeightGradIf(dw, x, dy []float32, n, in, out int) bool {
 	if !denseSparseOK(x, n, in, out, 1, sparseMR) || in < sparseNR {
 		return false
 	}
-	j := planSparseWeightGrad(dw, x, dy, n, in, out)
+	j := planSparseWeightGrad(dw, x, dy, n, in, out, avx512())
 	if j == nil {
 		return false
 	}

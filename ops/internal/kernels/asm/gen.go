@@ -20,6 +20,7 @@ func main() {
 	convDwKernels()
 	copyRowsKernel()
 	bnKernels()
+	gatherKernel()
 	Generate()
 }
 
