@@ -110,6 +110,24 @@ class ResNet(nn.Module):
 MODELS = {"lenet": LeNet, "mlp": MLP, "resnet": ResNet}
 
 
+def kernels():
+    """The kernels this process runs: ATen's CPU capability (from
+    torch.__config__.show(), as torch 1.13 reports it) and OpenBLAS's core."""
+    cap = "?"
+    for line in torch.__config__.show().splitlines():
+        if "CPU capability usage:" in line:
+            cap = line.split(":", 1)[1].strip()
+    core = "?"
+    try:
+        import ctypes
+        f = ctypes.CDLL("libblas.so.3").openblas_get_corename
+        f.restype = ctypes.c_char_p
+        core = f().decode()
+    except (OSError, AttributeError):
+        pass
+    return cap, core
+
+
 def main():
     model_name, data_dir = sys.argv[1], sys.argv[2]
     torch.set_num_threads(2)
@@ -157,6 +175,7 @@ def main():
         "latency_us": statistics.median(lat[100:]) * 1e6,
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "test_acc": correct / len(xte),
+        "kernels": "aten %s, openblas %s" % kernels(),
     }))
 
 

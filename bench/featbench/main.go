@@ -22,6 +22,7 @@ import (
 	"github.com/featlearn/featlearn/models/lenet"
 	"github.com/featlearn/featlearn/models/mlp"
 	"github.com/featlearn/featlearn/models/resnet"
+	"github.com/featlearn/featlearn/ops"
 )
 
 // result is one model's figures, keyed as bench/peer.py keys them.
@@ -34,6 +35,7 @@ type result struct {
 	LatencyUS  float64 `json:"latency_us"`
 	PeakRSSMiB float64 `json:"peak_rss_mib"`
 	TestAcc    float64 `json:"test_acc"`
+	Kernels    string  `json:"kernels"` // the instruction set of the kernels (ops.KernelLevel)
 }
 
 func main() {
@@ -62,7 +64,8 @@ func run(name, dir, cpuProfile string) (*result, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &result{Peer: "featlearn " + runtime.Version(), Model: name}
+	level, _ := ops.KernelLevel()
+	r := &result{Peer: "featlearn " + runtime.Version(), Model: name, Kernels: level}
 	if cpuProfile != "" {
 		f, err := os.Create(cpuProfile)
 		if err != nil {
