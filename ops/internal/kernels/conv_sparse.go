@@ -199,7 +199,7 @@ func (j *sparseDwJob) run(lo, hi int) {
 func (j *sparseDwJob) gather(t *sparseTile, nk int, plane []float32, base int) int {
 	full := len(plane) &^ 7
 	if full > 0 {
-		nk += compressNonzero32(&plane[0], &j.pos32[0], full, base, &compressLUT, &t.pack[nk], &t.offs[nk])
+		nk += compress(&plane[0], &j.pos32[0], full, base, &t.pack[nk], &t.offs[nk])
 	}
 	for q := full; q < len(plane); q++ {
 		if v := plane[q]; v != 0 {
@@ -208,6 +208,15 @@ func (j *sparseDwJob) gather(t *sparseTile, nk int, plane []float32, base int) i
 		}
 	}
 	return nk
+}
+
+// compress is compressNonzero32, or its AVX-512 form (VCOMPRESSPS, masked
+// stores) where the level allows: the same entries either way.
+func compress(x *float32, pos *int32, n, base int, vals *float32, offs *int) int {
+	if avx512() {
+		return compressNonzero512(x, pos, n, base, vals, offs)
+	}
+	return compressNonzero32(x, pos, n, base, &compressLUT, vals, offs)
 }
 
 // compressLUT[m] lists the set bits of m in order, then zeros: the lane
@@ -232,7 +241,7 @@ var compressLUT = func() (lut [256][8]int32) {
 func nonzeroEntries(idx []int, vals, plane []float32, index []int32) int {
 	full, nk := len(plane)&^7, 0
 	if full > 0 {
-		nk = compressNonzero32(&plane[0], &index[0], full, 0, &compressLUT, &vals[0], &idx[0])
+		nk = compress(&plane[0], &index[0], full, 0, &vals[0], &idx[0])
 	}
 	for q := full; q < len(plane); q++ {
 		if v := plane[q]; v != 0 {

@@ -206,12 +206,18 @@ func TestSparseKernelsNoAllocs(t *testing.T) {
 // TestCompressNonzero checks the vector compress against a plain loop on
 // groups with every count of nonzero values, -0 (a zero), NaN and Inf
 // (not zeros).
-func TestCompressNonzero(t *testing.T) {
+func TestCompressNonzero(t *testing.T) { eachLevel(t, checkCompressNonzero) }
+
+// checkCompressNonzero checks compress against a plain loop on groups
+// with every count of nonzero values, -0 (a zero), NaN and Inf (not
+// zeros), and, for the AVX-512 form, a half group at the end and that
+// nothing past the entries written is touched.
+func checkCompressNonzero(t *testing.T) {
 	if !avx2() {
 		t.Skip("no AVX2")
 	}
 	rng := rand.New(rand.NewPCG(3, 3))
-	n := 8 * 300
+	n := 8*300 + 8
 	x, pos := pooledGrad(rng, n, 0.5), make([]int32, n)
 	for i := range pos {
 		pos[i] = int32(rng.IntN(1 << 20))
@@ -219,7 +225,17 @@ func TestCompressNonzero(t *testing.T) {
 	x[3], x[10], x[17], x[30] = float32(math.Copysign(0, -1)), float32(math.NaN()), float32(math.Inf(-1)), 0
 	clear(x[40:48]) // an empty group
 	vals, offs := make([]float32, n+8), make([]int, n+8)
-	k := compressNonzero32(&x[0], &pos[0], n, 1000, &compressLUT, &vals[0], &offs[0])
+	for i := range vals {
+		vals[i], offs[i] = -7, -7
+	}
+	k := compress(&x[0], &pos[0], n, 1000, &vals[0], &offs[0])
+	if avx512() {
+		for i := k; i < len(vals); i++ {
+			if vals[i] != -7 || offs[i] != -7 {
+				t.Fatalf("entry %d of %d written: %v at %v", i, k, vals[i], offs[i])
+			}
+		}
+	}
 	i := 0
 	for q, v := range x {
 		if v == 0 {

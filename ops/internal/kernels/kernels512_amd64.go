@@ -321,3 +321,10 @@ func bnScale512(y *float32, x *float32, runs int, cnt int, step int, k float32)
 //
 //go:noescape
 func gather6x32(n int, offs *int, a *float32, rows *int, b *float32, b2 *float32, c *float32, crows *int, acc bool)
+
+// compressNonzero512 appends the values of x that are not zero (NaN included)
+// to vals and base + pos[i] for each of them to offs, in order, for n values
+// (a multiple of 8), and returns how many.
+//
+//go:noescape
+func compressNonzero512(x *float32, pos *int32, n int, base int, vals *float32, offs *int) int

@@ -5720,3 +5720,96 @@ store:
 	VMOVUPS Z11, 64(R13)
 	VZEROUPPER
 	RET
+
+// func compressNonzero512(x *float32, pos *int32, n int, base int, vals *float32, offs *int) int
+// Requires: AVX, AVX512DQ, AVX512F, POPCNT
+TEXT ·compressNonzero512(SB), NOSPLIT, $0-56
+	MOVQ         x+0(FP), SI
+	MOVQ         pos+8(FP), BX
+	MOVQ         n+16(FP), CX
+	VPBROADCASTQ base+24(FP), Z14
+	MOVQ         vals+32(FP), DI
+	MOVQ         offs+40(FP), DX
+	XORQ         R9, R9
+	VXORPS       Z15, Z15, Z15
+
+	// R8: groups of 16 left.
+	MOVQ CX, R8
+	SHRQ $0x04, R8
+	JZ   half
+
+loop:
+	VMOVUPS   (SI), Z0
+	VCMPPS    $0x04, Z15, Z0, K1
+	VMOVDQU32 (BX), Z4
+	KMOVW     K1, AX
+	TESTL     AX, AX
+	JZ        next
+	POPCNTL   AX, R10
+
+	// K2 = the first count lanes.
+	MOVL          $0x00000001, R11
+	MOVL          R10, CX
+	SHLL          CL, R11
+	DECL          R11
+	KMOVW         R11, K2
+	VCOMPRESSPS   Z0, K1, Z1
+	VMOVUPS       Z1, K2, (DI)
+	VPCOMPRESSD   Z4, K1, Z5
+	VPMOVSXDQ     Y5, Z6
+	VEXTRACTI32X8 $0x01, Z5, Y7
+	VPMOVSXDQ     Y7, Z7
+	VPADDQ        Z14, Z6, Z6
+	VPADDQ        Z14, Z7, Z7
+	KSHIFTRW      $0x08, K2, K3
+	VMOVDQU64     Z6, K2, (DX)
+	VMOVDQU64     Z7, K3, 64(DX)
+	LEAQ          (DI)(R10*4), DI
+	LEAQ          (DX)(R10*8), DX
+	ADDQ          R10, R9
+
+next:
+	ADDQ $0x40, SI
+	ADDQ $0x40, BX
+	DECQ R8
+	JNZ  loop
+
+half:
+	MOVQ        n+16(FP), CX
+	TESTQ       $0x00000008, CX
+	JZ          done
+	MOVL        $0x000000ff, AX
+	KMOVW       AX, K3
+	VMOVUPS.Z   (SI), K3, Z0
+	VCMPPS      $0x04, Z15, Z0, K3, K1
+	VMOVDQU32.Z (BX), K3, Z4
+	KMOVW       K1, AX
+	TESTL       AX, AX
+	JZ          done
+	POPCNTL     AX, R10
+
+	// K2 = the first count lanes.
+	MOVL          $0x00000001, R11
+	MOVL          R10, CX
+	SHLL          CL, R11
+	DECL          R11
+	KMOVW         R11, K2
+	VCOMPRESSPS   Z0, K1, Z1
+	VMOVUPS       Z1, K2, (DI)
+	VPCOMPRESSD   Z4, K1, Z5
+	VPMOVSXDQ     Y5, Z6
+	VEXTRACTI32X8 $0x01, Z5, Y7
+	VPMOVSXDQ     Y7, Z7
+	VPADDQ        Z14, Z6, Z6
+	VPADDQ        Z14, Z7, Z7
+	KSHIFTRW      $0x08, K2, K3
+	VMOVDQU64     Z6, K2, (DX)
+	VMOVDQU64     Z7, K3, 64(DX)
+	LEAQ          (DI)(R10*4), DI
+	LEAQ          (DX)(R10*8), DX
+	ADDQ          R10, R9
+
+done:
+	MOVQ R9, ret+48(FP)
+	VZEROUPPER
+	RET

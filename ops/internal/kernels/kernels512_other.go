@@ -40,3 +40,7 @@ func bnScale512(y, x *float32, runs, cnt, step int, k float32) {
 func gather6x32(n int, offs *int, a *float32, rows *int, b, b2 *float32, c *float32, crows *int, acc bool) {
 	panic("kernels: no AVX-512 kernels on this architecture")
 }
+
+func compressNonzero512(x *float32, pos *int32, n int, base int, vals *float32, offs *int) int {
+	panic("kernels: no AVX-512 kernels on this architecture")
+}

@@ -21,6 +21,7 @@ func main() {
 	copyRowsKernel()
 	bnKernels()
 	gatherKernel()
+	compressKernel()
 	Generate()
 }
 
