@@ -328,3 +328,18 @@ func gather6x32(n int, offs *int, a *float32, rows *int, b *float32, b2 *float32
 //
 //go:noescape
 func compressNonzero512(x *float32, pos *int32, n int, base int, vals *float32, offs *int) int
+
+// pool2x2Max8 writes the 2x2 maxima of pairs row pairs of x (rows of w
+// values, 2n ≤ w, n ≥ 1) into y, n per pair, with Go's max; eight windows a
+// step, the last step masked.
+//
+//go:noescape
+func pool2x2Max8(y *float32, x *float32, pairs int, w int, n int)
+
+// pool2x2Grad8 is pool2x2Max8's backward: for each row pair it writes dy at
+// each window's winner (its first element equal to y, or its first NaN) and 0
+// elsewhere into the same two rows of dx; with relu, only windows whose y is
+// positive pass their gradient. Eight windows a step, the last step masked.
+//
+//go:noescape
+func pool2x2Grad8(dx *float32, x *float32, y *float32, dy *float32, pairs int, w int, n int, relu bool)

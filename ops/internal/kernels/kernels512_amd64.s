@@ -5813,3 +5813,210 @@ done:
 	MOVQ R9, ret+48(FP)
 	VZEROUPPER
 	RET
+
+DATA poolIdx512<>+0(SB)/4, $0x00000000
+DATA poolIdx512<>+4(SB)/4, $0x00000000
+DATA poolIdx512<>+8(SB)/4, $0x00000001
+DATA poolIdx512<>+12(SB)/4, $0x00000001
+DATA poolIdx512<>+16(SB)/4, $0x00000002
+DATA poolIdx512<>+20(SB)/4, $0x00000002
+DATA poolIdx512<>+24(SB)/4, $0x00000003
+DATA poolIdx512<>+28(SB)/4, $0x00000003
+DATA poolIdx512<>+32(SB)/4, $0x00000004
+DATA poolIdx512<>+36(SB)/4, $0x00000004
+DATA poolIdx512<>+40(SB)/4, $0x00000005
+DATA poolIdx512<>+44(SB)/4, $0x00000005
+DATA poolIdx512<>+48(SB)/4, $0x00000006
+DATA poolIdx512<>+52(SB)/4, $0x00000006
+DATA poolIdx512<>+56(SB)/4, $0x00000007
+DATA poolIdx512<>+60(SB)/4, $0x00000007
+DATA poolIdx512<>+64(SB)/4, $0x00000000
+DATA poolIdx512<>+68(SB)/4, $0x00000002
+DATA poolIdx512<>+72(SB)/4, $0x00000004
+DATA poolIdx512<>+76(SB)/4, $0x00000006
+DATA poolIdx512<>+80(SB)/4, $0x00000008
+DATA poolIdx512<>+84(SB)/4, $0x0000000a
+DATA poolIdx512<>+88(SB)/4, $0x0000000c
+DATA poolIdx512<>+92(SB)/4, $0x0000000e
+DATA poolIdx512<>+96(SB)/4, $0x00000010
+DATA poolIdx512<>+100(SB)/4, $0x00000012
+DATA poolIdx512<>+104(SB)/4, $0x00000014
+DATA poolIdx512<>+108(SB)/4, $0x00000016
+DATA poolIdx512<>+112(SB)/4, $0x00000018
+DATA poolIdx512<>+116(SB)/4, $0x0000001a
+DATA poolIdx512<>+120(SB)/4, $0x0000001c
+DATA poolIdx512<>+124(SB)/4, $0x0000001e
+DATA poolIdx512<>+128(SB)/4, $0x00000001
+DATA poolIdx512<>+132(SB)/4, $0x00000003
+DATA poolIdx512<>+136(SB)/4, $0x00000005
+DATA poolIdx512<>+140(SB)/4, $0x00000007
+DATA poolIdx512<>+144(SB)/4, $0x00000009
+DATA poolIdx512<>+148(SB)/4, $0x0000000b
+DATA poolIdx512<>+152(SB)/4, $0x0000000d
+DATA poolIdx512<>+156(SB)/4, $0x0000000f
+DATA poolIdx512<>+160(SB)/4, $0x00000011
+DATA poolIdx512<>+164(SB)/4, $0x00000013
+DATA poolIdx512<>+168(SB)/4, $0x00000015
+DATA poolIdx512<>+172(SB)/4, $0x00000017
+DATA poolIdx512<>+176(SB)/4, $0x00000019
+DATA poolIdx512<>+180(SB)/4, $0x0000001b
+DATA poolIdx512<>+184(SB)/4, $0x0000001d
+DATA poolIdx512<>+188(SB)/4, $0x0000001f
+GLOBL poolIdx512<>(SB), RODATA|NOPTR, $192
+
+// func pool2x2Max8(y *float32, x *float32, pairs int, w int, n int)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VL, CMOV
+TEXT ·pool2x2Max8(SB), NOSPLIT, $0-40
+	MOVQ      y+0(FP), DI
+	MOVQ      x+8(FP), BX
+	MOVQ      pairs+16(FP), R9
+	MOVQ      w+24(FP), R10
+	SHLQ      $0x02, R10
+	MOVQ      n+32(FP), R11
+	VMOVDQU32 poolIdx512<>+64(SB), Z14
+	VMOVDQU32 poolIdx512<>+128(SB), Z15
+
+pair:
+	XORQ CX, CX
+
+block:
+	MOVQ         CX, DX
+	MOVQ         R11, CX
+	SUBQ         DX, CX
+	MOVQ         $0x00000008, AX
+	CMPQ         CX, AX
+	CMOVQGT      AX, CX
+	MOVL         $0x00000001, AX
+	SHLL         CL, AX
+	DECL         AX
+	KMOVW        AX, K1
+	ADDQ         CX, CX
+	MOVL         $0x00000001, AX
+	SHLL         CL, AX
+	DECL         AX
+	KMOVW        AX, K2
+	MOVQ         DX, CX
+	LEAQ         (BX)(CX*8), SI
+	VMOVUPS.Z    (SI), K2, Z0
+	VMOVUPS.Z    (SI)(R10*1), K2, Z1
+	VMAXPS       Z1, Z0, Z3
+	VMAXPS       Z0, Z1, Z2
+	VANDPS       Z3, Z2, Z2
+	VCMPPS       $0x03, Z1, Z0, K7
+	VPTERNLOGD.Z $0xff, Z2, Z2, K7, Z3
+	VORPS        Z3, Z2, Z2
+	VPERMPS      Z2, Z14, Z4
+	VPERMPS      Z2, Z15, Z5
+	VMAXPS       Z5, Z4, Z3
+	VMAXPS       Z4, Z5, Z6
+	VANDPS       Z3, Z6, Z6
+	VCMPPS       $0x03, Z5, Z4, K7
+	VPTERNLOGD.Z $0xff, Z6, Z6, K7, Z3
+	VORPS        Z3, Z6, Z6
+	VMOVUPS      Y6, K1, (DI)(CX*4)
+	ADDQ         $0x08, CX
+	CMPQ         CX, R11
+	JLT          block
+	LEAQ         (BX)(R10*2), BX
+	LEAQ         (DI)(R11*4), DI
+	DECQ         R9
+	JNZ          pair
+	VZEROUPPER
+	RET
+
+// func pool2x2Grad8(dx *float32, x *float32, y *float32, dy *float32, pairs int, w int, n int, relu bool)
+// Requires: AVX, AVX512DQ, AVX512F, CMOV
+TEXT ·pool2x2Grad8(SB), NOSPLIT, $0-57
+	MOVQ      dx+0(FP), R8
+	MOVQ      x+8(FP), BX
+	MOVQ      y+16(FP), R12
+	MOVQ      dy+24(FP), R13
+	MOVQ      pairs+32(FP), R9
+	MOVQ      w+40(FP), R10
+	SHLQ      $0x02, R10
+	MOVQ      n+48(FP), R11
+	MOVBQZX   relu+56(FP), R14
+	VMOVDQU32 poolIdx512<>+0(SB), Z15
+	VXORPS    Z14, Z14, Z14
+
+	// K5: even lanes, K6: odd lanes.
+	MOVL  $0x00005555, AX
+	KMOVW AX, K5
+	MOVL  $0x0000aaaa, AX
+	KMOVW AX, K6
+
+pair:
+	XORQ CX, CX
+
+block:
+	MOVQ      CX, DX
+	MOVQ      R11, CX
+	SUBQ      DX, CX
+	MOVQ      $0x00000008, AX
+	CMPQ      CX, AX
+	CMOVQGT   AX, CX
+	MOVL      $0x00000001, AX
+	SHLL      CL, AX
+	DECL      AX
+	KMOVW     AX, K1
+	ADDQ      CX, CX
+	MOVL      $0x00000001, AX
+	SHLL      CL, AX
+	DECL      AX
+	KMOVW     AX, K2
+	MOVQ      DX, CX
+	VMOVUPS.Z (R12)(CX*4), K1, Z0
+	VMOVUPS.Z (R13)(CX*4), K1, Z1
+	TESTQ     R14, R14
+	JZ        route
+	VCMPPS    $0x01, Z0, Z14, K3
+	VMOVAPS.Z Z1, K3, Z1
+
+route:
+	VPERMPS   Z0, Z15, Z2
+	VPERMPS   Z1, Z15, Z3
+	LEAQ      (BX)(CX*8), SI
+	VMOVUPS.Z (SI), K2, Z4
+	VMOVUPS.Z (SI)(R10*1), K2, Z5
+
+	// K3, K4: the top and bottom row's elements that match y (or are NaN).
+	VCMPPS $0x00, Z2, Z4, K3
+	VCMPPS $0x03, Z4, Z4, K7
+	KORW   K7, K3, K3
+	VCMPPS $0x00, Z2, Z5, K4
+	VCMPPS $0x03, Z5, Z5, K7
+	KORW   K7, K4, K4
+
+	// Top winner: a (even lane) or b (odd lane) with no a before it.
+	KANDW     K5, K3, K0
+	KANDW     K6, K3, K7
+	KSHIFTLW  $0x01, K0, K3
+	KANDNW    K7, K3, K3
+	KORW      K0, K3, K3
+	VMOVAPS.Z Z3, K3, Z6
+	LEAQ      (R8)(CX*8), DI
+	VMOVUPS   Z6, K2, (DI)
+
+	// Bottom winner: e (even) with no top winner, or f (odd) with neither.
+	KSHIFTRW  $0x01, K7, K7
+	KORW      K7, K0, K0
+	KANDW     K5, K4, K3
+	KANDNW    K3, K0, K7
+	KORW      K3, K0, K0
+	KSHIFTLW  $0x01, K0, K0
+	KANDW     K6, K4, K3
+	KANDNW    K3, K0, K3
+	KORW      K7, K3, K3
+	VMOVAPS.Z Z3, K3, Z6
+	VMOVUPS   Z6, K2, (DI)(R10*1)
+	ADDQ      $0x08, CX
+	CMPQ      CX, R11
+	JLT       block
+	LEAQ      (BX)(R10*2), BX
+	LEAQ      (R8)(R10*2), R8
+	LEAQ      (R12)(R11*4), R12
+	LEAQ      (R13)(R11*4), R13
+	DECQ      R9
+	JNZ       pair
+	VZEROUPPER
+	RET

@@ -44,3 +44,11 @@ func gather6x32(n int, offs *int, a *float32, rows *int, b, b2 *float32, c *floa
 func compressNonzero512(x *float32, pos *int32, n int, base int, vals *float32, offs *int) int {
 	panic("kernels: no AVX-512 kernels on this architecture")
 }
+
+func pool2x2Max8(y, x *float32, pairs, w, n int) {
+	panic("kernels: no AVX-512 kernels on this architecture")
+}
+
+func pool2x2Grad8(dx, x, y, dy *float32, pairs, w, n int, relu bool) {
+	panic("kernels: no AVX-512 kernels on this architecture")
+}

@@ -9,16 +9,19 @@ package kernels
 // of every window, so that the 8-window loops see all the windows of a
 // plane at once; without this the scalar backward loop costs some 20
 // cycles a window on mispredicted selects. The loops here are not generic,
-// for the same reason as the batched calls.
+// for the same reason as the batched calls. At the AVX-512 level every
+// plane takes the row loops, as pool2x2Max8 and pool2x2Grad8 (generated,
+// asm/pool.go): eight windows a step, the last step of a row under masks,
+// the winners chosen with opmask logic.
 
 // pool2x2Vector reports whether float32 planes of g take these kernels.
 func pool2x2Vector(g *poolGeom) bool {
-	return avx2() && g.p == pool2x2 && (g.ow >= 4 || g.oh*g.ow >= 8)
+	return g.p == pool2x2 && (avx512() || avx2() && (g.ow >= 4 || g.oh*g.ow >= 8))
 }
 
-// pool2x2Quad reports whether the planes of g take the 4-window loops;
-// the others are gathered.
-func pool2x2Quad(g *poolGeom) bool { return g.ow >= 4 }
+// pool2x2Quad reports whether the planes of g take the row loops (4-window,
+// or 8-window at the AVX-512 level); the others are gathered.
+func pool2x2Quad(g *poolGeom) bool { return g.ow >= 4 || avx512() }
 
 // quadRuns calls fn for runs of planes [lo, hi) that the 4-window loops
 // can walk as one sequence of row pairs: all of them when every input row
@@ -43,7 +46,11 @@ func pool2x2Forward32(g *poolGeom, y, x []float32, lo, hi int, relu bool) {
 	if pool2x2Quad(g) {
 		quadRuns(g, lo, hi, func(pl, planes int) {
 			xs, ys := x[pl*hw:(pl+planes)*hw], y[pl*ohw:(pl+planes)*ohw]
-			pool2x2Max4(&ys[0], &xs[0], planes*g.oh, g.w, g.ow)
+			if avx512() {
+				pool2x2Max8(&ys[0], &xs[0], planes*g.oh, g.w, g.ow)
+			} else {
+				pool2x2Max4(&ys[0], &xs[0], planes*g.oh, g.w, g.ow)
+			}
 			if relu {
 				reluForward(ys, ys)
 			}
@@ -73,7 +80,11 @@ func pool2x2Backward32(g *poolGeom, dx, x, y, dy []float32, lo, hi int, relu boo
 			if g.h%2 != 0 || g.w%2 != 0 {
 				clear(dxs) // the last row or column is in no window
 			}
-			pool2x2Grad4(&dxs[0], &xs[0], &ys[0], &dys[0], planes*g.oh, g.w, g.ow, relu)
+			if avx512() {
+				pool2x2Grad8(&dxs[0], &xs[0], &ys[0], &dys[0], planes*g.oh, g.w, g.ow, relu)
+			} else {
+				pool2x2Grad4(&dxs[0], &xs[0], &ys[0], &dys[0], planes*g.oh, g.w, g.ow, relu)
+			}
 		})
 		return
 	}

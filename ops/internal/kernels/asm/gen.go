@@ -22,6 +22,7 @@ func main() {
 	bnKernels()
 	gatherKernel()
 	compressKernel()
+	poolKernels()
 	Generate()
 }
 
