@@ -448,3 +448,44 @@ func checkTranspose32(t *testing.T) {
 		}
 	}
 }
+
+// TestAVX512SameBits checks that the AVX-512 dot-product kernel gives the
+// AVX2 one's bits (each element sums its k steps in sdot3x4's eight lanes
+// and folds them in its order), on A·Bᵀ products that take it. (Other
+// products may be blocked or split differently at the two levels.)
+func TestAVX512SameBits(t *testing.T) {
+	if isa.Detected() < isa.AVX512 {
+		t.Skip("no AVX-512")
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	for it := 0; it < 300; it++ {
+		m, n, k := dims[rng.IntN(len(dims))], dims[rng.IntN(len(dims))], dims[rng.IntN(len(dims))]
+		if it%3 == 0 {
+			m, n, k = 64, []int{10, 100, 300}[it%9/3], []int{32, 100, 300, 784}[it%4]
+		}
+		if k < dotMinK || m > dotMaxM {
+			continue
+		}
+		tc := newCase(rng, false, true, m, n, k, it%2, 1, []float64{0, 1, -0.75}[it%3])
+		to32 := func(v []float64) []float32 {
+			s := make([]float32, len(v))
+			for i, f := range v {
+				s[i] = float32(f)
+			}
+			return s
+		}
+		a, b := to32(tc.a), to32(tc.b)
+		run := func(l isa.Level) []float32 {
+			defer isa.Set(isa.Set(l))
+			c := to32(tc.c)
+			callPublic32(tc, a, b, c)
+			return c
+		}
+		c2, c5 := run(isa.AVX2), run(isa.AVX512)
+		for i := range c2 {
+			if math.Float32bits(c2[i]) != math.Float32bits(c5[i]) {
+				t.Fatalf("%dx%dx%d transA %v transB %v: C[%d] = %v at avx512, %v at avx2", m, n, k, tc.transA, tc.transB, i, c5[i], c2[i])
+			}
+		}
+	}
+}

@@ -126,9 +126,10 @@ func skern12x16P(k int, a *float32, rsa int, csa int, b *float32, rsb int, c *fl
 func skern12x16S(k int, a *float32, rsa int, csa int, b *float32, rsb int, c *float32, ldc int, alpha float32, beta float32, mv int, nv int)
 
 // sdot3x8z computes a 3×8 tile of C = alpha·A·Bᵀ + beta·C over k ≥ 1 steps
-// with AVX-512, where row r of A is at a[r*lda:] and row j of B at b[j*ldb:].
-// Only rows [0, mv) and columns [0, nv) of C are read and written, and only
-// those rows of A and B are read; C is not read when beta is 0.
+// with AVX-512, where row r of A is at a[r*lda:] and row j of B at b[j*ldb:],
+// with sdot3x4's bits. Only rows [0, mv) and columns [0, nv) of C are read
+// and written, and only those rows of A and B are read; C is not read when
+// beta is 0.
 //
 //go:noescape
 func sdot3x8z(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, mv int, nv int)

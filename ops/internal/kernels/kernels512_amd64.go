@@ -284,17 +284,20 @@ func dtDw2x5(rows int, cols int, x *float32, trows *int, bump int, dyt *float32,
 //go:noescape
 func copyRows512(dst *float32, src *float32, rows int, n int, ldd int, lds int)
 
-// bnSum512 returns Σ x over a channel, accumulated in float64.
+// bnSum512 returns Σ x over a channel, accumulated in float64,
+// with the bits of the AVX2 kernel.
 //
 //go:noescape
 func bnSum512(x *float32, runs int, cnt int, step int) float64
 
-// bnSqDev512 returns Σ (x - mean)² over a channel, accumulated in float64.
+// bnSqDev512 returns Σ (x - mean)² over a channel, accumulated in float64,
+// with the bits of the AVX2 kernel.
 //
 //go:noescape
 func bnSqDev512(x *float32, runs int, cnt int, step int, mean float64) float64
 
-// bnDotSum512 returns Σ dy·(x - mean) and Σ dy over a channel, accumulated in float64.
+// bnDotSum512 returns Σ dy·(x - mean) and Σ dy over a channel, accumulated in float64,
+// with the bits of the AVX2 kernel.
 //
 //go:noescape
 func bnDotSum512(dy *float32, x *float32, runs int, cnt int, step int, mean float64) (dot float64, sum float64)

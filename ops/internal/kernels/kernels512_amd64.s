@@ -5194,77 +5194,70 @@ next:
 // func bnSum512(x *float32, runs int, cnt int, step int) float64
 // Requires: AVX, AVX512DQ, AVX512F, SSE2
 TEXT ·bnSum512(SB), NOSPLIT, $0-40
-	MOVQ x+0(FP), SI
-	MOVQ runs+8(FP), R8
-	MOVQ cnt+16(FP), R9
-	MOVQ step+24(FP), R10
-	SHLQ $0x02, R10
-
-	// K1 selects the last cnt%8 values of a run; R12 counts its rounds of 32.
-	MOVQ   R9, CX
-	ANDQ   $0x07, CX
-	MOVL   $0x00000001, AX
-	SHLL   CL, AX
-	DECL   AX
-	KMOVW  AX, K1
+	MOVQ   x+0(FP), SI
+	MOVQ   runs+8(FP), R8
+	MOVQ   cnt+16(FP), R9
+	MOVQ   step+24(FP), R10
+	SHLQ   $0x02, R10
 	VXORPD Z0, Z0, Z0
 	VXORPD Z1, Z1, Z1
 	VXORPD Z2, Z2, Z2
 	VXORPD Z3, Z3, Z3
+	VXORPD Z4, Z4, Z4
+	VXORPD Z5, Z5, Z5
 
 run:
 	MOVQ SI, R11
 	MOVQ R9, CX
 
-r32:
-	CMPQ      CX, $0x20
-	JLT       r8
+r16:
+	CMPQ      CX, $0x10
+	JLT       r4
 	VCVTPS2PD (R11), Z8
 	VADDPD    Z8, Z0, Z0
 	VCVTPS2PD 32(R11), Z9
 	VADDPD    Z9, Z1, Z1
-	VCVTPS2PD 64(R11), Z10
-	VADDPD    Z10, Z2, Z2
-	VCVTPS2PD 96(R11), Z11
-	VADDPD    Z11, Z3, Z3
-	ADDQ      $0x80, R11
-	SUBQ      $0x20, CX
-	JMP       r32
+	ADDQ      $0x40, R11
+	SUBQ      $0x10, CX
+	JMP       r16
 
-r8:
-	CMPQ      CX, $0x08
-	JLT       tail
-	VCVTPS2PD (R11), Z8
+r4:
+	CMPQ      CX, $0x04
+	JLT       r1
+	VCVTPS2PD (R11), Y8
 	VADDPD    Z8, Z0, Z0
-	ADDQ      $0x20, R11
-	SUBQ      $0x08, CX
-	JMP       r8
+	ADDQ      $0x10, R11
+	SUBQ      $0x04, CX
+	JMP       r4
 
-tail:
-	TESTQ       CX, CX
-	JZ          next
-	VCVTPS2PD.Z (R11), K1, Z9
-	VADDPD      Z9, Z1, Z1
+r1:
+	TESTQ     CX, CX
+	JZ        next
+	VCVTSS2SD (R11), X8, X8
+	VADDSD    X8, X4, X4
+	ADDQ      $0x04, R11
+	DECQ      CX
+	JMP       r1
 
 next:
 	ADDQ          R10, SI
 	DECQ          R8
 	JNZ           run
-	VADDPD        Z1, Z0, Z0
-	VADDPD        Z3, Z2, Z2
-	VADDPD        Z2, Z0, Z0
-	VEXTRACTF64X4 $0x01, Z0, Y1
-	VADDPD        Y1, Y0, Y0
-	VEXTRACTF128  $0x01, Y0, X1
-	VADDPD        X1, X0, X0
-	VPERMILPD     $0x01, X0, X1
-	VADDSD        X1, X0, X0
-	MOVSD         X0, ret+32(FP)
+	VEXTRACTF64X4 $0x01, Z0, Y14
+	VADDPD        Y14, Y0, Y15
+	VEXTRACTF64X4 $0x01, Z1, Y14
+	VADDPD        Y14, Y1, Y14
+	VADDPD        Y14, Y15, Y15
+	VEXTRACTF128  $0x01, Y15, X14
+	VADDPD        X14, X15, X15
+	VHADDPD       X15, X15, X15
+	VADDSD        X4, X15, X15
+	MOVSD         X15, ret+32(FP)
 	VZEROUPPER
 	RET
 
 // func bnSqDev512(x *float32, runs int, cnt int, step int, mean float64) float64
-// Requires: AVX, AVX512DQ, AVX512F, SSE2
+// Requires: AVX, AVX512DQ, AVX512F, FMA3, SSE2
 TEXT ·bnSqDev512(SB), NOSPLIT, $0-48
 	MOVQ         x+0(FP), SI
 	MOVQ         runs+8(FP), R8
@@ -5272,78 +5265,69 @@ TEXT ·bnSqDev512(SB), NOSPLIT, $0-48
 	MOVQ         step+24(FP), R10
 	SHLQ         $0x02, R10
 	VBROADCASTSD mean+32(FP), Z20
-
-	// K1 selects the last cnt%8 values of a run; R12 counts its rounds of 32.
-	MOVQ   R9, CX
-	ANDQ   $0x07, CX
-	MOVL   $0x00000001, AX
-	SHLL   CL, AX
-	DECL   AX
-	KMOVW  AX, K1
-	VXORPD Z0, Z0, Z0
-	VXORPD Z1, Z1, Z1
-	VXORPD Z2, Z2, Z2
-	VXORPD Z3, Z3, Z3
+	VXORPD       Z0, Z0, Z0
+	VXORPD       Z1, Z1, Z1
+	VXORPD       Z2, Z2, Z2
+	VXORPD       Z3, Z3, Z3
+	VXORPD       Z4, Z4, Z4
+	VXORPD       Z5, Z5, Z5
 
 run:
 	MOVQ SI, R11
 	MOVQ R9, CX
 
-r32:
-	CMPQ        CX, $0x20
-	JLT         r8
+r16:
+	CMPQ        CX, $0x10
+	JLT         r4
 	VCVTPS2PD   (R11), Z8
 	VSUBPD      Z20, Z8, Z8
 	VFMADD231PD Z8, Z8, Z0
 	VCVTPS2PD   32(R11), Z9
 	VSUBPD      Z20, Z9, Z9
 	VFMADD231PD Z9, Z9, Z1
-	VCVTPS2PD   64(R11), Z10
-	VSUBPD      Z20, Z10, Z10
-	VFMADD231PD Z10, Z10, Z2
-	VCVTPS2PD   96(R11), Z11
-	VSUBPD      Z20, Z11, Z11
-	VFMADD231PD Z11, Z11, Z3
-	ADDQ        $0x80, R11
-	SUBQ        $0x20, CX
-	JMP         r32
+	ADDQ        $0x40, R11
+	SUBQ        $0x10, CX
+	JMP         r16
 
-r8:
-	CMPQ        CX, $0x08
-	JLT         tail
-	VCVTPS2PD   (R11), Z8
-	VSUBPD      Z20, Z8, Z8
+r4:
+	CMPQ        CX, $0x04
+	JLT         r1
+	VCVTPS2PD   (R11), Y8
+	VSUBPD      Y20, Y8, Y8
 	VFMADD231PD Z8, Z8, Z0
-	ADDQ        $0x20, R11
-	SUBQ        $0x08, CX
-	JMP         r8
+	ADDQ        $0x10, R11
+	SUBQ        $0x04, CX
+	JMP         r4
 
-tail:
+r1:
 	TESTQ       CX, CX
 	JZ          next
-	VCVTPS2PD.Z (R11), K1, Z9
-	VSUBPD.Z    Z20, Z9, K1, Z9
-	VFMADD231PD Z9, Z9, Z1
+	VCVTSS2SD   (R11), X8, X8
+	VSUBSD      X20, X8, X8
+	VFMADD231SD X8, X8, X4
+	ADDQ        $0x04, R11
+	DECQ        CX
+	JMP         r1
 
 next:
 	ADDQ          R10, SI
 	DECQ          R8
 	JNZ           run
-	VADDPD        Z1, Z0, Z0
-	VADDPD        Z3, Z2, Z2
-	VADDPD        Z2, Z0, Z0
-	VEXTRACTF64X4 $0x01, Z0, Y1
-	VADDPD        Y1, Y0, Y0
-	VEXTRACTF128  $0x01, Y0, X1
-	VADDPD        X1, X0, X0
-	VPERMILPD     $0x01, X0, X1
-	VADDSD        X1, X0, X0
-	MOVSD         X0, ret+40(FP)
+	VEXTRACTF64X4 $0x01, Z0, Y14
+	VADDPD        Y14, Y0, Y15
+	VEXTRACTF64X4 $0x01, Z1, Y14
+	VADDPD        Y14, Y1, Y14
+	VADDPD        Y14, Y15, Y15
+	VEXTRACTF128  $0x01, Y15, X14
+	VADDPD        X14, X15, X15
+	VHADDPD       X15, X15, X15
+	VADDSD        X4, X15, X15
+	MOVSD         X15, ret+40(FP)
 	VZEROUPPER
 	RET
 
 // func bnDotSum512(dy *float32, x *float32, runs int, cnt int, step int, mean float64) (dot float64, sum float64)
-// Requires: AVX, AVX512DQ, AVX512F, SSE2
+// Requires: AVX, AVX512DQ, AVX512F, FMA3, SSE2
 TEXT ·bnDotSum512(SB), NOSPLIT, $0-64
 	MOVQ         x+8(FP), SI
 	MOVQ         dy+0(FP), DI
@@ -5352,103 +5336,87 @@ TEXT ·bnDotSum512(SB), NOSPLIT, $0-64
 	MOVQ         step+32(FP), R10
 	SHLQ         $0x02, R10
 	VBROADCASTSD mean+40(FP), Z20
-
-	// K1 selects the last cnt%8 values of a run; R12 counts its rounds of 32.
-	MOVQ   R9, CX
-	ANDQ   $0x07, CX
-	MOVL   $0x00000001, AX
-	SHLL   CL, AX
-	DECL   AX
-	KMOVW  AX, K1
-	VXORPD Z0, Z0, Z0
-	VXORPD Z4, Z4, Z4
-	VXORPD Z1, Z1, Z1
-	VXORPD Z5, Z5, Z5
-	VXORPD Z2, Z2, Z2
-	VXORPD Z6, Z6, Z6
-	VXORPD Z3, Z3, Z3
-	VXORPD Z7, Z7, Z7
+	VXORPD       Z0, Z0, Z0
+	VXORPD       Z1, Z1, Z1
+	VXORPD       Z2, Z2, Z2
+	VXORPD       Z3, Z3, Z3
+	VXORPD       Z4, Z4, Z4
+	VXORPD       Z5, Z5, Z5
 
 run:
 	MOVQ SI, R11
 	MOVQ DI, R13
 	MOVQ R9, CX
 
-r32:
-	CMPQ        CX, $0x20
-	JLT         r8
+r16:
+	CMPQ        CX, $0x10
+	JLT         r4
 	VCVTPS2PD   (R11), Z8
-	VSUBPD      Z20, Z8, Z8
 	VCVTPS2PD   (R13), Z12
-	VFMADD231PD Z8, Z12, Z0
-	VADDPD      Z12, Z4, Z4
+	VSUBPD      Z20, Z8, Z8
+	VFMADD231PD Z12, Z8, Z0
+	VADDPD      Z12, Z2, Z2
 	VCVTPS2PD   32(R11), Z9
-	VSUBPD      Z20, Z9, Z9
 	VCVTPS2PD   32(R13), Z13
-	VFMADD231PD Z9, Z13, Z1
-	VADDPD      Z13, Z5, Z5
-	VCVTPS2PD   64(R11), Z10
-	VSUBPD      Z20, Z10, Z10
-	VCVTPS2PD   64(R13), Z14
-	VFMADD231PD Z10, Z14, Z2
-	VADDPD      Z14, Z6, Z6
-	VCVTPS2PD   96(R11), Z11
-	VSUBPD      Z20, Z11, Z11
-	VCVTPS2PD   96(R13), Z15
-	VFMADD231PD Z11, Z15, Z3
-	VADDPD      Z15, Z7, Z7
-	ADDQ        $0x80, R11
-	ADDQ        $0x80, R13
-	SUBQ        $0x20, CX
-	JMP         r32
+	VSUBPD      Z20, Z9, Z9
+	VFMADD231PD Z13, Z9, Z1
+	VADDPD      Z13, Z3, Z3
+	ADDQ        $0x40, R11
+	ADDQ        $0x40, R13
+	SUBQ        $0x10, CX
+	JMP         r16
 
-r8:
-	CMPQ        CX, $0x08
-	JLT         tail
-	VCVTPS2PD   (R11), Z8
-	VSUBPD      Z20, Z8, Z8
-	VCVTPS2PD   (R13), Z12
-	VFMADD231PD Z8, Z12, Z0
-	VADDPD      Z12, Z4, Z4
-	ADDQ        $0x20, R11
-	ADDQ        $0x20, R13
-	SUBQ        $0x08, CX
-	JMP         r8
+r4:
+	CMPQ        CX, $0x04
+	JLT         r1
+	VCVTPS2PD   (R11), Y8
+	VCVTPS2PD   (R13), Y12
+	VSUBPD      Y20, Y8, Y8
+	VFMADD231PD Z12, Z8, Z0
+	VADDPD      Z12, Z2, Z2
+	ADDQ        $0x10, R11
+	ADDQ        $0x10, R13
+	SUBQ        $0x04, CX
+	JMP         r4
 
-tail:
+r1:
 	TESTQ       CX, CX
 	JZ          next
-	VCVTPS2PD.Z (R11), K1, Z9
-	VSUBPD.Z    Z20, Z9, K1, Z9
-	VCVTPS2PD.Z (R13), K1, Z13
-	VFMADD231PD Z9, Z13, Z1
-	VADDPD      Z13, Z5, Z5
+	VCVTSS2SD   (R11), X8, X8
+	VCVTSS2SD   (R13), X12, X12
+	VSUBSD      X20, X8, X8
+	VFMADD231SD X12, X8, X4
+	VADDSD      X12, X5, X5
+	ADDQ        $0x04, R11
+	ADDQ        $0x04, R13
+	DECQ        CX
+	JMP         r1
 
 next:
 	ADDQ          R10, SI
 	ADDQ          R10, DI
 	DECQ          R8
 	JNZ           run
-	VADDPD        Z1, Z0, Z0
-	VADDPD        Z3, Z2, Z2
-	VADDPD        Z2, Z0, Z0
-	VEXTRACTF64X4 $0x01, Z0, Y1
-	VADDPD        Y1, Y0, Y0
-	VEXTRACTF128  $0x01, Y0, X1
-	VADDPD        X1, X0, X0
-	VPERMILPD     $0x01, X0, X1
-	VADDSD        X1, X0, X0
-	MOVSD         X0, dot+48(FP)
-	VADDPD        Z5, Z4, Z4
-	VADDPD        Z7, Z6, Z6
-	VADDPD        Z6, Z4, Z4
-	VEXTRACTF64X4 $0x01, Z4, Y5
-	VADDPD        Y5, Y4, Y4
-	VEXTRACTF128  $0x01, Y4, X5
-	VADDPD        X5, X4, X4
-	VPERMILPD     $0x01, X4, X5
-	VADDSD        X5, X4, X4
-	MOVSD         X4, sum+56(FP)
+	VEXTRACTF64X4 $0x01, Z0, Y14
+	VADDPD        Y14, Y0, Y15
+	VEXTRACTF64X4 $0x01, Z1, Y14
+	VADDPD        Y14, Y1, Y14
+	VADDPD        Y14, Y15, Y15
+	VEXTRACTF128  $0x01, Y15, X14
+	VADDPD        X14, X15, X15
+	VHADDPD       X15, X15, X15
+	VADDSD        X4, X15, X15
+	MOVSD         X15, dot+48(FP)
+	VEXTRACTF64X4 $0x01, Z2, Y14
+	VADDPD        Y14, Y2, Y15
+	VEXTRACTF64X4 $0x01, Z3, Y14
+	VADDPD        Y14, Y3, Y14
+	VADDPD        Y14, Y15, Y15
+	VEXTRACTF128  $0x01, Y15, X14
+	VADDPD        X14, X15, X15
+	VHADDPD       X15, X15, X15
+	VADDSD        X5, X15, X15
+	MOVSD         X15, sum+56(FP)
 	VZEROUPPER
 	RET
 

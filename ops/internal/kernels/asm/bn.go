@@ -24,12 +24,13 @@ func bnKernels() {
 	bnScale()
 }
 
-// bnReduce generates a float64 reduction over the channel. The values are
-// converted eight at a time into ZMM lanes of float64: rounds of 32 into
-// four accumulators, then of 8 into the first, then the last cnt%8 under
-// a mask into the second, per run; the four are folded in a fixed order
-// at the end. With dot, the kernel reads dy and x and returns Σ dy·(x -
-// mean) and Σ dy (accumulated alike in four more registers); otherwise it
+// bnReduce generates a float64 reduction over the channel that gives the
+// bits of the AVX2 kernel (bnSum32, bnSqDev32, bnDotDev32): per run,
+// rounds of 16 values into two ZMM accumulators whose halves are the AVX2
+// kernel's four YMM ones, lane for lane; then groups of 4 into the first
+// one's low half; then single values into a scalar; folded at the end in
+// the AVX2 kernel's order. With dot, the kernel reads dy and x and returns
+// Σ dy·(x - mean) and Σ dy (the latter with bnSum32's bits); otherwise it
 // reads x and returns Σ x, or Σ (x - mean)² with dev.
 func bnReduce(name, what string, dot, dev bool) {
 	sig := "func(x *float32, runs, cnt, step int) float64"
@@ -41,7 +42,8 @@ func bnReduce(name, what string, dot, dev bool) {
 	}
 	TEXT(name, NOSPLIT, sig)
 	Pragma("noescape")
-	Doc(fmt.Sprintf("%s returns %s over a channel, accumulated in float64.", name, what))
+	Doc(fmt.Sprintf("%s returns %s over a channel, accumulated in float64,", name, what),
+		"with the bits of the AVX2 kernel.")
 	Load(Param("x"), RSI)
 	if dot {
 		Load(Param("dy"), RDI)
@@ -54,52 +56,67 @@ func bnReduce(name, what string, dot, dev bool) {
 	if dev {
 		VBROADCASTSD(paramAddr("mean"), mean)
 	}
-	Comment("K1 selects the last cnt%8 values of a run; R12 counts its rounds of 32.")
-	MOVQ(R9, RCX)
-	ANDQ(U8(7), RCX)
-	MOVL(U32(1), EAX)
-	SHLL(CL, EAX)
-	DECL(EAX)
-	KMOVW(EAX, K1)
-	acc := []VecPhysical{Z0, Z1, Z2, Z3}
-	sum := []VecPhysical{Z4, Z5, Z6, Z7}
-	for i := 0; i < 4; i++ {
-		VXORPD(acc[i], acc[i], acc[i])
-		if dot {
-			VXORPD(sum[i], sum[i], sum[i])
-		}
+	// acc: Σ x (or its deviations), sum: Σ dy; two ZMM each, and a scalar.
+	acc := []VecPhysical{Z0, Z1}
+	sum := []VecPhysical{Z2, Z3}
+	accS, sumS := X4, X5
+	for _, z := range []VecPhysical{Z0, Z1, Z2, Z3, Z4, Z5} {
+		VXORPD(z, z, z)
 	}
-	// unit adds the 8 values at byte offset off (from R11, and R13 for dy)
-	// into accumulator a, masked by K1 when masked.
-	unit := func(off int, a int, masked bool) {
-		xv, dv := zmm(8+a), zmm(12+a)
-		m := Mem{Base: R11, Disp: off}
-		if masked {
-			VCVTPS2PD_Z(m, K1, xv)
-		} else {
+	// term loads the values at off (R11, and R13 for dy) into xv (and dv),
+	// width 8, 4 (the upper lanes zero) or 1, and subtracts the mean.
+	term := func(off, width int, xv, dv VecPhysical) {
+		m, dm := Mem{Base: R11, Disp: off}, Mem{Base: R13, Disp: off}
+		switch width {
+		case 8:
 			VCVTPS2PD(m, xv)
-		}
-		if dev {
-			if masked {
-				VSUBPD_Z(mean, xv, K1, xv)
-			} else {
-				VSUBPD(mean, xv, xv)
-			}
-		}
-		switch {
-		case dot:
-			dm := Mem{Base: R13, Disp: off}
-			if masked {
-				VCVTPS2PD_Z(dm, K1, dv)
-			} else {
+			if dot {
 				VCVTPS2PD(dm, dv)
 			}
-			VFMADD231PD(xv, dv, acc[a])
-			VADDPD(dv, sum[a], sum[a])
+			if dev {
+				VSUBPD(mean, xv, xv)
+			}
+		case 4:
+			VCVTPS2PD(m, xv.AsY())
+			if dot {
+				VCVTPS2PD(dm, dv.AsY())
+			}
+			if dev {
+				VSUBPD(mean.AsY(), xv.AsY(), xv.AsY())
+			}
+		case 1:
+			VCVTSS2SD(m, xv.AsX(), xv.AsX())
+			if dot {
+				VCVTSS2SD(dm, dv.AsX(), dv.AsX())
+			}
+			if dev {
+				VSUBSD(mean.AsX(), xv.AsX(), xv.AsX())
+			}
+		}
+	}
+	// add folds the loaded terms into accumulator a (and s for dy).
+	add := func(xv, dv VecPhysical, a, s Op, scalar bool) {
+		switch {
+		case dot && scalar:
+			VFMADD231SD(dv.AsX(), xv.AsX(), a)
+			VADDSD(dv.AsX(), s, s)
+		case dot:
+			VFMADD231PD(dv, xv, a)
+			VADDPD(dv, s, s)
+		case dev && scalar:
+			VFMADD231SD(xv.AsX(), xv.AsX(), a)
 		case dev:
-			VFMADD231PD(xv, xv, acc[a])
+			VFMADD231PD(xv, xv, a)
+		case scalar:
+			VADDSD(xv.AsX(), a, a)
 		default:
-			VADDPD(xv, acc[a], acc[a])
+			VADDPD(xv, a, a)
+		}
+	}
+	advance := func(bytes int) {
+		ADDQ(U8(bytes), R11)
+		if dot {
+			ADDQ(U8(bytes), R13)
 		}
 	}
 	Label("run")
@@ -108,32 +125,32 @@ func bnReduce(name, what string, dot, dev bool) {
 		MOVQ(RDI, R13)
 	}
 	MOVQ(R9, RCX)
-	Label("r32")
-	CMPQ(RCX, U8(32))
-	JLT(LabelRef("r8"))
-	for a := 0; a < 4; a++ {
-		unit(32*a, a, false)
+	Label("r16")
+	CMPQ(RCX, U8(16))
+	JLT(LabelRef("r4"))
+	for h := 0; h < 2; h++ {
+		term(32*h, 8, zmm(8+h), zmm(12+h))
+		add(zmm(8+h), zmm(12+h), acc[h], sum[h], false)
 	}
-	ADDQ(U8(128), R11)
-	if dot {
-		ADDQ(U8(128), R13)
-	}
-	SUBQ(U8(32), RCX)
-	JMP(LabelRef("r32"))
-	Label("r8")
-	CMPQ(RCX, U8(8))
-	JLT(LabelRef("tail"))
-	unit(0, 0, false)
-	ADDQ(U8(32), R11)
-	if dot {
-		ADDQ(U8(32), R13)
-	}
-	SUBQ(U8(8), RCX)
-	JMP(LabelRef("r8"))
-	Label("tail")
+	advance(64)
+	SUBQ(U8(16), RCX)
+	JMP(LabelRef("r16"))
+	Label("r4")
+	CMPQ(RCX, U8(4))
+	JLT(LabelRef("r1"))
+	term(0, 4, Z8, Z12) // the upper lanes are zero: they add 0 to acc's
+	add(Z8, Z12, acc[0], sum[0], false)
+	advance(16)
+	SUBQ(U8(4), RCX)
+	JMP(LabelRef("r4"))
+	Label("r1")
 	TESTQ(RCX, RCX)
 	JZ(LabelRef("next"))
-	unit(0, 1, true)
+	term(0, 1, Z8, Z12)
+	add(Z8, Z12, accS, sumS, true)
+	advance(4)
+	DECQ(RCX)
+	JMP(LabelRef("r1"))
 	Label("next")
 	ADDQ(R10, RSI)
 	if dot {
@@ -142,23 +159,23 @@ func bnReduce(name, what string, dot, dev bool) {
 	DECQ(R8)
 	JNZ(LabelRef("run"))
 
-	fold := func(a []VecPhysical, ret string) {
-		VADDPD(a[1], a[0], a[0])
-		VADDPD(a[3], a[2], a[2])
-		VADDPD(a[2], a[0], a[0])
-		VEXTRACTF64X4(U8(1), a[0], a[1].AsY())
-		VADDPD(a[1].AsY(), a[0].AsY(), a[0].AsY())
-		VEXTRACTF128(U8(1), a[0].AsY(), a[1].AsX())
-		VADDPD(a[1].AsX(), a[0].AsX(), a[0].AsX())
-		VPERMILPD(U8(1), a[0].AsX(), a[1].AsX())
-		VADDSD(a[1].AsX(), a[0].AsX(), a[0].AsX())
-		Store(a[0].AsX(), ReturnIndex(map[string]int{"dot": 0, "sum": 1, "": 0}[ret]))
+	// fold is BNFOLD: (acc0 + acc1) + (acc2 + acc3), the two lanes pairs,
+	// the two lanes, then the scalar.
+	fold := func(a []VecPhysical, s Register, ret int) {
+		VEXTRACTF64X4(U8(1), a[0], Y14)
+		VADDPD(Y14, a[0].AsY(), Y15) // acc0 + acc1
+		VEXTRACTF64X4(U8(1), a[1], Y14)
+		VADDPD(Y14, a[1].AsY(), Y14) // acc2 + acc3
+		VADDPD(Y14, Y15, Y15)
+		VEXTRACTF128(U8(1), Y15, X14)
+		VADDPD(X14, X15, X15)
+		VHADDPD(X15, X15, X15)
+		VADDSD(s, X15, X15)
+		Store(X15, ReturnIndex(ret))
 	}
+	fold(acc, accS, 0)
 	if dot {
-		fold(acc, "dot")
-		fold(sum, "sum")
-	} else {
-		fold(acc, "")
+		fold(sum, sumS, 1)
 	}
 	VZEROUPPER()
 	RET()
