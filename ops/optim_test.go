@@ -24,7 +24,9 @@ func sgdReference(w, g, v []float32, lr, mom, wd float32, nesterov bool) {
 	}
 }
 
-func TestSGDUpdateMatchesReference(t *testing.T) {
+func TestSGDUpdateMatchesReference(t *testing.T) { eachLevel(t, checkSGDUpdateMatchesReference) }
+
+func checkSGDUpdateMatchesReference(t *testing.T) {
 	// Lengths around the vector width, and past two chunks so that the
 	// update is split over the cores.
 	for _, n := range []int{1, 7, 8, 9, 31, 100, 2*sgdMinChunk + 13} {
@@ -56,7 +58,9 @@ func TestSGDUpdateMatchesReference(t *testing.T) {
 	}
 }
 
-func TestSGDUpdateValues(t *testing.T) {
+func TestSGDUpdateValues(t *testing.T) { eachLevel(t, checkSGDUpdateValues) }
+
+func checkSGDUpdateValues(t *testing.T) {
 	// d = 0.5 + 0.01·1 = 0.51; v = 0.9·0.2 + 0.51 = 0.69; w = 1 - 0.1·0.69.
 	// Nesterov: w = 1 - 0.1·(0.51 + 0.9·0.69) = 0.8869.
 	for _, c := range []struct {
@@ -102,7 +106,9 @@ func BenchmarkSGDUpdateMLP(b *testing.B) {
 	}
 }
 
-func TestAdamUpdateValues(t *testing.T) {
+func TestAdamUpdateValues(t *testing.T) { eachLevel(t, checkAdamUpdateValues) }
+
+func checkAdamUpdateValues(t *testing.T) {
 	// One step from m = v = 0 with β₁ 0.9, β₂ 0.999, t = 1: d = 0.5 + 0.01·1
 	// = 0.51, m = 0.051, v = 0.001·0.2601, and with both bias corrections
 	// the step is lr·sign(d) up to ε: w = 1 - 0.1·0.051/0.1 / (√(0.0002601
@@ -121,7 +127,9 @@ func TestAdamUpdateValues(t *testing.T) {
 
 // TestAdamUpdateSplitMatchesOneCore checks that the update spread over the
 // cores gives the bits of one loop over all weights.
-func TestAdamUpdateSplitMatchesOneCore(t *testing.T) {
+func TestAdamUpdateSplitMatchesOneCore(t *testing.T) { eachLevel(t, checkAdamUpdateSplitMatchesOneCore) }
+
+func checkAdamUpdateSplitMatchesOneCore(t *testing.T) {
 	n := 3*adamMinChunk + 5
 	w, g, m, v := kernelInput(1, n), kernelInput(2, n), make([]float32, n), make([]float32, n)
 	rw, rm, rv := append([]float32(nil), w...), make([]float32, n), make([]float32, n)
@@ -161,7 +169,9 @@ func adamReference(w, g, m, v []float32, h AdamStep) {
 
 // TestAdamWUpdateMatchesReference checks the decoupled decay, alone and
 // with L2 decay, against the scalar definition on any number of cores.
-func TestAdamWUpdateMatchesReference(t *testing.T) {
+func TestAdamWUpdateMatchesReference(t *testing.T) { eachLevel(t, checkAdamWUpdateMatchesReference) }
+
+func checkAdamWUpdateMatchesReference(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
 	for _, procs := range []int{1, 2, 3} {
 		runtime.GOMAXPROCS(procs)
@@ -188,7 +198,9 @@ func TestAdamWUpdateMatchesReference(t *testing.T) {
 	}
 }
 
-func TestAdamWUpdateValues(t *testing.T) {
+func TestAdamWUpdateValues(t *testing.T) { eachLevel(t, checkAdamWUpdateValues) }
+
+func checkAdamWUpdateValues(t *testing.T) {
 	// AdamW shrinks first, w = 1·(1 - 0.1·0.5) = 0.95, and leaves the
 	// gradient alone: d = 0.5, m = 0.05, v = 0.00025, and the bias-corrected
 	// step is lr·0.5/(0.5 + 1e-8).
@@ -234,7 +246,9 @@ func rmspropReference(w, g, sq, ga, b []float32, h RMSpropStep) {
 // scalar definition, on lengths that split over the cores and on 1 to 3
 // cores: each weight is computed alone, so the bits cannot depend on the
 // split.
-func TestRMSpropUpdateMatchesReference(t *testing.T) {
+func TestRMSpropUpdateMatchesReference(t *testing.T) { eachLevel(t, checkRMSpropUpdateMatchesReference) }
+
+func checkRMSpropUpdateMatchesReference(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
 	for _, procs := range []int{1, 2, 3} {
 		runtime.GOMAXPROCS(procs)
@@ -272,7 +286,9 @@ func TestRMSpropUpdateMatchesReference(t *testing.T) {
 	}
 }
 
-func TestRMSpropUpdateValues(t *testing.T) {
+func TestRMSpropUpdateValues(t *testing.T) { eachLevel(t, checkRMSpropUpdateValues) }
+
+func checkRMSpropUpdateValues(t *testing.T) {
 	// One step from zero state, α 0.9, lr 0.1, ε 0.01, wd 0.1, w 1, g 0.5:
 	// d = 0.6, sq = 0.1·0.36 = 0.036; centered ga = 0.06, a = √(0.036 -
 	// 0.0036) + 0.01 = 0.18 + 0.01 = 0.19, else a = √0.036 + 0.01; with
@@ -393,3 +409,29 @@ const (
 	adamMinChunk    = 4 << 10
 	rmspropMinChunk = 4 << 10
 )
+
+// TestAdamUpdateTinyV checks the step where √(v/c₂) is of the order of ε
+// (v starting at 0, m not), where ε decides the step, against the scalar
+// definition bit for bit, at every level and for lengths around the
+// vector widths.
+func TestAdamUpdateTinyV(t *testing.T) {
+	eachLevel(t, func(t *testing.T) {
+		for _, n := range []int{1, 15, 16, 17, 37} {
+			h := AdamStep{LR: 1e-3, Beta1: 0.9, Beta2: 0.999, Correction2: 0.001, Eps: 1e-6}
+			w, g, m, v := kernelInput(1, n), make([]float32, n), make([]float32, n), make([]float32, n)
+			for i := range m {
+				m[i], g[i] = float32(i%3)*1e-3, float32(i%2)*1e-6
+			}
+			rw, rm, rv := append([]float32(nil), w...), append([]float32(nil), m...), append([]float32(nil), v...)
+			if err := AdamUpdate32(w, g, m, v, h); err != nil {
+				t.Fatal(err)
+			}
+			adamReference(rw, g, rm, rv, h)
+			for name, got := range map[string][2][]float32{"w": {w, rw}, "m": {m, rm}, "v": {v, rv}} {
+				if i := sameBits(got[0], got[1]); i >= 0 {
+					t.Fatalf("n %d: %s[%d] = %v, want %v", n, name, i, got[0][i], got[1][i])
+				}
+			}
+		}
+	})
+}

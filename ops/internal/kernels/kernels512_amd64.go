@@ -346,3 +346,10 @@ func pool2x2Max8(y *float32, x *float32, pairs int, w int, n int)
 //
 //go:noescape
 func pool2x2Grad8(dx *float32, x *float32, y *float32, dy *float32, pairs int, w int, n int, relu bool)
+
+// adam512 applies one Adam step to n weights: w = w·shrink; d = g + wd·w;
+// m = b1·m + c1·d; v = b2·v + (c2·d)·d; w -= float32(lr·m / (√(v/corr2) + eps)),
+// c1 = 1-b1 and c2 = 1-b2 in float32, every operation rounded as in Go.
+//
+//go:noescape
+func adam512(w *float32, grad *float32, m *float32, v *float32, n int, shrink float32, wd float32, b1 float32, c1 float32, b2 float32, c2 float32, lr float64, corr2 float64, eps float64)

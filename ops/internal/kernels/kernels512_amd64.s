@@ -5988,3 +5988,119 @@ route:
 	JNZ       pair
 	VZEROUPPER
 	RET
+
+// func adam512(w *float32, grad *float32, m *float32, v *float32, n int, shrink float32, wd float32, b1 float32, c1 float32, b2 float32, c2 float32, lr float64, corr2 float64, eps float64)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·adam512(SB), NOSPLIT, $0-88
+	MOVQ         w+0(FP), DI
+	MOVQ         grad+8(FP), SI
+	MOVQ         m+16(FP), DX
+	MOVQ         v+24(FP), BX
+	MOVQ         n+32(FP), R8
+	VBROADCASTSS shrink+40(FP), Z20
+	VBROADCASTSS wd+44(FP), Z21
+	VBROADCASTSS b1+48(FP), Z22
+	VBROADCASTSS c1+52(FP), Z23
+	VBROADCASTSS b2+56(FP), Z24
+	VBROADCASTSS c2+60(FP), Z25
+	VBROADCASTSD lr+64(FP), Z26
+	VBROADCASTSD corr2+72(FP), Z27
+	VBROADCASTSD eps+80(FP), Z28
+	MOVQ         R8, CX
+	ANDQ         $0x0f, CX
+	MOVL         $0x00000001, AX
+	SHLL         CL, AX
+	DECL         AX
+	KMOVW        AX, K1
+	XORQ         AX, AX
+	MOVQ         R8, CX
+	SHRQ         $0x04, CX
+	TESTQ        CX, CX
+	JZ           tail
+
+loop:
+	VMOVUPS       (DI)(AX*1), Z0
+	VMOVUPS       (SI)(AX*1), Z1
+	VMOVUPS       (DX)(AX*1), Z2
+	VMOVUPS       (BX)(AX*1), Z3
+	VMULPS        Z20, Z0, Z0
+	VMULPS        Z0, Z21, Z4
+	VADDPS        Z4, Z1, Z1
+	VMULPS        Z2, Z22, Z2
+	VMULPS        Z1, Z23, Z4
+	VADDPS        Z4, Z2, Z2
+	VMULPS        Z3, Z24, Z3
+	VMULPS        Z1, Z25, Z4
+	VMULPS        Z1, Z4, Z4
+	VADDPS        Z4, Z3, Z3
+	VMOVUPS       Z2, (DX)(AX*1)
+	VMOVUPS       Z3, (BX)(AX*1)
+	VCVTPS2PD     Y2, Z7
+	VCVTPS2PD     Y3, Z8
+	VMULPD        Z7, Z26, Z7
+	VDIVPD        Z27, Z8, Z8
+	VSQRTPD       Z8, Z8
+	VADDPD        Z28, Z8, Z8
+	VDIVPD        Z8, Z7, Z7
+	VCVTPD2PS     Z7, Y9
+	VEXTRACTF32X8 $0x01, Z2, Y5
+	VEXTRACTF32X8 $0x01, Z3, Y6
+	VCVTPS2PD     Y5, Z7
+	VCVTPS2PD     Y6, Z8
+	VMULPD        Z7, Z26, Z7
+	VDIVPD        Z27, Z8, Z8
+	VSQRTPD       Z8, Z8
+	VADDPD        Z28, Z8, Z8
+	VDIVPD        Z8, Z7, Z7
+	VCVTPD2PS     Z7, Y10
+	VINSERTF32X8  $0x01, Y10, Z9, Z9
+	VSUBPS        Z9, Z0, Z0
+	VMOVUPS       Z0, (DI)(AX*1)
+	ADDQ          $0x40, AX
+	DECQ          CX
+	JNZ           loop
+
+tail:
+	KTESTW        K1, K1
+	JZ            done
+	VMOVUPS.Z     (DI)(AX*1), K1, Z0
+	VMOVUPS.Z     (SI)(AX*1), K1, Z1
+	VMOVUPS.Z     (DX)(AX*1), K1, Z2
+	VMOVUPS.Z     (BX)(AX*1), K1, Z3
+	VMULPS        Z20, Z0, Z0
+	VMULPS        Z0, Z21, Z4
+	VADDPS        Z4, Z1, Z1
+	VMULPS        Z2, Z22, Z2
+	VMULPS        Z1, Z23, Z4
+	VADDPS        Z4, Z2, Z2
+	VMULPS        Z3, Z24, Z3
+	VMULPS        Z1, Z25, Z4
+	VMULPS        Z1, Z4, Z4
+	VADDPS        Z4, Z3, Z3
+	VMOVUPS       Z2, K1, (DX)(AX*1)
+	VMOVUPS       Z3, K1, (BX)(AX*1)
+	VCVTPS2PD     Y2, Z7
+	VCVTPS2PD     Y3, Z8
+	VMULPD        Z7, Z26, Z7
+	VDIVPD        Z27, Z8, Z8
+	VSQRTPD       Z8, Z8
+	VADDPD        Z28, Z8, Z8
+	VDIVPD        Z8, Z7, Z7
+	VCVTPD2PS     Z7, Y9
+	VEXTRACTF32X8 $0x01, Z2, Y5
+	VEXTRACTF32X8 $0x01, Z3, Y6
+	VCVTPS2PD     Y5, Z7
+	VCVTPS2PD     Y6, Z8
+	VMULPD        Z7, Z26, Z7
+	VDIVPD        Z27, Z8, Z8
+	VSQRTPD       Z8, Z8
+	VADDPD        Z28, Z8, Z8
+	VDIVPD        Z8, Z7, Z7
+	VCVTPD2PS     Z7, Y10
+	VINSERTF32X8  $0x01, Y10, Z9, Z9
+	VSUBPS        Z9, Z0, Z0
+	VMOVUPS       Z0, K1, (DI)(AX*1)
+
+done:
+	VZEROUPPER
+	RET

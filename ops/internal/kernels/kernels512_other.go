@@ -52,3 +52,7 @@ func pool2x2Max8(y, x *float32, pairs, w, n int) {
 func pool2x2Grad8(dx, x, y, dy *float32, pairs, w, n int, relu bool) {
 	panic("kernels: no AVX-512 kernels on this architecture")
 }
+
+func adam512(w, grad, m, v *float32, n int, shrink, wd, b1, c1, b2, c2 float32, lr, corr2, eps float64) {
+	panic("kernels: no AVX-512 kernels on this architecture")
+}

@@ -23,6 +23,7 @@ func main() {
 	gatherKernel()
 	compressKernel()
 	poolKernels()
+	adamKernel()
 	Generate()
 }
 
