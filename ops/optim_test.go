@@ -127,7 +127,9 @@ func checkAdamUpdateValues(t *testing.T) {
 
 // TestAdamUpdateSplitMatchesOneCore checks that the update spread over the
 // cores gives the bits of one loop over all weights.
-func TestAdamUpdateSplitMatchesOneCore(t *testing.T) { eachLevel(t, checkAdamUpdateSplitMatchesOneCore) }
+func TestAdamUpdateSplitMatchesOneCore(t *testing.T) {
+	eachLevel(t, checkAdamUpdateSplitMatchesOneCore)
+}
 
 func checkAdamUpdateSplitMatchesOneCore(t *testing.T) {
 	n := 3*adamMinChunk + 5
@@ -246,7 +248,9 @@ func rmspropReference(w, g, sq, ga, b []float32, h RMSpropStep) {
 // scalar definition, on lengths that split over the cores and on 1 to 3
 // cores: each weight is computed alone, so the bits cannot depend on the
 // split.
-func TestRMSpropUpdateMatchesReference(t *testing.T) { eachLevel(t, checkRMSpropUpdateMatchesReference) }
+func TestRMSpropUpdateMatchesReference(t *testing.T) {
+	eachLevel(t, checkRMSpropUpdateMatchesReference)
+}
 
 func checkRMSpropUpdateMatchesReference(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
