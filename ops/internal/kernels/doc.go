@@ -38,24 +38,34 @@
 //	                        otherwise                                                           6×16 kernel over tap windows (conv_direct_dw.go)
 //	ConvBiasGrad            always                                                              float64 sums per channel
 //	DenseForward            ≥ 8 M multiply-adds, AVX2, x ≤ 35 % nonzero in its first 8 rows,
-//	                          then ≤ 70 % of the steps kept and w finite                        sparse gather (dense_sparse.go)
+//	                          then ≤ 70 % of the steps kept and w finite                        sparse gather (dense_sparse.go), 6×16 tiles;
+//	                                                                                              AVX-512: 6×32 (two panels a call)
 //	                        otherwise                                                           SGEMM
-//	DenseWeightGrad         as DenseForward, by 16-column panels, dy finite                     sparse gather
+//	DenseWeightGrad         as DenseForward, by 16-column panels, dy finite                     sparse gather (AVX-512: pairs of panels)
 //	                        otherwise                                                           SGEMM
 //	DenseInputGrad          always                                                              SGEMM
-//	MaxPoolForward          2×2 windows, stride 2, AVX2, rows of ≥ 4 windows (or ≥ 8 a plane)   vector 2×2 kernels (pool2x2.go)
+//	MaxPoolForward          2×2 windows, stride 2, AVX-512                                      8-window row loops, last step masked (pool2x2.go)
+//	                        2×2 windows, stride 2, AVX2, rows of ≥ 4 windows (or ≥ 8 a plane)   vector 2×2 kernels (pool2x2.go)
 //	                        2×2 windows, stride 2                                               unrolled Go loops
 //	                        otherwise                                                           general Go loops
 //	MaxPoolBackward         as MaxPoolForward; a fused ReLU's gradient is applied inside the
-//	                          vector 4-window kernel, else by a masked copy of dy first
-//	BatchNorm (each pass)   inputs with planes, AVX2                                            vector channel loops (batchnorm_kernels.go)
+//	                          vector row kernels, else by a masked copy of dy first
+//	BatchNorm (each pass)   inputs with planes, AVX-512                                         ZMM channel loops, the AVX2 loops' bits; the
+//	                                                                                              gradients of gamma and beta in one pass over dy
+//	                        inputs with planes, AVX2                                            vector channel loops (batchnorm_kernels.go)
 //	                        (N, C) inputs                                                       row loops along the channels
 //	                        otherwise                                                           Go channel loops
-//	elementwise, optimisers AVX2                                                                vector loops, the tails in Go
+//	Adam (float32)          AVX-512                                                             ZMM loop (float64 sqrt and division eight at a time)
+//	                        otherwise                                                           Go loop, the same bits
+//	elementwise, SGD        AVX2 (AVX-512 too: they are bound by memory)                        vector loops, the tails in Go
 //	                        otherwise                                                           Go loops, the same bits
 //
 // SGEMM is ops/internal/gemm, which picks its micro-kernels by the same
-// level.
+// level: AVX-512 12×32 and 12×16 tiles and a 3×8 dot-product tile for
+// A·Bᵀ (with the AVX2 3×4 tile's bits), AVX2 6×16, 6×8, 12×8 and 3×4
+// tiles, or a pure-Go 4×4 tile. The convolutions' and pooling's AVX-512
+// kernels give the AVX2 ones' bits too, so a network trains the same at
+// either level (the GEMM's own blocking may still differ between them).
 //
 // Parallel work runs on the one worker pool (ops/internal/workers); every
 // kernel splits it so that each output element is computed by one thread
