@@ -117,12 +117,20 @@ func runPart[T float](ws *workspace[T], pr *problem[T], t *tiles[T], pt *part[T]
 // single thread: 6×25×784 runs at 72 GFLOP/s instead of 13 with packing,
 // 64×784×300 at 81 instead of 67; 300³ breaks even, and 1024³ (61 against
 // 103) and k = 16 (27 against 80) are better packed.
+//
+// The AVX-512 dot tile (3×8) also takes parts with more rows when N is at
+// least dotWideMinN: Zen 5, one thread, CPU time, the MLP's second layer
+// at batch 1000 (1000×100×300) at 137-138 GFLOP/s instead of 111 packed,
+// its first (1000×300×784) alike at 148-149; the third (N = 10) is better
+// packed, 106 against 70.
 func useDot[T float](pr *problem[T], t *tiles[T], mp int) bool {
-	return t.dot != nil && pr.transB && !pr.transA && pr.k >= dotMinK && mp <= dotMaxM
+	return t.dot != nil && pr.transB && !pr.transA && pr.k >= dotMinK &&
+		(mp <= dotMaxM || t.dotNR >= 8 && pr.n >= dotWideMinN)
 }
 
-// dotMinK and dotMaxM bound the products useDot sends to the dot kernel.
-const dotMinK, dotMaxM = 32, 128
+// dotMinK and dotMaxM bound the products useDot sends to the dot kernel,
+// dotWideMinN the ones it sends to the AVX-512 one.
+const dotMinK, dotMaxM, dotWideMinN = 32, 128, 64
 
 // runDot computes A·Bᵀ tile by tile with the dot-product kernel, reading
 // both operands in place. A tile's rows of B (a k block of them) stay in L1

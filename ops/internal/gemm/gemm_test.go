@@ -463,7 +463,7 @@ func TestAVX512SameBits(t *testing.T) {
 		if it%3 == 0 {
 			m, n, k = 64, []int{10, 100, 300}[it%9/3], []int{32, 100, 300, 784}[it%4]
 		}
-		if k < dotMinK || m > dotMaxM {
+		if k < dotMinK || m > dotMaxM { // larger m may take the dot kernel at one level only
 			continue
 		}
 		tc := newCase(rng, false, true, m, n, k, it%2, 1, []float64{0, 1, -0.75}[it%3])
