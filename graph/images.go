@@ -113,3 +113,18 @@ func (r Recipe) FitImages(m *Model, train, val *datasets.Set, cfg FitConfig) (*F
 	}
 	return r.Fit(m, CrossEntropy{}, ImageData(train), cfg)
 }
+
+// TrainImages builds a model with build(r.Seed) and trains it by the
+// recipe on an image set, validating on val (nil: no validation);
+// checkpoints name it by the model family name and the architecture arch.
+// It is what a model package's Train is: lenet.Train is
+// r.TrainImages(lenet.New, lenet.Name, lenet.Arch, ...).
+func (r Recipe) TrainImages(build func(seed uint64) (*Model, error), name, arch string, train, val *datasets.Set, cfg FitConfig) (*Model, *FitResult, error) {
+	m, err := build(r.Seed)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg.Meta.Model, cfg.Meta.Config = name, arch
+	res, err := r.FitImages(m, train, val, cfg)
+	return m, res, err
+}

@@ -272,3 +272,15 @@ func LoadModel(path string, build func(meta CheckpointMeta) (*Model, error)) (*M
 	}
 	return m, meta, nil
 }
+
+// LoadNamed reads a checkpoint of the model family name and architecture
+// arch, refusing any other, builds the model with build from the
+// checkpoint's model seed and loads its weights and buffers.
+func LoadNamed(path, name, arch string, build func(seed uint64) (*Model, error)) (*Model, CheckpointMeta, error) {
+	return LoadModel(path, func(meta CheckpointMeta) (*Model, error) {
+		if meta.Model != name || meta.Config != arch {
+			return nil, errors.Errorf("checkpoint holds %s %q, not %s %q", meta.Model, meta.Config, name, arch)
+		}
+		return build(meta.ModelSeed)
+	})
+}

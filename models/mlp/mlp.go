@@ -163,13 +163,10 @@ func DefaultRecipe() graph.Recipe {
 // train, validating on val after every epoch (nil: no validation); cfg
 // supplies the rest of the run (Dir, Resume, MaxSteps, hooks).
 func Train(a Arch, r graph.Recipe, train, val *datasets.Set, cfg graph.FitConfig) (*graph.Model, *graph.FitResult, error) {
-	m, err := a.Build(r.Seed)
-	if err != nil {
+	if err := a.check(); err != nil {
 		return nil, nil, err
 	}
-	cfg.Meta.Model, cfg.Meta.Config = Name, a.String()
-	res, err := r.FitImages(m, train, val, cfg)
-	return m, res, err
+	return r.TrainImages(a.Build, Name, a.String(), train, val, cfg)
 }
 
 // Load reads an MLP checkpoint, such as the one `mlp train` writes, builds

@@ -14,8 +14,6 @@
 package resnet
 
 import (
-	"github.com/pkg/errors"
-
 	"github.com/featlearn/featlearn/datasets"
 	"github.com/featlearn/featlearn/graph"
 )
@@ -80,22 +78,11 @@ func DefaultRecipe() graph.Recipe {
 // validating on val after every epoch (nil: no validation); cfg supplies
 // the rest of the run (Dir, Resume, MaxSteps, hooks).
 func Train(r graph.Recipe, train, val *datasets.Set, cfg graph.FitConfig) (*graph.Model, *graph.FitResult, error) {
-	m, err := New(r.Seed)
-	if err != nil {
-		return nil, nil, err
-	}
-	cfg.Meta.Model, cfg.Meta.Config = Name, Arch
-	res, err := r.FitImages(m, train, val, cfg)
-	return m, res, err
+	return r.TrainImages(New, Name, Arch, train, val, cfg)
 }
 
 // Load reads a checkpoint of this network and returns the model and the
 // checkpoint's metadata.
 func Load(path string) (*graph.Model, graph.CheckpointMeta, error) {
-	return graph.LoadModel(path, func(meta graph.CheckpointMeta) (*graph.Model, error) {
-		if meta.Model != Name || meta.Config != Arch {
-			return nil, errors.Errorf("checkpoint holds %s %q, not %s %q", meta.Model, meta.Config, Name, Arch)
-		}
-		return New(meta.ModelSeed)
-	})
+	return graph.LoadNamed(path, Name, Arch, New)
 }
