@@ -103,8 +103,8 @@ func TestSpecsBuildWhatTheySay(t *testing.T) {
 func TestCanonicalForm(t *testing.T) {
 	for in, want := range map[string]string{
 		" conv8@3x3s1pad0-pool2s2-lrelu0.01-drop0.50-fc ": "conv8@3x3-pool2-lrelu-drop0.5-fc",
-		"conv8@3x3s2pad1nobias-avgpool3pad1s1":           "conv8@3x3pad1s2nobias-avgpool3pad1s1",
-		"[relu|bn]-{gap|gap}":                            "[relu|bn]-{gap|gap}",
+		"conv8@3x3s2pad1nobias-avgpool3pad1s1":            "conv8@3x3pad1s2nobias-avgpool3pad1s1",
+		"[relu|bn]-{gap|gap}":                             "[relu|bn]-{gap|gap}",
 	} {
 		a, err := arch.Parse(in)
 		if err != nil {
