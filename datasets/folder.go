@@ -18,18 +18,20 @@ const (
 	// DefaultTestFraction is the share of each class a folder without
 	// train/ and test/ holds out for testing.
 	DefaultTestFraction = 0.2
-	// AutoMaxSide is the longest side a folder's common image size may
-	// have to be kept as it is when FolderOptions gives no size.
+	// AutoMinSide and AutoMaxSide bound the sides of a folder's common
+	// image size for it to be kept as it is when FolderOptions gives no
+	// size: from 12, the least LeNet-5 takes, to 64.
+	AutoMinSide = 12
 	AutoMaxSide = 64
 	// AutoSide is the side images are resized to when FolderOptions gives
-	// no size and they share none of at most AutoMaxSide pixels a side.
+	// no size and they share none within those bounds.
 	AutoSide = 32
 )
 
 // FolderOptions says how LoadFolder reads a folder of images.
 type FolderOptions struct {
 	// Rows and Cols are the size every image is resized to. Zero takes
-	// the size all training images share when its longer side is at most
+	// the size all images share when its sides are from AutoMinSide to
 	// AutoMaxSide, and AutoSide x AutoSide otherwise.
 	Rows, Cols int
 	// Channels is 1 (grayscale), 3 (RGB) or 0: 1 when every training and

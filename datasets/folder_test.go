@@ -91,12 +91,12 @@ func TestFolderColourAndOneFolderSplit(t *testing.T) {
 	}
 	// Load the training folder alone: one folder per class, split by seed.
 	one := filepath.Join(dir, "train")
-	a, err := LoadFolder(one, FolderOptions{TestFraction: 0.25, Seed: 7})
+	a, err := LoadFolder(one, FolderOptions{TestFraction: 0.25, Seed: 7, Rows: 6, Cols: 5})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := LoadFolder(one, FolderOptions{TestFraction: 0.25, Seed: 7})
-	c, _ := LoadFolder(one, FolderOptions{TestFraction: 0.25, Seed: 8})
+	b, _ := LoadFolder(one, FolderOptions{TestFraction: 0.25, Seed: 7, Rows: 6, Cols: 5})
+	c, _ := LoadFolder(one, FolderOptions{TestFraction: 0.25, Seed: 8, Rows: 6, Cols: 5})
 	if a.Train.N != 45 || a.Test.N != 15 || a.Train.NumChannels() != 3 || a.Train.Rows != 6 || a.Train.Cols != 5 {
 		t.Fatalf("split %d/%d of %dx%dx%d", a.Train.N, a.Test.N, a.Train.NumChannels(), a.Train.Rows, a.Train.Cols)
 	}

@@ -99,7 +99,7 @@ func (l *folderLoad) guess() (guess, error) {
 	}
 	if o.Rows == 0 {
 		g.rows, g.cols = AutoSide, AutoSide
-		if max(h.width, h.height) <= AutoMaxSide {
+		if keepable(h.width, h.height) {
 			g.rows, g.cols, g.keepSize = h.height, h.width, true
 		}
 	}
@@ -110,6 +110,11 @@ func (l *folderLoad) guess() (guess, error) {
 		}
 	}
 	return g, nil
+}
+
+// keepable says whether an image size can be kept as it is.
+func keepable(w, h int) bool {
+	return min(w, h) >= AutoMinSide && max(w, h) <= AutoMaxSide
 }
 
 // settle chooses the geometry from every header read, by the rules of
@@ -123,7 +128,7 @@ func (l *folderLoad) settle() geometry {
 		for _, h := range l.headers {
 			same = same && h.width == first.width && h.height == first.height
 		}
-		if same && max(first.width, first.height) <= AutoMaxSide {
+		if same && keepable(first.width, first.height) {
 			g.rows, g.cols = first.height, first.width
 		}
 	}
@@ -154,7 +159,7 @@ func (l *folderLoad) pass(g guess, workers []*folderWorker) ([2]*Set, error) {
 		return [2]*Set{}, errors.Errorf("%d images of %dx%dx%d would take %d MiB, more than %d MiB",
 			len(l.train)+len(l.test), g.channels, g.rows, g.cols, total>>20, int64(maxSetBytes)>>20)
 	}
-	how := fmt.Sprintf("resized to %dx%d (%s)", g.cols, g.rows, l.resizeName())
+	how := fmt.Sprintf("as %dx%d (resized with %s where they differ)", g.cols, g.rows, l.resizeName())
 	if g.keepSize {
 		how = fmt.Sprintf("at their size, %dx%d", g.cols, g.rows)
 	}
