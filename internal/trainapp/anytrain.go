@@ -204,7 +204,7 @@ func (a *App) anyJob(sf *sourceFlags, saved *run, spec string, aug graph.Augment
 			return fitJob{}, nil, Input{}, err
 		}
 	} else {
-		rows, cols, _ := sizeFlag(sf.size)     // checked
+		rows, cols, _ := sizeFlag(sf.size)       // checked
 		channels, _ := channelsFlag(sf.channels) // checked
 		geometry := datasets.FolderOptions{Rows: rows, Cols: cols, Channels: channels, Resize: sf.resize}
 		src = Source{Dir: sf.dir, TestSplit: sf.testSplit, SplitSeed: sf.splitSeed, SkipBad: sf.skipBad}
