@@ -95,13 +95,15 @@ func featureMaps(m *graph.Model, x []float32) ([]Picture, error) {
 		return nil, err
 	}
 	var pics []Picture
-	for i, a := range acts {
+	for i := 0; i < len(acts); i++ {
+		a := acts[i]
 		if len(a.Output) != 3 || a.Params == 0 || a.Container {
 			continue
 		}
 		name, shown, after := a.Path, a, []string(nil)
-		for j := i + 1; j < len(acts) && follows(acts[j], a); j++ {
-			shown, after = acts[j], append(after, acts[j].Kind)
+		for i+1 < len(acts) && follows(acts[i+1], a) {
+			i++ // a BatchNorm shown after its convolution gets no picture of its own
+			shown, after = acts[i], append(after, acts[i].Kind)
 		}
 		c, h, w := shown.Output[0], shown.Output[1], shown.Output[2]
 		img, err := viz.Activations(shown.Values, c, h, w, max(1, 84/h), min(c, 8))
