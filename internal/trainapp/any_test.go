@@ -115,9 +115,8 @@ func writeIDX(t *testing.T, dir, prefix string, s *datasets.Set) {
 }
 
 // TestFolderTrainsAsIDX writes the same MNIST digits as IDX files and as
-// a folder of PNGs: with the same recipe, split and normalisation,
-// training through the folder gives the very weights training through
-// the IDX files gives.
+// a folder of PNGs: with the same recipe and split, training through the
+// folder gives the very weights training through the IDX files gives.
 func TestFolderTrainsAsIDX(t *testing.T) {
 	m := mnisttest.MNIST(t)
 	train, test := m.Train.First(1000), m.Test.First(300)
@@ -133,7 +132,7 @@ func TestFolderTrainsAsIDX(t *testing.T) {
 	if !strings.Contains(errs, "holds MNIST IDX files") || !strings.Contains(errs, "on 900 images, validating on 100") {
 		t.Errorf("IDX run:\n%s", errs)
 	}
-	_, errs = mustRunApp(t, featlearn(), 0, append(base, "-data", folder, "-out", fromFolder, "-norm", "none", "-val-split", "last")...)
+	_, errs = mustRunApp(t, featlearn(), 0, append(base, "-data", folder, "-out", fromFolder, "-val-split", "last")...)
 	if !strings.Contains(errs, "holds an image folder") || !strings.Contains(errs, "distorted: shift 1, rotate 5°") {
 		t.Errorf("folder run:\n%s", errs)
 	}
@@ -180,8 +179,9 @@ func TestColourFolderTrainEvalPredictViz(t *testing.T) {
 	out := t.TempDir()
 	spec := "conv8@3x3pad1-relu-pool2-conv16@3x3pad1-bn-relu-gap-fc"
 	stdout, errs := mustRunApp(t, featlearn(), 0, "train", "-data", data, "-arch", spec, "-epochs", "6", "-lr", "0.02",
-		"-flip", "-shift", "1", "-out", out, "-progress", "lines")
-	if !strings.Contains(errs, "16x16, RGB") || !strings.Contains(errs, "fc3, ") || !strings.Contains(stdout, "blue") {
+		"-flip", "-shift", "1", "-norm", "meanstd", "-out", out, "-progress", "lines")
+	if !strings.Contains(errs, "16x16, RGB") || !strings.Contains(errs, "fc3, ") || !strings.Contains(stdout, "blue") ||
+		!strings.Contains(errs, "normalised by the training set's channel means [") {
 		t.Errorf("train output:\n%s\n%s", stdout, errs)
 	}
 	ckpt := graph.CheckpointPath(out)

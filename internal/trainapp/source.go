@@ -54,7 +54,7 @@ func addSourceFlags(fs *flag.FlagSet) *sourceFlags {
 	fs.StringVar(&f.size, "size", "auto", "image folders: the size images are resized to, N or WxH (auto: the size they share, if 12 to 64 a side, else 32x32)")
 	fs.StringVar(&f.channels, "channels", "auto", "image folders: gray, rgb or auto (gray when every image is)")
 	fs.StringVar(&f.resize, "resize", datasets.ResizeCatmullRom, "image folders: interpolation when resizing: catmullrom, bilinear or nearest")
-	fs.StringVar(&f.norm, "norm", "auto", "input normalisation: none (pixel/255), meanstd (each channel by the training set's mean and deviation) or auto (none for MNIST's IDX files, as lenet trains, else meanstd)")
+	fs.StringVar(&f.norm, "norm", "none", "input normalisation: none (pixel/255, what the default recipe is tuned for) or meanstd (each channel by the training set's mean and deviation, recorded in the checkpoint; take a lower -lr)")
 	fs.StringVar(&f.val, "val", "auto", "validation examples held out of the training set: a number, a fraction, 0 for none, or auto (MNIST and CIFAR-10: the last 5,000; folders: a tenth)")
 	fs.StringVar(&f.valSplit, "val-split", "auto", "which training examples validate: last, random (drawn by -split-seed) or auto (last for MNIST and CIFAR-10, random for folders)")
 	fs.Float64Var(&f.testSplit, "test-split", datasets.DefaultTestFraction, "image folders without test/: the share of each class held out for testing")
@@ -104,8 +104,8 @@ func (f *sourceFlags) check() error {
 	switch {
 	case f.resize != datasets.ResizeCatmullRom && f.resize != datasets.ResizeBilinear && f.resize != datasets.ResizeNearest:
 		return cli.Usagef("-resize %q: want catmullrom, bilinear or nearest", f.resize)
-	case f.norm != "auto" && f.norm != "none" && f.norm != "meanstd":
-		return cli.Usagef("-norm %q: want none, meanstd or auto", f.norm)
+	case f.norm != "none" && f.norm != "meanstd":
+		return cli.Usagef("-norm %q: want none or meanstd", f.norm)
 	case f.valSplit != "auto" && f.valSplit != valLast && f.valSplit != valRandom:
 		return cli.Usagef("-val-split %q: want last, random or auto", f.valSplit)
 	case !(f.testSplit > 0 && f.testSplit < 1):
@@ -202,14 +202,17 @@ func (src Source) split(train *datasets.Set) (*datasets.Set, *datasets.Set, erro
 
 // input describes the model input of data read by the flags: its
 // geometry and classes, and the normalisation -norm asks for, measured on
-// the training examples.
+// the training examples. Inputs are pixel/255 unless -norm says meanstd:
+// the default recipe, LeNet-5's, is tuned for inputs of that scale, and
+// at its learning rate inputs normalised to a deviation of one, three
+// times larger on MNIST, now and then kill every ReLU in the first epoch.
 func (f *sourceFlags) input(d *datasets.Data, train *datasets.Set) Input {
 	t := d.Train
 	in := Input{Channels: t.NumChannels(), Rows: t.Rows, Cols: t.Cols, Classes: t.Names(), Resize: f.resize}
 	if d.Format == datasets.FormatIDX && t.Rows == datasets.DigitSize && t.Cols == datasets.DigitSize {
 		in.Digit, in.Resize = true, ""
 	}
-	if f.norm == "meanstd" || (f.norm == "auto" && d.Format != datasets.FormatIDX) {
+	if f.norm == "meanstd" {
 		in.Mean, in.Std = train.ChannelStats()
 		for c, s := range in.Std {
 			in.Std[c] = max(s, 1e-3) // a constant channel must not divide by zero
