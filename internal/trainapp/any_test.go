@@ -137,6 +137,27 @@ func TestFolderTrainsAsIDX(t *testing.T) {
 		t.Errorf("folder run:\n%s", errs)
 	}
 	sameWeights(t, graph.CheckpointPath(fromIDX), graph.CheckpointPath(fromFolder))
+	// A digit drawn black on white, prepared as MNIST's were, is the
+	// same input to both models.
+	photo := filepath.Join(t.TempDir(), "seven.png")
+	inverted := image.NewGray(image.Rect(0, 0, 40, 40))
+	for i := range inverted.Pix {
+		inverted.Pix[i] = 255
+	}
+	seven := m.Test.Digit(0)
+	for y := range 28 {
+		for x := range 28 {
+			inverted.Pix[(y+6)*40+x+6] = 255 - seven.Pix[y*28+x]
+		}
+	}
+	var b bytes.Buffer
+	png.Encode(&b, inverted)
+	os.WriteFile(photo, b.Bytes(), 0o644)
+	a, _ := mustRunApp(t, featlearn(), 0, "predict", "-ckpt", graph.CheckpointPath(fromIDX), photo)
+	c, _ := mustRunApp(t, featlearn(), 0, "predict", "-digit", "-ckpt", graph.CheckpointPath(fromFolder), photo)
+	if a != c {
+		t.Errorf("predict through IDX:\n%s\nthrough the folder with -digit:\n%s", a, c)
+	}
 }
 
 // colourFolder writes a folder of 16x16 RGB images of three classes, a
@@ -193,6 +214,9 @@ func TestColourFolderTrainEvalPredictViz(t *testing.T) {
 	stdout, _ = mustRunApp(t, featlearn(), 0, "predict", "-ckpt", ckpt, "-k", "2", img)
 	if !strings.Contains(stdout, "xxaa.png\n  1. green") {
 		t.Errorf("predict:\n%s", stdout)
+	}
+	if code, _, errs := runApp(featlearn(), "predict", "-ckpt", ckpt, "-digit", img); code != 2 || !strings.Contains(errs, "-digit: the model takes 3x16x16") {
+		t.Errorf("-digit for a colour model: exit %d\n%s", code, errs)
 	}
 	pics := t.TempDir()
 	mustRunApp(t, featlearn(), 0, "viz", "-ckpt", ckpt, "-out", pics, "-image", img)

@@ -105,6 +105,7 @@ func (a *App) predictAny(args []string, stdout, stderr io.Writer) error {
 	fs := a.flagSet("predict", stderr)
 	ckpt := a.ckptFlag(fs)
 	k := fs.Int("k", 3, "number of classes to list")
+	digit := digitFlag(fs)
 	if err := cli.Parse(fs, args, -1); err != nil {
 		return err
 	}
@@ -117,6 +118,9 @@ func (a *App) predictAny(args []string, stdout, stderr io.Writer) error {
 	}
 	r, l, err := a.loadAny(*ckpt)
 	if err != nil {
+		return err
+	}
+	if err := r.asDigits(*digit); err != nil {
 		return err
 	}
 	width := 0
@@ -229,11 +233,18 @@ func (a *App) vizAny(args []string, stdout, stderr io.Writer) error {
 	out := fs.String("out", "", "directory for the PNGs (default: the checkpoint's directory)")
 	cols := fs.Int("cols", 0, "filters per row (default: 6 for up to 12 filters, else 20)")
 	limit := fs.Int("filters", 0, "draw only the first N first-layer filters (0: all)")
+	digit := digitFlag(fs)
 	if err := cli.Parse(fs, args, 0); err != nil {
 		return err
 	}
 	r, l, err := a.loadAny(*ckpt)
 	if err != nil {
+		return err
+	}
+	if *digit && *imageFile == "" {
+		return cli.Usagef("-digit prepares an -image file: name one")
+	}
+	if err := r.asDigits(*digit); err != nil {
 		return err
 	}
 	if *out == "" {
@@ -282,4 +293,22 @@ func (r *run) vizInput(file string, index int, dir string, stderr io.Writer) ([]
 		return nil, "", cli.Usagef("-index %d: want 0..%d", index, d.Test.N-1)
 	}
 	return d.Test.Pixels(index), fmt.Sprintf("test image %d (%s)", index, r.input.Classes[d.Test.Label(index)]), nil
+}
+
+// digitFlag registers -digit, which prepares image files as MNIST's
+// digits were.
+func digitFlag(fs *flag.FlagSet) *bool {
+	return fs.Bool("digit", false, "prepare image files as MNIST's digits were (ink made white on black, cropped, scaled into 20x20 and centred), for 1x28x28 models of digits trained on folders; models trained on MNIST's IDX files always are")
+}
+
+// asDigits makes the run prepare image files as MNIST's digits when asked.
+func (r *run) asDigits(digit bool) error {
+	if !digit {
+		return nil
+	}
+	if r.input.Channels != 1 || r.input.Rows != datasets.DigitSize || r.input.Cols != datasets.DigitSize {
+		return cli.Usagef("-digit: the model takes %dx%dx%d inputs, not MNIST's 1x28x28", r.input.Channels, r.input.Rows, r.input.Cols)
+	}
+	r.input.Digit = true
+	return nil
 }
