@@ -3,6 +3,7 @@ package datasets
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"hash/crc32"
 	"image"
 	"image/color"
@@ -421,5 +422,28 @@ func TestReadImageFile(t *testing.T) {
 	}
 	if _, err := ReadImageFile(filepath.Join(t.TempDir(), "none.png"), 1, 28, 28, ""); err == nil || !strings.Contains(err.Error(), "none.png") {
 		t.Errorf("missing file: %v", err)
+	}
+}
+
+func TestBatcherOfManyClasses(t *testing.T) {
+	names := make([]string, 40)
+	for i := range names {
+		names[i] = fmt.Sprint("c", i)
+	}
+	labels := []uint8{39, 0, 17}
+	s, err := NewImageSet(make([]uint8, 3*3*2*2), labels, 3, 2, 2, names)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := NewSequentialBatcher(s, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !b.Next() {
+		t.Fatal("no batch")
+	}
+	got := b.Batch()
+	if len(got.X) != 36 || len(got.OneHot) != 120 || got.OneHot[39] != 1 || got.OneHot[40] != 1 || got.OneHot[80+17] != 1 {
+		t.Errorf("batch of 40 classes: %d inputs, one-hot %d long", len(got.X), len(got.OneHot))
 	}
 }

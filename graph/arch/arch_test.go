@@ -114,7 +114,7 @@ func TestCanonicalForm(t *testing.T) {
 			t.Errorf("%q reads as %q, want %q", in, a.String(), want)
 		}
 	}
-	if got := arch.MustParse("fc300-relu-fc").WithClasses(3).String(); got != "fc300-relu-fc3" {
+	if got := mustParse(t, "fc300-relu-fc").WithClasses(3).String(); got != "fc300-relu-fc3" {
 		t.Errorf("bare fc for 3 classes: %q", got)
 	}
 }
@@ -164,7 +164,7 @@ func TestErrorsNameTheToken(t *testing.T) {
 		{"conv6@5x5-gap", 3, "ends with output [6] but there are 3 classes"},
 	}
 	for _, c := range shapes {
-		_, err := arch.MustParse(c.spec).Check([]int{1, 28, 28}, c.classes, arch.DefaultLimits)
+		_, err := mustParse(t, c.spec).Check([]int{1, 28, 28}, c.classes, arch.DefaultLimits)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%q: %v, want %q", c.spec, err, c.want)
 		}
@@ -179,7 +179,7 @@ func TestLimitsRefuseBeforeAllocating(t *testing.T) {
 		{"conv4096@3x3pad300-fc10", arch.LimitValues},
 	}
 	for _, c := range cases {
-		a := arch.MustParse(c.spec)
+		a := mustParse(t, c.spec)
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
 		_, err := a.Build("big", []int{1, 28, 28}, 10, 1, arch.DefaultLimits)
@@ -193,7 +193,17 @@ func TestLimitsRefuseBeforeAllocating(t *testing.T) {
 		}
 	}
 	small := arch.Limits{MaxParams: 1000}
-	if _, err := arch.MustParse(lenet.Arch).Check(lenet.InputShape, 10, small); err == nil || !strings.Contains(err.Error(), `token 4 "conv16@5x5": makes 2572 parameters so far, more than the limit of 1000`) {
+	if _, err := mustParse(t, lenet.Arch).Check(lenet.InputShape, 10, small); err == nil || !strings.Contains(err.Error(), `token 4 "conv16@5x5": makes 2572 parameters so far, more than the limit of 1000`) {
 		t.Errorf("LeNet-5 under 1,000 parameters: %v", err)
 	}
+}
+
+// mustParse parses a SPEC the test knows to be good.
+func mustParse(t *testing.T, spec string) *arch.Arch {
+	t.Helper()
+	a, err := arch.Parse(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
 }

@@ -115,15 +115,6 @@ func Parse(spec string) (*Arch, error) {
 	return &Arch{items: items}, nil
 }
 
-// MustParse is Parse for SPECs written in Go code; it panics on a bad one.
-func MustParse(spec string) *Arch {
-	a, err := Parse(spec)
-	if err != nil {
-		panic(err)
-	}
-	return a
-}
-
 // seq reads items joined by '-' up to one of the stop characters.
 func (p *parser) seq(stop string) ([]item, error) {
 	var items []item
