@@ -66,7 +66,8 @@ func peakHeap(stop <-chan struct{}) <-chan uint64 {
 
 // BenchmarkLoadFolder60k loads 60,000 28x28 PNG digits (and 10 test
 // digits) from a folder on all cores. It reports the decoded bytes and
-// the peak of the heap's objects during loading, both in MB.
+// the peak of the heap's objects during loading, both in MB, and fails
+// when the peak exceeds twice the decoded bytes.
 func BenchmarkLoadFolder60k(b *testing.B) {
 	dir := benchFolder(b)
 	var peak uint64
@@ -92,4 +93,7 @@ func BenchmarkLoadFolder60k(b *testing.B) {
 	}
 	b.ReportMetric(float64(decoded)/1e6, "decoded-MB")
 	b.ReportMetric(float64(peak)/1e6, "peak-heap-MB")
+	if peak > 2*uint64(decoded) {
+		b.Errorf("the heap peaked at %.1f MB, more than twice the %.1f MB of pixels", float64(peak)/1e6, float64(decoded)/1e6)
+	}
 }
