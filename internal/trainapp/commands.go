@@ -53,7 +53,7 @@ func (a *App) eval(args []string, stdout, stderr io.Writer) error {
 	if path == "-" {
 		return nil
 	}
-	return writeConfusion(path, ev, stdout)
+	return writeConfusion(path, ev, nil, stdout)
 }
 
 // predict prints the most probable classes of digit images. A file that
@@ -266,6 +266,11 @@ func vizMaps(w *pngWriter, l *loaded, pixels []uint8, label string) error {
 	if err != nil {
 		return err
 	}
+	return writeMaps(w, maps, label)
+}
+
+// writeMaps writes the feature maps of one input.
+func writeMaps(w *pngWriter, maps []Picture, label string) error {
 	for _, m := range maps {
 		if err := w.write("maps-"+m.Name, m.Image, m.Caption+", for "+label); err != nil {
 			return err
