@@ -360,7 +360,7 @@ func TestFeatlearnUsage(t *testing.T) {
 		{[]string{"train", "-max-params", "0"}, 2, "-max-params"},
 		{[]string{"summary", "-input", "2x28x28"}, 2, "-input"},
 		{[]string{"summary", "-arch", "conv6@5x5-pool2-fc", "-input", "3x32x32", "-classes", "4"}, 0, "conv6@5x5-pool2-fc4"},
-		{[]string{"export"}, 2, "name the folder"},
+		{[]string{"export-data"}, 2, "name the folder"},
 		{[]string{"predict"}, 2, "PNG, JPEG or GIF"},
 		{[]string{"eval", "-ckpt", "/nonexistent/ckpt"}, 1, "train one first"},
 	}
@@ -374,7 +374,7 @@ func TestFeatlearnUsage(t *testing.T) {
 
 func TestExportWritesAFolderTrainReads(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "mnist")
-	out, _ := mustRunApp(t, featlearn(), 0, "export", "-train-n", "50", "-test-n", "20", "-format", "jpeg", dir)
+	out, _ := mustRunApp(t, featlearn(), 0, "export-data", "-train-n", "50", "-test-n", "20", "-format", "jpeg", dir)
 	if !strings.Contains(out, "wrote 50 training and 20 test images of 10 classes") {
 		t.Errorf("export:\n%s", out)
 	}

@@ -83,7 +83,7 @@ var anyCommands = []command{
 	{"predict", "[flags] IMAGE...", "top classes of PNG, JPEG or GIF images"},
 	{"summary", "[flags]", "layers, output shapes and parameter counts of a SPEC or a checkpoint"},
 	{"viz", "[flags]", "pictures: learned filters (in colour for RGB), feature maps, training curves"},
-	{"export", "[flags] FOLDER", "write a data set as a folder of images, the layout train -data reads"},
+	{"export-data", "[flags] FOLDER", "write a data set as a folder of images, the layout train -data reads"},
 }
 
 // commandList returns the App's subcommands.
@@ -108,8 +108,8 @@ func (a *App) handler(name string) func([]string, io.Writer, io.Writer) error {
 			return a.summaryAny
 		case "viz":
 			return a.vizAny
-		case "export":
-			return a.export
+		case "export-data":
+			return a.exportData
 		}
 		return nil
 	}

@@ -8,10 +8,10 @@ import (
 	"github.com/featlearn/featlearn/internal/cli"
 )
 
-// export writes a data set as a folder of images, the layout train
+// exportData writes a data set as a folder of images, the layout train
 // reads: a way to see what LoadFolder expects, and to try it on MNIST.
-func (a *App) export(args []string, stdout, stderr io.Writer) error {
-	fs := a.flagSet("export", stderr)
+func (a *App) exportData(args []string, stdout, stderr io.Writer) error {
+	fs := a.flagSet("export-data", stderr)
 	data := fs.String("data", "", "data to export: MNIST's IDX files, CIFAR-10's binary batches or an image folder (default: MNIST, found by itself)")
 	format := fs.String("format", datasets.WritePNGFiles, "image files to write: png (lossless) or jpeg")
 	trainN := fs.Int("train-n", 0, "export the first N training images only (0: all)")
@@ -21,7 +21,7 @@ func (a *App) export(args []string, stdout, stderr io.Writer) error {
 	}
 	if fs.NArg() != 1 {
 		fs.Usage()
-		return cli.Usagef("export: name the folder to write")
+		return cli.Usagef("export-data: name the folder to write")
 	}
 	if *format != datasets.WritePNGFiles && *format != datasets.WriteJPEGFiles {
 		return cli.Usagef("-format %q: want png or jpeg", *format)
