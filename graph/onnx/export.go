@@ -139,7 +139,7 @@ func (e *exporter) walk() error {
 	}
 	out := e.prog.Output
 	if e.names[out] != OutputName { // the output is the input or a parameter
-		e.node("Identity", "output", []string{e.names[out]}, []string{OutputName})
+		e.node("Identity", []string{e.names[out]}, []string{OutputName})
 	}
 	return nil
 }
@@ -281,10 +281,9 @@ func (e *exporter) outName(n *G.Node, base string) string {
 	return name
 }
 
-// node appends an ONNX node named after its first output.
-func (e *exporter) node(opType, base string, in, out []string, attrs ...*pb.AttributeProto) {
-	e.g.Node = append(e.g.Node, &pb.NodeProto{OpType: ptr(opType), Name: ptr(e.fresh(base + "/" + opType)),
-		Input: in, Output: out, Attribute: attrs})
+// node appends an ONNX node named as its output.
+func (e *exporter) node(opType string, in, out []string, attrs ...*pb.AttributeProto) {
+	e.g.Node = append(e.g.Node, &pb.NodeProto{OpType: ptr(opType), Name: ptr(out[0]), Input: in, Output: out, Attribute: attrs})
 }
 
 // valueInfo describes a float tensor of shape (N, shape...).
@@ -308,7 +307,7 @@ func (e *exporter) reshape(n, x *G.Node, in string) error {
 		return errors.Errorf("reshape %v to %v mixes examples of the batch: ONNX export needs every example reshaped alone", from, to)
 	}
 	if len(to) == 2 {
-		e.node("Flatten", "flatten", []string{in}, []string{e.outName(n, "flatten")}, attrInt("axis", 1))
+		e.node("Flatten", []string{in}, []string{e.outName(n, "flatten")}, attrInt("axis", 1))
 		return nil
 	}
 	shape := e.fresh("reshape_shape")
@@ -317,7 +316,7 @@ func (e *exporter) reshape(n, x *G.Node, in string) error {
 		dims = append(dims, int64(d))
 	}
 	e.g.Initializer = append(e.g.Initializer, int64Tensor(shape, dims))
-	e.node("Reshape", "reshape", []string{in, shape}, []string{e.outName(n, "reshape")})
+	e.node("Reshape", []string{in, shape}, []string{e.outName(n, "reshape")})
 	return nil
 }
 

@@ -1,8 +1,6 @@
 package onnx
 
 import (
-	"strings"
-
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
 
@@ -15,10 +13,10 @@ import (
 func (e *exporter) op(n *G.Node, s ops.Spec, in []*G.Node, names []string) error {
 	base := e.layerOf(in)
 	if base == "" {
-		base = strings.ToLower(string(s.Kind))
+		base = baseNames[s.Kind]
 	}
 	one := func(opType string, attrs ...*pb.AttributeProto) error {
-		e.node(opType, base, names, []string{e.outName(n, base)}, attrs...)
+		e.node(opType, names, []string{e.outName(n, base)}, attrs...)
 		return nil
 	}
 	switch s.Kind {
@@ -36,9 +34,9 @@ func (e *exporter) op(n *G.Node, s ops.Spec, in []*G.Node, names []string) error
 	case ops.KindMaxPool2DReLU:
 		// max(0, maxpool(x)) = maxpool(relu(x)): the ReLU the pooling runs
 		// inside is written after it, where it costs less.
-		pooled := e.fresh(base + "_pool")
-		e.node("MaxPool", base, names, []string{pooled}, poolAttrs(s.Pool)...)
-		e.node("Relu", base, []string{pooled}, []string{e.outName(n, base)})
+		pooled := e.fresh(base)
+		e.node("MaxPool", names, []string{pooled}, poolAttrs(s.Pool)...)
+		e.node("Relu", []string{pooled}, []string{e.outName(n, "relu")})
 		return nil
 	case ops.KindAvgPool2D:
 		include := 0
@@ -48,9 +46,9 @@ func (e *exporter) op(n *G.Node, s ops.Spec, in []*G.Node, names []string) error
 		return one("AveragePool", append(poolAttrs(s.Pool), attrInt("count_include_pad", include))...)
 	case ops.KindGlobalAvgPool2D:
 		// ONNX keeps the (1, 1) plane; featlearn's op gives (N, C).
-		pooled := e.fresh(base + "_pool")
-		e.node("GlobalAveragePool", base, names, []string{pooled})
-		e.node("Flatten", base, []string{pooled}, []string{e.outName(n, base)}, attrInt("axis", 1))
+		pooled := e.fresh(base)
+		e.node("GlobalAveragePool", names, []string{pooled})
+		e.node("Flatten", []string{pooled}, []string{e.outName(n, "flatten")}, attrInt("axis", 1))
 		return nil
 	case ops.KindBatchNorm:
 		return e.batchNorm(n, s, base, names)
@@ -81,6 +79,15 @@ func (e *exporter) op(n *G.Node, s ops.Spec, in []*G.Node, names []string) error
 	return errors.Errorf("op %v%s has no ONNX equivalent", n.Op(), e.where(in))
 }
 
+// baseNames name the values of parameter-free ops.
+var baseNames = map[ops.Kind]string{
+	ops.KindMaxPool2D: "maxpool", ops.KindMaxPool2DReLU: "maxpool", ops.KindAvgPool2D: "avgpool",
+	ops.KindGlobalAvgPool2D: "gap", ops.KindDropout: "dropout", ops.KindReLU: "relu", ops.KindLeakyReLU: "leaky_relu",
+	ops.KindSigmoid: "sigmoid", ops.KindTanh: "tanh", ops.KindSoftmax: "softmax", ops.KindLogSoftmax: "log_softmax",
+	ops.KindAdd: "add", ops.KindConcat: "concat", ops.KindScaleChannels: "scale",
+	ops.KindDense: "dense", ops.KindConv2D: "conv", ops.KindBatchNorm: "batchnorm", ops.KindLocallyConnected2D: "local",
+}
+
 // poolAttrs are the attributes of MaxPool and AveragePool.
 func poolAttrs(p ops.PoolParams) []*pb.AttributeProto {
 	return []*pb.AttributeProto{attrInts("kernel_shape", p.KernelH, p.KernelW), attrInts("strides", p.StrideH, p.StrideW),
@@ -107,7 +114,7 @@ func (e *exporter) batchNorm(n *G.Node, s ops.Spec, base string, names []string)
 		}
 		in = append(in, t.p.Name)
 	}
-	e.node("BatchNormalization", base, in, []string{e.outName(n, base)}, attrFloat("epsilon", bn.Eps))
+	e.node("BatchNormalization", in, []string{e.outName(n, base)}, attrFloat("epsilon", bn.Eps))
 	return nil
 }
 
@@ -119,9 +126,9 @@ func (e *exporter) scaleChannels(n *G.Node, in []*G.Node, base string, names []s
 		shape := e.fresh(base + "_scale_shape")
 		e.g.Initializer = append(e.g.Initializer, int64Tensor(shape, []int64{int64(x[1]), 1, 1}))
 		scale = e.fresh(base + "_scale")
-		e.node("Reshape", base, []string{names[1], shape}, []string{scale})
+		e.node("Reshape", []string{names[1], shape}, []string{scale})
 	}
-	e.node("Mul", base, []string{names[0], scale}, []string{e.outName(n, base)})
+	e.node("Mul", []string{names[0], scale}, []string{e.outName(n, base)})
 	return nil
 }
 

@@ -2,6 +2,7 @@ package onnx
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
@@ -424,7 +425,7 @@ func (p *planner) batchNorm(n *pb.NodeProto) error {
 		inits = append(inits, v.src)
 	}
 	// ONNX's momentum weighs the running statistics, PyTorch's the batch.
-	l := graph.BatchNorm(p.name(n, inits...)).Eps(float64(float32(eps))).Momentum(1 - momentum)
+	l := graph.BatchNorm(p.name(n, inits...)).Eps(tidy(eps)).Momentum(round15(1 - tidy(momentum)))
 	_, err = p.add(n, l, []*value{x}, x.shape, params...)
 	return err
 }
@@ -498,6 +499,7 @@ func (p *planner) activation(n *pb.NodeProto) error {
 		if err != nil {
 			return err
 		}
+		alpha = tidy(alpha)
 		l.kind = fmt.Sprintf("LeakyRelu %g", alpha)
 		l.f = func(x *G.Node) (*G.Node, error) { return ops.LeakyReLU(x, alpha) }
 	}
@@ -596,4 +598,23 @@ func (p *planner) pad(n *pb.NodeProto) error {
 		return err
 	}
 	return p.alias(n, &value{kind: dataValue, shape: shape, pad: &padded{x: x, h: h, w: w}})
+}
+
+// tidy reads a float32 attribute as the shortest decimal that rounds to
+// it, the number its writer meant: float32(1e-5) reads back as 1e-5.
+func tidy(v float64) float64 {
+	t, err := strconv.ParseFloat(strconv.FormatFloat(v, 'g', -1, 32), 64)
+	if err != nil {
+		return v
+	}
+	return t
+}
+
+// round15 rounds to 15 significant digits, so that 1 - 0.9 is 0.1.
+func round15(v float64) float64 {
+	t, err := strconv.ParseFloat(strconv.FormatFloat(v, 'g', 15, 64), 64)
+	if err != nil {
+		return v
+	}
+	return t
 }

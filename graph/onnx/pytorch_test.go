@@ -44,8 +44,11 @@ func readRaw(t *testing.T, path string) []float64 {
 
 // TestImportPyTorch imports the models PyTorch 1.13's torch.onnx.export
 // wrote, LeNet-5 and a network of every supported op in opsets 11 to 17,
-// and checks that featlearn computes PyTorch's outputs to 1e-5.
+// and checks that featlearn computes PyTorch's outputs to 1e-5, then
+// exports each again and checks ONNX Runtime's outputs the same way.
 func TestImportPyTorch(t *testing.T) {
+	var jobs []ortJob
+	var wants [][]float64
 	for _, f := range fixtures(t) {
 		base := filepath.Join("testdata", "pytorch", f.Name)
 		m, _, err := ImportFile(base + ".onnx")
@@ -71,6 +74,20 @@ func TestImportPyTorch(t *testing.T) {
 		}
 		if agree := argmaxAgree(got, want, f.Out[1]); agree != f.Dims[0] {
 			t.Errorf("%s: %d of %d argmaxes agree", f.Name, agree, f.Dims[0])
+		}
+		data, err := Export(m, Meta{})
+		if err != nil {
+			t.Fatalf("%s: export: %v", f.Name, err)
+		}
+		jobs = append(jobs, ortJob{model: data, x: x64, dims: f.Dims})
+		wants = append(wants, want)
+	}
+	// Exported again, each runs in ONNX Runtime as it did in PyTorch.
+	for i, r := range runORT(t, jobs) {
+		d := maxDiff(r.Values, wants[i])
+		t.Logf("%s exported by featlearn: ONNX Runtime differs from PyTorch by %.3g", fixtures(t)[i].Name, d)
+		if !(d <= 1e-5) {
+			t.Errorf("%s exported by featlearn: ONNX Runtime differs from PyTorch by %g", fixtures(t)[i].Name, d)
 		}
 	}
 }
