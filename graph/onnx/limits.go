@@ -54,20 +54,20 @@ func prescanMessage(b []byte, md protoreflect.MessageDescriptor, depth int, coun
 	for len(b) > 0 {
 		num, typ, n := protowire.ConsumeTag(b)
 		if n < 0 {
-			return errors.Wrap(protowire.ParseError(n), "malformed protobuf")
+			return errors.Wrap(protowire.ParseError(n), "not an ONNX model: malformed protobuf")
 		}
 		b = b[n:]
 		if typ != protowire.BytesType {
 			m := protowire.ConsumeFieldValue(num, typ, b)
 			if m < 0 {
-				return errors.Wrap(protowire.ParseError(m), "malformed protobuf")
+				return errors.Wrap(protowire.ParseError(m), "not an ONNX model: malformed protobuf")
 			}
 			b = b[m:]
 			continue
 		}
 		v, m := protowire.ConsumeBytes(b)
 		if m < 0 {
-			return errors.Wrap(protowire.ParseError(m), "malformed protobuf")
+			return errors.Wrap(protowire.ParseError(m), "not an ONNX model: malformed protobuf")
 		}
 		b = b[m:]
 		fd := md.Fields().ByNumber(num)
