@@ -64,6 +64,7 @@ var commands = []command{
 	{"predict", "[flags] IMAGE...", "top classes of digits in PNG or JPEG files"},
 	{"summary", "[flags]", "layers, output shapes, parameter counts; the lecture's parameter arithmetic"},
 	{"viz", "[flags]", "pictures: learned filters, feature maps, training curves"},
+	exportCommand,
 }
 
 // handler returns the function of a subcommand, nil for none.
@@ -79,6 +80,8 @@ func (a *App) handler(name string) func([]string, io.Writer, io.Writer) error {
 		return a.summary
 	case "viz":
 		return a.viz
+	case "export":
+		return a.export
 	}
 	return nil
 }
