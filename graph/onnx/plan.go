@@ -2,6 +2,7 @@ package onnx
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/pkg/errors"
@@ -43,6 +44,14 @@ type padded struct {
 type dim struct {
 	v     int64
 	batch bool
+}
+
+// String writes the batch as N and numbers as they are.
+func (d dim) String() string {
+	if d.batch {
+		return "N"
+	}
+	return strconv.FormatInt(d.v, 10)
 }
 
 // size returns the number of values of a shape.
