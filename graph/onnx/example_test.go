@@ -20,7 +20,7 @@ func Example() {
 	}
 	path := filepath.Join(os.TempDir(), "featlearn-example-lenet.onnx")
 	defer os.Remove(path)
-	meta := onnx.Meta{Model: "lenet", Classes: onnx.DigitClasses(), Input: onnx.MNISTInput}
+	meta := onnx.Meta{Model: "lenet", Classes: onnx.DigitClasses(), Input: onnx.MNISTInput()}
 	if err := onnx.ExportFile(m, path, meta); err != nil {
 		log.Fatal(err)
 	}

@@ -54,9 +54,11 @@ type Normalization struct {
 	Mean, Std []float64
 }
 
-// MNISTInput is the normalisation of featlearn's image datasets
+// MNISTInput returns the normalisation of featlearn's image datasets
 // (graph.ImageData): pixel/255, no mean or deviation.
-var MNISTInput = Normalization{Scale: 1.0 / 255, Mean: []float64{0}, Std: []float64{1}}
+func MNISTInput() Normalization {
+	return Normalization{Scale: 1.0 / 255, Mean: []float64{0}, Std: []float64{1}}
+}
 
 // DigitClasses names the ten classes of MNIST, "0" to "9".
 func DigitClasses() []string {

@@ -63,7 +63,7 @@ func compareORT(t *testing.T, what string, m *graph.Model) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	data, err := Export(m, Meta{Classes: DigitClasses(), Input: MNISTInput})
+	data, err := Export(m, Meta{Classes: DigitClasses(), Input: MNISTInput()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +109,7 @@ func TestImportFineTuneExport(t *testing.T) {
 	m := trained(t, lenet.New)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "lenet.onnx")
-	if err := ExportFile(m, path, Meta{Model: "lenet", Arch: lenet.Arch, Classes: DigitClasses(), Input: MNISTInput}); err != nil {
+	if err := ExportFile(m, path, Meta{Model: "lenet", Arch: lenet.Arch, Classes: DigitClasses(), Input: MNISTInput()}); err != nil {
 		t.Fatal(err)
 	}
 	back, meta, err := ImportFile(path)

@@ -105,6 +105,16 @@ func (p *planner) inputs() error {
 	if len(p.g.GetOutput()) != 1 {
 		return errors.Errorf("%d graph outputs: featlearn models have one", len(p.g.GetOutput()))
 	}
+	total := 0
+	for _, t := range p.g.GetInitializer() {
+		_, n, err := tensorDims(t)
+		if err != nil {
+			return errors.Wrapf(err, "initializer %q", t.GetName())
+		}
+		if total += n; total > MaxParams {
+			return errors.Errorf("initializers of more than %d values", MaxParams)
+		}
+	}
 	for _, t := range p.g.GetInitializer() {
 		v, err := p.constant(t)
 		if err != nil {

@@ -76,8 +76,14 @@ func (p *planner) gemm(n *pb.NodeProto) error {
 	if err != nil {
 		return err
 	}
-	alpha, _ := attrFloatOf(at, "alpha", 1)
-	beta, _ := attrFloatOf(at, "beta", 1)
+	alpha, err := attrFloatOf(at, "alpha", 1)
+	if err != nil {
+		return err
+	}
+	beta, err := attrFloatOf(at, "beta", 1)
+	if err != nil {
+		return err
+	}
 	transA, err := attrIntOf(at, "transA", 0)
 	if err != nil {
 		return err
@@ -397,8 +403,14 @@ func (p *planner) batchNorm(n *pb.NodeProto) error {
 	if err := p.onlyOutput(n); err != nil {
 		return err
 	}
-	eps, _ := attrFloatOf(at, "epsilon", 1e-5)
-	momentum, _ := attrFloatOf(at, "momentum", 0.9)
+	eps, err := attrFloatOf(at, "epsilon", 1e-5)
+	if err != nil {
+		return err
+	}
+	momentum, err := attrFloatOf(at, "momentum", 0.9)
+	if err != nil {
+		return err
+	}
 	if !(eps > 0) || !(momentum >= 0 && momentum <= 1) {
 		return errors.Errorf("epsilon %v, momentum %v", eps, momentum)
 	}
@@ -444,7 +456,10 @@ func (p *planner) dropout(n *pb.NodeProto) error {
 	if err != nil {
 		return err
 	}
-	rate, _ := attrFloatOf(at, "ratio", 0.5)
+	rate, err := attrFloatOf(at, "ratio", 0.5)
+	if err != nil {
+		return err
+	}
 	if r := p.in(n, 1); r != nil {
 		if r.kind != floatConst || len(r.floats) != 1 {
 			return errors.New("ratio must be a constant")
@@ -570,7 +585,10 @@ func (p *planner) pad(n *pb.NodeProto) error {
 			pads = append(pads, d.v)
 		}
 	}
-	fill, _ := attrFloatOf(at, "value", 0)
+	fill, err := attrFloatOf(at, "value", 0)
+	if err != nil {
+		return err
+	}
 	if c := p.in(n, 2); c != nil {
 		if c.kind != floatConst || len(c.floats) > 1 {
 			return errors.New("constant_value must be a float constant")

@@ -461,8 +461,14 @@ func (p *planner) shapeOf(n *pb.NodeProto) error {
 		dims = append(dims, dim{v: int64(d)})
 	}
 	r := int64(len(dims))
-	start, _ := attrIntOf(at, "start", 0)
-	end, _ := attrIntOf(at, "end", r)
+	start, err := attrIntOf(at, "start", 0)
+	if err != nil {
+		return err
+	}
+	end, err := attrIntOf(at, "end", r)
+	if err != nil {
+		return err
+	}
 	start, end = clampIndex(start, r), clampIndex(end, r)
 	if end < start {
 		end = start
@@ -485,7 +491,7 @@ func (p *planner) gather(n *pb.NodeProto) error {
 	if err != nil {
 		return err
 	}
-	if a, _ := attrIntOf(at, "axis", 0); a != 0 {
+	if a, err := attrIntOf(at, "axis", 0); err != nil || a != 0 {
 		return errors.New("only axis 0 is supported")
 	}
 	x, err := p.ints(n, 0)

@@ -41,7 +41,7 @@ func (a *App) export(args []string, stdout, stderr io.Writer) error {
 		meta.Classes = onnx.DigitClasses()
 	}
 	if meta.Input.Scale == 0 {
-		meta.Input = onnx.MNISTInput
+		meta.Input = onnx.MNISTInput()
 	}
 	if err := onnx.ExportFile(l.Model, path, meta); err != nil {
 		return err
