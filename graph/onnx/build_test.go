@@ -86,7 +86,16 @@ func (b *gb) op(op, in, out string, attrs ...*pb.AttributeProto) *gb {
 
 // model returns the ModelProto.
 func (b *gb) model() *pb.ModelProto {
-	return &pb.ModelProto{IrVersion: ptr(int64(7)), OpsetImport: []*pb.OperatorSetIdProto{{Domain: ptr(""), Version: ptr(b.opset)}},
+	ir := int64(7) // the IR version of each opset's ONNX release
+	switch {
+	case b.opset >= 21:
+		ir = 10
+	case b.opset >= 19:
+		ir = 9
+	case b.opset >= 15:
+		ir = 8
+	}
+	return &pb.ModelProto{IrVersion: ptr(ir), OpsetImport: []*pb.OperatorSetIdProto{{Domain: ptr(""), Version: ptr(b.opset)}},
 		Graph: b.g}
 }
 

@@ -9,6 +9,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/featlearn/featlearn/graph"
+	"github.com/featlearn/featlearn/models/resnet"
 	"github.com/featlearn/featlearn/ops"
 )
 
@@ -18,6 +19,10 @@ type opCase struct {
 	input []int
 	layer graph.Layer
 	f64   bool
+	// ownInit keeps the layers' initial weights, drawing only the running
+	// statistics: a deep network of U(-1, 1) weights gives logits of
+	// thousands, where float32 holds only 1e-4.
+	ownInit bool
 }
 
 // opCases returns models covering every op featlearn exports, several
@@ -77,6 +82,30 @@ func opCases(rng *rand.Rand) []opCase {
 			return G.Reshape(x, tensor.Shape{s[0], s[1] * s[2], s[3]})
 		}))
 	}
+	// Whole networks: the residual network of models/resnet (BasicBlocks
+	// with projections, BatchNorm, global pooling, Dropout) and a Func
+	// joining branches with Block.Add and Block.Concat.
+	cs = append(cs, opCase{name: "resnet", input: resnet.InputShape, layer: resnet.Net(), ownInit: true})
+	cs = append(cs, opCase{name: "func-dag", input: []int{3, 9, 9}, layer: graph.Sequential("net",
+		graph.Func("dag", func(b *graph.Block, x *G.Node) (*G.Node, error) {
+			a, err := b.Apply(graph.Conv2D("a", 4, 3, graph.Pad(1)), x)
+			if err != nil {
+				return nil, err
+			}
+			c, err := b.Apply(graph.Conv2D("c", 4, 1), x)
+			if err != nil {
+				return nil, err
+			}
+			sum, err := b.Add(a, c)
+			if err != nil {
+				return nil, err
+			}
+			r, err := b.Apply(graph.ReLU(), sum)
+			if err != nil {
+				return nil, err
+			}
+			return b.Concat(r, a, x)
+		}), graph.GlobalAvgPool2D("gap"), graph.Dense("fc", 5))})
 	// ONNX Runtime's CPU kernels of Conv and the pools take float32 only.
 	cs = append(cs, opCase{name: "float64", input: []int{2, 3, 3}, f64: true, layer: graph.Sequential("net",
 		graph.Flatten(), graph.Dense("fc1", 7), graph.ReLU(), graph.Dense("fc2", 4), graph.Softmax())})
@@ -106,15 +135,19 @@ func (c opCase) build(t testing.TB, rng *rand.Rand) *graph.Model {
 	if err != nil {
 		t.Fatalf("%s: %v", c.name, err)
 	}
-	randomize(t, m, rng)
+	randomize(t, m, rng, c.ownInit)
 	return m
 }
 
-// randomize draws every parameter and buffer from U(-1, 1), variances
-// from U(0.5, 2).
-func randomize(t testing.TB, m *graph.Model, rng *rand.Rand) {
+// randomize draws every parameter (unless buffersOnly) and buffer from
+// U(-1, 1), variances from U(0.5, 2).
+func randomize(t testing.TB, m *graph.Model, rng *rand.Rand, buffersOnly bool) {
 	t.Helper()
-	for _, p := range append(append([]*graph.Param(nil), m.Params()...), m.Buffers()...) {
+	all := append(append([]*graph.Param(nil), m.Params()...), m.Buffers()...)
+	if buffersOnly {
+		all = m.Buffers()
+	}
+	for _, p := range all {
 		v := make([]float64, p.Size())
 		for i := range v {
 			v[i] = 2*rng.Float64() - 1

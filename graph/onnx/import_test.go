@@ -71,6 +71,12 @@ func handCases() []handCase {
 			node("BatchNormalization", []string{"x", "g", "b", "m", "v"}, []string{"y"}, af("epsilon", 1e-3), ai("training_mode", 0))),
 		f("concat-last-axis", newGraph(13, -1, 3).floats("W", 3, 3).node("MatMul", []string{"x", "W"}, []string{"h"}).
 			node("Concat", []string{"x", "h"}, []string{"y"}, ai("axis", -1))),
+		f("pad-avgpool-op21", newGraph(21, -1, 2, 6, 6).ints("pads", 0, 0, 2, 1, 0, 0, 2, 1).
+			node("Pad", []string{"x", "pads"}, []string{"p"}).
+			node("AveragePool", []string{"p"}, []string{"a"}, ais("kernel_shape", 5, 3), ais("strides", 1, 2)).op("Relu", "a", "y")),
+		f("gemm-bn-op22", newGraph(22, -1, 6).floats("B", 4, 6).floats("C", 4).floats("g", 4).floats("b", 4).floats("m", 4).positive("v", 4).
+			node("Gemm", []string{"x", "B", "C"}, []string{"h"}, ai("transB", 1)).
+			node("BatchNormalization", []string{"h", "g", "b", "m", "v"}, []string{"y"})),
 		f("leaky-default", newGraph(13, -1, 2, 3, 3).op("LeakyRelu", "x", "y")),
 		f("sigmoid-tanh-add", newGraph(13, -1, 4).op("Sigmoid", "x", "s").op("Tanh", "x", "t").node("Add", []string{"s", "t"}, []string{"y"})),
 	}
