@@ -5,6 +5,7 @@
 //	lenet predict [-ckpt ...] [-k 3] digit.png ...
 //	lenet summary
 //	lenet viz     [-ckpt ...] [-image digit.png | -index 0] [-out DIR]
+//	lenet export  [-ckpt ...] [-o lenet.onnx]
 //
 // `go run ./cmd/lenet train` finds MNIST by itself (see datasets.LoadMNIST),
 // trains with the default recipe, checkpoints every epoch and prints the

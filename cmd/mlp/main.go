@@ -6,6 +6,7 @@
 //	mlp predict [-ckpt ...] [-k 3] digit.png ...
 //	mlp summary [-hidden 300,100] [-act relu]
 //	mlp viz     [-ckpt ...] [-image digit.png | -index 0] [-out DIR]
+//	mlp export  [-ckpt ...] [-o mlp.onnx]
 //
 // Run mlp COMMAND -h for each command's flags and their defaults. Exit
 // status: 0 ok, 1 failure, 2 usage, 130 interrupted.

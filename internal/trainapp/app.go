@@ -74,6 +74,7 @@ var commands = []command{
 	{"predict", "[flags] IMAGE...", "top classes of digits in PNG or JPEG files"},
 	{"summary", "[flags]", "layers, output shapes, parameter counts; the lecture's parameter arithmetic"},
 	{"viz", "[flags]", "pictures: learned filters, feature maps, training curves"},
+	exportCommand,
 }
 
 // anyCommands documents featlearn's subcommands.
@@ -124,6 +125,8 @@ func (a *App) handler(name string) func([]string, io.Writer, io.Writer) error {
 		return a.summary
 	case "viz":
 		return a.viz
+	case "export":
+		return a.export
 	}
 	return nil
 }
