@@ -7,7 +7,7 @@
 //	featlearn predict [-ckpt ...] [-k 3] image.png ...
 //	featlearn summary [-arch SPEC] [-input 3x32x32] [-classes 10]
 //	featlearn viz     [-ckpt ...] [-image image.png | -index 0] [-out DIR]
-//	featlearn export  [-data DIR] [-format png] OUT
+//	featlearn export-data [-data DIR] [-format png] OUT
 //
 // -data detects MNIST's IDX files, CIFAR-10's binary batches or a folder
 // of images (DIR/train/<class>/ and DIR/test/<class>/, or DIR/<class>/
