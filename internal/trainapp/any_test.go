@@ -215,6 +215,23 @@ func TestColourFolderTrainEvalPredictViz(t *testing.T) {
 	if !strings.Contains(stdout, "xxaa.png\n  1. green") {
 		t.Errorf("predict:\n%s", stdout)
 	}
+	// The same model as ONNX, with its classes and normalisation: eval
+	// and predict through the file agree with the checkpoint.
+	model := filepath.Join(out, "blobs.onnx")
+	stdout, _ = mustRunApp(t, featlearn(), 0, "export", "-ckpt", ckpt, "-o", model)
+	if !strings.Contains(stdout, "read back: the same outputs") {
+		t.Errorf("export:\n%s", stdout)
+	}
+	fromCkpt, _ := mustRunApp(t, featlearn(), 0, "eval", "-ckpt", ckpt, "-png", "-")
+	fromONNX, _ := mustRunApp(t, featlearn(), 0, "eval", "-onnx", model, "-data", data)
+	accuracy := func(s string) string { return s[strings.Index(s, "accuracy"):strings.Index(s, "loss")] }
+	if accuracy(fromCkpt) != accuracy(fromONNX) {
+		t.Errorf("eval from the checkpoint says %q, from the ONNX file %q", accuracy(fromCkpt), accuracy(fromONNX))
+	}
+	stdout, _ = mustRunApp(t, featlearn(), 0, "predict", "-onnx", model, "-k", "2", img)
+	if !strings.Contains(stdout, "xxaa.png\n  1. green") {
+		t.Errorf("predict -onnx:\n%s", stdout)
+	}
 	if code, _, errs := runApp(featlearn(), "predict", "-ckpt", ckpt, "-digit", img); code != 2 || !strings.Contains(errs, "-digit: the model takes 3x16x16") {
 		t.Errorf("-digit for a colour model: exit %d\n%s", code, errs)
 	}

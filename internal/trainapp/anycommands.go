@@ -54,6 +54,7 @@ func anyDataFlag(fs *flag.FlagSet) *string {
 func (a *App) evalAny(args []string, stdout, stderr io.Writer) error {
 	fs := a.flagSet("eval", stderr)
 	ckpt, data := a.ckptFlag(fs), anyDataFlag(fs)
+	onnxFile := onnxFlag(fs)
 	which := fs.String("set", "test", "set to measure: test or val (the validation examples held out of training)")
 	png := fs.String("png", "", "confusion matrix PNG to write (default: confusion-SET.png next to the checkpoint; - for none)")
 	if err := cli.Parse(fs, args, 0); err != nil {
@@ -62,9 +63,12 @@ func (a *App) evalAny(args []string, stdout, stderr io.Writer) error {
 	if *which != "test" && *which != "val" {
 		return cli.Usagef("-set %q: want test or val", *which)
 	}
-	r, l, err := a.loadAny(*ckpt)
+	r, l, err := a.loadEither(*ckpt, *onnxFile, *data)
 	if err != nil {
 		return err
+	}
+	if *onnxFile != "" && *png == "" {
+		*png = "-" // no checkpoint directory to write next to
 	}
 	d, err := r.src.load(&r.input, datasets.FolderOptions{}, *data, stderr)
 	if err != nil {
@@ -104,6 +108,7 @@ func (a *App) evalAny(args []string, stdout, stderr io.Writer) error {
 func (a *App) predictAny(args []string, stdout, stderr io.Writer) error {
 	fs := a.flagSet("predict", stderr)
 	ckpt := a.ckptFlag(fs)
+	onnxFile := onnxFlag(fs)
 	k := fs.Int("k", 3, "number of classes to list")
 	digit := digitFlag(fs)
 	if err := cli.Parse(fs, args, -1); err != nil {
@@ -116,7 +121,7 @@ func (a *App) predictAny(args []string, stdout, stderr io.Writer) error {
 	if *k < 1 {
 		return cli.Usagef("-k %d: want at least 1", *k)
 	}
-	r, l, err := a.loadAny(*ckpt)
+	r, l, err := a.loadEither(*ckpt, *onnxFile, "")
 	if err != nil {
 		return err
 	}
@@ -311,4 +316,17 @@ func (r *run) asDigits(digit bool) error {
 	}
 	r.input.Digit = true
 	return nil
+}
+
+// onnxFlag registers -onnx: an ONNX file to use instead of a checkpoint.
+func onnxFlag(fs *flag.FlagSet) *string {
+	return fs.String("onnx", "", "an ONNX model to use instead of -ckpt (featlearn's exports, PyTorch's torch.onnx.export of such networks)")
+}
+
+// loadEither loads the ONNX file when one is named, else the checkpoint.
+func (a *App) loadEither(ckpt, onnxFile, data string) (*run, *loaded, error) {
+	if onnxFile != "" {
+		return loadONNX(onnxFile, data)
+	}
+	return a.loadAny(ckpt)
 }

@@ -84,6 +84,7 @@ var anyCommands = []command{
 	{"predict", "[flags] IMAGE...", "top classes of PNG, JPEG or GIF images"},
 	{"summary", "[flags]", "layers, output shapes and parameter counts of a SPEC or a checkpoint"},
 	{"viz", "[flags]", "pictures: learned filters (in colour for RGB), feature maps, training curves"},
+	{"export", "[flags]", "write a checkpoint as an ONNX model, for ONNX Runtime and other ONNX tools"},
 	{"export-data", "[flags] FOLDER", "write a data set as a folder of images, the layout train -data reads"},
 }
 
@@ -109,6 +110,8 @@ func (a *App) handler(name string) func([]string, io.Writer, io.Writer) error {
 			return a.summaryAny
 		case "viz":
 			return a.vizAny
+		case "export":
+			return a.exportAny
 		case "export-data":
 			return a.exportData
 		}

@@ -43,18 +43,7 @@ func (a *App) export(args []string, stdout, stderr io.Writer) error {
 	if meta.Input.Scale == 0 {
 		meta.Input = onnx.MNISTInput()
 	}
-	if err := onnx.ExportFile(l.Model, path, meta); err != nil {
-		return err
-	}
-	diff, err := checkExport(l.Model, path)
-	if err != nil {
-		return errors.Wrapf(err, "reading %s back", path)
-	}
-	in, outShape := l.Model.InputShape(), l.Model.OutputShape()
-	fmt.Fprintf(stdout, "%s\nwrote %s: %s, %s parameters, ONNX opset %d, input %q (N, %s), output %q (N, %s)\n",
-		l.describe(), path, a.Title, comma(l.Model.NumParams()), onnx.Opset, onnx.InputName, joinDims(in), onnx.OutputName, joinDims(outShape))
-	fmt.Fprintf(stdout, "read back: the same outputs to %.2g on 8 random inputs\n", diff)
-	return nil
+	return a.writeONNX(l, meta, path, stdout)
 }
 
 // checkExport imports the file at path and returns the largest difference
