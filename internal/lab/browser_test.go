@@ -226,6 +226,8 @@ func TestBrowserXORLink(t *testing.T) {
 		`(() => { const i = document.querySelectorAll('#x-weights input')[6]; i.value = '30'; i.dispatchEvent(new Event('input')); return true; })()`))
 	waitJS(t, ctx, "the link follows", `new URLSearchParams(location.search).get('w') === '-30,20,20,10,-20,-20,30,20,20'`, 30*time.Second)
 	waitJS(t, ctx, "the table follows", `document.querySelectorAll('#x-truth tbody td.on').length === 4`, 30*time.Second)
+	run(t, ctx, "back to the slides' weights", chromedp.Click(chromedp.CSS("#x-slides")))
+	waitJS(t, ctx, "the table is right again", `document.querySelector('#x-right').textContent.startsWith('every row')`, 30*time.Second)
 	run(t, ctx, "learning", chromedp.Click(chromedp.CSS("#l-learn")))
 	waitJS(t, ctx, "the learned net", `document.querySelector('#l-status').textContent.includes('4 of 4 right')`, 60*time.Second)
 	docShot(t, ctx, "lab-xor.png")

@@ -33,16 +33,22 @@ const (
 // as on, as `templates` trains it.
 const Threshold = 128
 
-// entry is a model the Draw tab can use. Its mutex guards the model: a
-// graph.Model's programs share tensors, so predictions take turns.
-type entry struct {
+// modelInfo describes a model of the Draw tab to the page.
+type modelInfo struct {
 	ID    string `json:"id"`
 	Title string `json:"title"`
-	Kind  string `json:"kind"` // lenet, mlp, resnet or templates
+	Kind  string `json:"kind"` // lenet, mlp, resnet, templates, or checkpoint in a list
 	// Trainable says the Train tab can train it (the lab's own models).
 	Trainable bool   `json:"trainable"`
 	Status    string `json:"status"` // what the weights are, for people
 	Trained   bool   `json:"trained"`
+}
+
+// entry is a model the Draw tab can use. Its mutex guards the model and
+// the info: a graph.Model's programs share tensors, so predictions take
+// turns.
+type entry struct {
+	modelInfo
 
 	mu     sync.Mutex
 	model  *graph.Model
@@ -52,11 +58,11 @@ type entry struct {
 	used   time.Time
 }
 
-// info returns the JSON view of e, read under its lock.
-func (e *entry) info() entry {
+// info returns the model's description, read under its lock.
+func (e *entry) info() modelInfo {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return entry{ID: e.ID, Title: e.Title, Kind: e.Kind, Trainable: e.Trainable, Status: e.Status, Trained: e.Trained}
+	return e.modelInfo
 }
 
 // setStatus records what the weights are now.
@@ -90,8 +96,8 @@ func newCatalogue(out string) (*catalogue, error) {
 		if err != nil {
 			return nil, err
 		}
-		c.own[k.id] = &entry{ID: k.id, Title: k.title, Kind: k.id, Trainable: k.id != "templates",
-			Status: "untrained", model: m, binary: k.id == "templates"}
+		c.own[k.id] = &entry{modelInfo: modelInfo{ID: k.id, Title: k.title, Kind: k.id, Trainable: k.id != "templates",
+			Status: "untrained"}, model: m, binary: k.id == "templates"}
 	}
 	return c, nil
 }
@@ -110,8 +116,8 @@ func build(kind string, seed uint64) (*graph.Model, error) {
 }
 
 // list returns the lab's models and then every checkpoint under -out.
-func (c *catalogue) list() ([]entry, error) {
-	var out []entry
+func (c *catalogue) list() ([]modelInfo, error) {
+	var out []modelInfo
 	for _, k := range kinds {
 		out = append(out, c.own[k.id].info())
 	}
@@ -120,7 +126,7 @@ func (c *catalogue) list() ([]entry, error) {
 		return out, err
 	}
 	for _, f := range files {
-		out = append(out, entry{ID: ckptPrefix + f, Title: f, Kind: "checkpoint", Status: "checkpoint under -out", Trained: true})
+		out = append(out, modelInfo{ID: ckptPrefix + f, Title: f, Kind: "checkpoint", Status: "checkpoint under -out", Trained: true})
 	}
 	return out, nil
 }
@@ -219,8 +225,8 @@ func (c *catalogue) get(id string) (*entry, error) {
 	if err != nil {
 		return nil, badRequest("checkpoint %s: %v", rel, err)
 	}
-	e := &entry{ID: id, Title: rel, Kind: meta.Model, Trained: true, model: m, mod: st.ModTime(), size: st.Size(), used: time.Now(),
-		Status: statusOf(meta)}
+	e := &entry{modelInfo: modelInfo{ID: id, Title: rel, Kind: meta.Model, Trained: true, Status: statusOf(meta)},
+		model: m, mod: st.ModTime(), size: st.Size(), used: time.Now()}
 	c.ckpts[rel] = e
 	c.evict()
 	return e, nil

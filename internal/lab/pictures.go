@@ -91,7 +91,7 @@ func layerPicture(a graph.Activation) (picture, error) {
 func filterPicture(m *graph.Model, kind string) (picture, error) {
 	if kind == "templates" {
 		w := templates.Templates(m)
-		img, err := templates.WeightsPicture(w, 28, 28, 3, true)
+		img, err := templates.WeightsPicture(w, 28, 28, 4, true)
 		if err != nil {
 			return picture{}, err
 		}

@@ -34,7 +34,7 @@ type tmplLearner struct {
 	wrong    int // wrong guesses in this pass
 	last     *tmplImage
 	testErr  [][2]float64 // images shown, test error
-	measured int            // images shown when the test error was last measured
+	measured int          // images shown when the test error was last measured
 }
 
 // tmplImage is the last image shown and what it did.
@@ -48,15 +48,15 @@ type tmplImage struct {
 
 // tmplState is the answer of every Templates endpoint.
 type tmplState struct {
-	Shown     int             `json:"shown"`
-	Pass      int             `json:"pass"`
-	Position  int             `json:"position"` // images shown in this pass
-	PassSize  int             `json:"pass_size"`
-	Mistakes  float64         `json:"mistakes"`   // wrong guesses in this pass so far, as a fraction
-	TestError float64         `json:"test_error"` // on the 10,000 test images, now
-	History   [][2]float64    `json:"history"`
-	Last      *tmplImage      `json:"last,omitempty"`
-	Maps      picture         `json:"maps"`
+	Shown     int          `json:"shown"`
+	Pass      int          `json:"pass"`
+	Position  int          `json:"position"` // images shown in this pass
+	PassSize  int          `json:"pass_size"`
+	Mistakes  float64      `json:"mistakes"`   // wrong guesses in this pass so far, as a fraction
+	TestError float64      `json:"test_error"` // on the 10,000 test images, now
+	History   [][2]float64 `json:"history"`
+	Last      *tmplImage   `json:"last,omitempty"`
+	Maps      picture      `json:"maps"`
 }
 
 // newTmplLearner returns the learner before its first image.

@@ -492,6 +492,9 @@ func (j *job) save(timeout time.Duration) (string, error) {
 // It runs where nothing else uses the trainee: on the loop goroutine, or
 // under the job's lock while no run goes on.
 func (j *job) saveTrainee(t *trainee, path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return errors.Wrap(err, "save checkpoint")
+	}
 	if err := graph.SaveCheckpoint(path, t.model, t.opt, t.meta()); err != nil {
 		return err
 	}

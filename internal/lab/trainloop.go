@@ -36,22 +36,40 @@ func (liveLR) State() map[string]float64 { return nil }
 func (liveLR) SetState(map[string]float64) error { return nil }
 
 // loop trains t for epochs epochs on train, restarting Fit whenever the
-// batch size changes, until the epochs are done or the run is stopped.
+// batch size changes, until the epochs are done or the run is stopped;
+// then it saves a finished run's checkpoint and gives the trainee back.
 func (j *job) loop(t *trainee, train, val *datasets.Set, epochs int) {
 	obs := make(chan struct{}, 1)
 	quit := make(chan struct{})
-	defer func() {
-		close(quit)
-		j.mu.Lock()
-		j.running = false
-		done := j.done
-		j.mu.Unlock()
-		close(done)
-		j.publishState()
-	}()
 	go j.flusher(quit)
 	go j.observer(t.kind, val, obs, quit)
 	j.samples()
+	status, err := j.fit(t, train, val, epochs, obs)
+	if err != nil {
+		j.s.logf("training %s: %v", t.kind, err)
+	}
+	if path := j.ckptPath(t.kind); status == "finished" && path != "" {
+		if err := j.saveTrainee(t, path); err != nil {
+			j.s.logf("%v", err)
+		}
+	}
+	j.publishWeights(t, fmt.Sprintf("%s, %s trained", plural(t.epochs, "epoch"), plural(t.trainer.Steps(), "step")))
+	close(quit)
+	j.mu.Lock()
+	j.running = false
+	j.st.Status = status
+	if err != nil {
+		j.st.Error = err.Error()
+	}
+	done := j.done
+	j.mu.Unlock()
+	close(done)
+	j.publishState()
+}
+
+// fit runs Fit until the epochs are done, the run is stopped or fails,
+// and returns the run's end: finished, stopped or failed.
+func (j *job) fit(t *trainee, train, val *datasets.Set, epochs int, obs chan struct{}) (string, error) {
 	remaining, restarts := epochs, 0
 	data := graph.ImageData(train)
 	var lastObs time.Time
@@ -76,21 +94,13 @@ func (j *job) loop(t *trainee, train, val *datasets.Set, epochs int) {
 		switch {
 		case errors.Is(err, errRestart):
 			restarts++
-			continue
 		case err != nil:
-			j.finish(t, "failed", err)
-			return
+			return "failed", err
 		case j.stop.Load():
-			j.finish(t, "stopped", nil)
-			return
+			return "stopped", nil
 		}
 	}
-	j.finish(t, "finished", nil)
-	if path := j.ckptPath(t.kind); path != "" {
-		if err := j.saveTrainee(t, path); err != nil {
-			j.s.logf("%v", err)
-		}
-	}
+	return "finished", nil
 }
 
 // nudge signals a channel of one without waiting.
@@ -99,18 +109,6 @@ func nudge(ch chan struct{}) {
 	case ch <- struct{}{}:
 	default:
 	}
-}
-
-// finish records the end of a run and shows its last weights.
-func (j *job) finish(t *trainee, status string, err error) {
-	j.publishWeights(t, fmt.Sprintf("%s, %s trained", plural(t.epochs, "epoch"), plural(t.trainer.Steps(), "step")))
-	j.mu.Lock()
-	j.st.Status = status
-	if err != nil {
-		j.st.Error = err.Error()
-		j.s.logf("training %s: %v", t.kind, err)
-	}
-	j.mu.Unlock()
 }
 
 // onStep records a step, applies the page's settings, serves requests
@@ -331,7 +329,7 @@ func confusionPicture(m graph.Metrics, title string) (event, error) {
 	if err != nil {
 		return event{}, err
 	}
-	p, err := labelled(img, viz.Labels{Title: title, X: "predicted class", Y: "true class"}, nil, picture{Title: title})
+	p, err := labelled(img, viz.Labels{Title: title}, nil, picture{Title: title})
 	if err != nil {
 		return event{}, err
 	}
