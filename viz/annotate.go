@@ -114,7 +114,7 @@ func (c ColorBar) ticks() (top, mid, bottom string) {
 	if bottom == "" {
 		bottom = tickText(c.Min)
 	}
-	if c.Scale != ScaleGrey && c.MinText == "" && c.MaxText == "" {
+	if c.Scale != ScaleGrey {
 		mid = "0"
 	}
 	return top, mid, bottom
