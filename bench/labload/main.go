@@ -27,6 +27,7 @@ import (
 	"net/url"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -70,6 +71,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&c.target, "url", "", "a lab already running on loopback (default: serve one in this process)")
 	fs.DurationVar(&c.maxP99, "max-p99", 20*time.Millisecond, "fail when the clients' p99 latency is above this")
 	data := cli.DataFlag(fs)
+	profile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	if err := cli.Parse(fs, args, 0); err != nil {
 		return err
 	}
@@ -107,6 +109,17 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	load0 := loadavg()
 	fmt.Fprintf(stderr, "labload: %d clients posting %d drawings to %s/api/predict?model=%s for %v\n", c.clients, len(drawings), base, c.model, c.duration)
+	if *profile != "" {
+		f, err := os.Create(*profile)
+		if err != nil {
+			return errors.WithStack(err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return errors.WithStack(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	res := hammer(base+"/api/predict?model="+url.QueryEscape(c.model), drawings, c)
 	return res.report(stdout, c, load0)
 }

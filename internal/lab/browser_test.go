@@ -169,7 +169,7 @@ func TestBrowserDrawSevenAndZero(t *testing.T) {
 func TestBrowserTrainLive(t *testing.T) {
 	ctx := browser(t)
 	_, ts, _ := newTestLab(t)
-	run(t, ctx, "opening the Train tab", chromedp.Navigate(ts.URL+"/?tab=train&tmodel=lenet&tepochs=2&tlimit=6000&tbatch=32"))
+	run(t, ctx, "opening the Train tab", chromedp.Navigate(ts.URL+"/?tab=train&tmodel=lenet&tepochs=2&tlimit=0&tbatch=32"))
 	waitJS(t, ctx, "the stream is open", `document.querySelector('#t-status').dataset.status === 'idle'`, 20*time.Second)
 	run(t, ctx, "starting", chromedp.Click(chromedp.CSS("#t-start")))
 	waitJS(t, ctx, "a filter picture", `!!document.querySelector('#t-filters img').src`, 60*time.Second)
@@ -177,6 +177,9 @@ func TestBrowserTrainLive(t *testing.T) {
 	waitJS(t, ctx, "10 points on the chart", `+document.querySelector('#t-points').textContent >= 10`, 60*time.Second)
 	waitJS(t, ctx, "the filters change", fmt.Sprintf(`document.querySelector('#t-filters img').src !== %q`, first), 60*time.Second)
 	waitJS(t, ctx, "test predictions", `document.querySelectorAll('#t-preds .pred.right, #t-preds .pred.wrong').length === 24`, 60*time.Second)
+	if os.Getenv("FEATLEARN_LAB_DOCS") != "" { // the docs show a whole epoch
+		waitJS(t, ctx, "an epoch", `document.querySelectorAll('#t-epochs-table tbody tr').length >= 1`, 5*time.Minute)
+	}
 	run(t, ctx, "pausing", chromedp.Click(chromedp.CSS("#t-pause")))
 	waitJS(t, ctx, "paused", `document.querySelector('#t-status').dataset.status === 'paused'`, 20*time.Second)
 	docShot(t, ctx, "lab-train.png")

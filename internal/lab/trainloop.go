@@ -41,8 +41,9 @@ func (liveLR) SetState(map[string]float64) error { return nil }
 func (j *job) loop(t *trainee, train, val *datasets.Set, epochs int) {
 	obs := make(chan struct{}, 1)
 	quit := make(chan struct{})
+	observed := make(chan struct{})
 	go j.flusher(quit)
-	go j.observer(t.kind, val, obs, quit)
+	go j.observer(t.kind, val, obs, quit, observed)
 	j.samples()
 	status, err := j.fit(t, train, val, epochs, obs)
 	if err != nil {
@@ -55,6 +56,7 @@ func (j *job) loop(t *trainee, train, val *datasets.Set, epochs int) {
 	}
 	j.publishWeights(t, fmt.Sprintf("%s, %s trained", plural(t.epochs, "epoch"), plural(t.trainer.Steps(), "step")))
 	close(quit)
+	<-observed // the last pictures show the last weights
 	j.mu.Lock()
 	j.running = false
 	j.st.Status = status
@@ -226,40 +228,48 @@ func (j *job) flush() {
 	}
 }
 
-// observer draws, whenever nudged, the Draw tab's copy of the model: its
-// filters, its predictions for the sample test images and its confusion
-// matrix on the first liveValN validation images. It runs beside
-// training, on the copy, so training never waits for pictures.
-func (j *job) observer(kind string, val *datasets.Set, nudged, quit chan struct{}) {
-	e := j.s.cat.own[kind]
+// observer draws, whenever nudged and once more when the run ends, the
+// Draw tab's copy of the model: its filters, its predictions for the
+// sample test images and its confusion matrix on the first liveValN
+// validation images. It runs beside training, on the copy, so training
+// never waits for pictures.
+func (j *job) observer(kind string, val *datasets.Set, nudged, quit chan struct{}, done chan struct{}) {
+	defer close(done)
 	sub := val.First(min(liveValN, val.N))
-	test, err := j.s.testSet()
 	for {
 		select {
 		case <-quit:
+			j.observe(kind, sub)
 			return
 		case <-nudged:
+			j.observe(kind, sub)
 		}
-		e.mu.Lock()
-		f, ferr := filterPicture(e.model, kind)
-		ev, eerr := graph.Evaluate(e.model, graph.CrossEntropy{}, graph.ImageData(sub), 500)
-		var preds []samplePred
-		if err == nil {
-			preds, err = predictSamples(e.model, test)
+	}
+}
+
+// observe draws and publishes the Draw tab's copy of the model once.
+func (j *job) observe(kind string, sub *datasets.Set) {
+	e := j.s.cat.own[kind]
+	test, err := j.s.testSet()
+	e.mu.Lock()
+	f, ferr := filterPicture(e.model, kind)
+	ev, eerr := graph.Evaluate(e.model, graph.CrossEntropy{}, graph.ImageData(sub), 500)
+	var preds []samplePred
+	if err == nil {
+		preds, err = predictSamples(e.model, test)
+	}
+	e.mu.Unlock()
+	step := j.state().Step
+	if ferr == nil {
+		j.keep(newEvent("filters", map[string]any{"step": step, "picture": f}))
+	}
+	if eerr == nil {
+		if c, err := confusionPicture(ev, fmt.Sprintf("validation, first %d images, step %d", ev.N, step)); err == nil {
+			j.keep(c)
 		}
-		e.mu.Unlock()
-		step := j.state().Step
-		if ferr == nil {
-			j.keep(newEvent("filters", map[string]any{"step": step, "picture": f}))
-		}
-		if eerr == nil {
-			if c, err := confusionPicture(ev, fmt.Sprintf("validation, first %d images, step %d", ev.N, step)); err == nil {
-				j.keep(c)
-			}
-		}
-		if preds != nil {
-			j.keep(newEvent("preds", map[string]any{"step": step, "preds": preds}))
-		}
+	}
+	if err == nil {
+		j.keep(newEvent("preds", map[string]any{"step": step, "preds": preds}))
 	}
 }
 
