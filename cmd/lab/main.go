@@ -47,9 +47,9 @@ func run(args []string, stderr io.Writer) error {
 	if err != nil {
 		return errors.Wrap(err, "listening")
 	}
-	fmt.Fprintf(stderr, "lab: serving http://%s (Ctrl-C saves and stops)\n", l.Addr())
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	fmt.Fprintf(stderr, "lab: serving http://%s (Ctrl-C saves and stops)\n", l.Addr())
 	err = s.Serve(ctx, l)
 	if errors.Is(err, context.Canceled) {
 		return cli.ErrInterrupted

@@ -235,3 +235,15 @@ func TestBrowserXORLink(t *testing.T) {
 	waitJS(t, ctx, "the learned net", `document.querySelector('#l-status').textContent.includes('4 of 4 right')`, 60*time.Second)
 	docShot(t, ctx, "lab-xor.png")
 }
+
+func TestBrowserQuickTrain(t *testing.T) {
+	ctx := browser(t)
+	_, ts, _ := newTestLab(t)
+	run(t, ctx, "opening the lab", chromedp.Navigate(ts.URL+"/"))
+	waitJS(t, ctx, "the untrained LeNet offers quick training",
+		`document.querySelector('#model').value === 'lenet' && !document.querySelector('#quick').hidden`, 30*time.Second)
+	run(t, ctx, "training quickly", chromedp.Click(chromedp.CSS("#quick")))
+	waitJS(t, ctx, "a trained LeNet", `document.querySelector('#quick').hidden &&
+		!document.querySelector('#model option[value=lenet]').textContent.includes('untrained') &&
+		document.querySelector('#model-status').textContent.includes('epoch')`, 2*time.Minute)
+}

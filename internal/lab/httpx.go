@@ -9,8 +9,12 @@ import (
 	"image/png"
 	"io"
 	"math"
+	"mime"
+	"net"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/pkg/errors"
@@ -68,7 +72,10 @@ func (s *Server) api(methods string, h handlerFunc) http.HandlerFunc {
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
 		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(writeTimeout))
-		err := h(w, r)
+		err := s.guard(r)
+		if err == nil {
+			err = call(h, w, r)
+		}
 		if err == nil {
 			return
 		}
@@ -84,6 +91,49 @@ func (s *Server) api(methods string, h handlerFunc) http.HandlerFunc {
 			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
 		}
 	}
+}
+
+// call runs an endpoint, turning a panic into an error: no panic escapes
+// to net/http, which would drop the connection without an answer.
+func call(h handlerFunc, w http.ResponseWriter, r *http.Request) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = errors.Errorf("internal error: %v", p)
+		}
+	}()
+	return h(w, r)
+}
+
+// guard refuses requests another web site makes a browser send: a POST
+// whose Origin is another host than the one asked (cross-site request
+// forgery), and, while the lab listens on loopback only, a Host that is
+// not a loopback name (DNS rebinding).
+func (s *Server) guard(r *http.Request) error {
+	if s.loopback && !loopbackHost(r.Host) {
+		return &httpError{http.StatusForbidden, fmt.Sprintf("host %q: the lab answers loopback names only", r.Host)}
+	}
+	if o := r.Header.Get("Origin"); r.Method == http.MethodPost && o != "" {
+		u, err := url.Parse(o)
+		if err != nil || u.Host != r.Host {
+			return &httpError{http.StatusForbidden, fmt.Sprintf("origin %q: the lab accepts its own page's requests only", o)}
+		}
+	}
+	return nil
+}
+
+// loopbackHost reports whether a host (with or without a port) names the
+// loopback interface.
+func loopbackHost(hostport string) bool {
+	h := hostport
+	if host, _, err := net.SplitHostPort(hostport); err == nil {
+		h = host
+	}
+	h = strings.Trim(h, "[]")
+	if strings.EqualFold(h, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }
 
 // allowed reports whether method is one of the space-separated methods.
@@ -115,8 +165,12 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // readJSON decodes a request body of exactly one JSON value into v,
 // refusing unknown fields, so a misspelt setting is an error rather than
-// silently ignored.
+// silently ignored. The content type must say JSON: a browser sends that
+// cross-site only after asking, and the lab never says yes.
 func readJSON(r *http.Request, v any) error {
+	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct != "application/json" {
+		return &httpError{http.StatusUnsupportedMediaType, fmt.Sprintf("content type %q: send application/json", r.Header.Get("Content-Type"))}
+	}
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		return err

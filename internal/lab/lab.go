@@ -71,6 +71,9 @@ type Server struct {
 	train, val *datasets.Set
 
 	logMu sync.Mutex
+	// loopback says the lab listens on loopback only, so requests must
+	// name a loopback host.
+	loopback bool
 }
 
 // New builds the lab's models (restoring those it saved under
@@ -80,6 +83,9 @@ func New(cfg Config) (*Server, error) {
 		cfg.Addr = DefaultAddr
 	}
 	s := &Server{cfg: cfg, mnist: cfg.MNIST}
+	if host, _, err := net.SplitHostPort(cfg.Addr); err == nil {
+		s.loopback = loopbackHost(host)
+	}
 	var err error
 	if s.cat, err = newCatalogue(cfg.Out); err != nil {
 		return nil, err

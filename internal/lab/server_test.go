@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -343,4 +344,58 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // startBody is a small run's request.
 func startBody(epochs, limit, batch int) []byte {
 	return []byte(fmt.Sprintf(`{"model":"lenet","epochs":%d,"limit":%d,"batch":%d}`, epochs, limit, batch))
+}
+
+func TestForeignPagesAreRefused(t *testing.T) {
+	_, ts, _ := newTestLab(t)
+	send := func(method, path, host, origin, ctype, body string) int {
+		req, err := http.NewRequest(method, ts.URL+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if host != "" {
+			req.Host = host
+		}
+		if origin != "" {
+			req.Header.Set("Origin", origin)
+		}
+		if ctype != "" {
+			req.Header.Set("Content-Type", ctype)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	own := strings.TrimPrefix(ts.URL, "http://")
+	cases := []struct {
+		name                                    string
+		method, path, host, origin, ctype, body string
+		status                                  int
+	}{
+		{"another site's form", "POST", "/api/train/reset", "", "http://evil.example", "", "", 403},
+		{"another port", "POST", "/api/templates/reset", "", "http://127.0.0.1:1", "", "", 403},
+		{"its own page", "POST", "/api/templates/reset", "", "http://" + own, "", "", 200},
+		{"DNS rebinding", "GET", "/api/models", "evil.example:80", "", "", "", 403},
+		{"localhost", "GET", "/api/models", "localhost", "", "", "", 200},
+		{"JSON as text/plain", "POST", "/api/xor/gate", "", "", "text/plain", `{"net":"and"}`, 415},
+	}
+	for _, c := range cases {
+		if got := send(c.method, c.path, c.host, c.origin, c.ctype, c.body); got != c.status {
+			t.Errorf("%s: %d, want %d", c.name, got, c.status)
+		}
+	}
+}
+
+func TestPanicsBecome500(t *testing.T) {
+	s := &Server{}
+	h := s.api("GET", func(http.ResponseWriter, *http.Request) error { panic("boom") })
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	var e map[string]string
+	if code := get(t, srv.URL, &e); code != 500 || !strings.Contains(e["error"], "boom") {
+		t.Errorf("%d %v, want 500 naming the panic", code, e)
+	}
 }

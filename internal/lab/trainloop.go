@@ -71,7 +71,12 @@ func (j *job) loop(t *trainee, train, val *datasets.Set, epochs int) {
 
 // fit runs Fit until the epochs are done, the run is stopped or fails,
 // and returns the run's end: finished, stopped or failed.
-func (j *job) fit(t *trainee, train, val *datasets.Set, epochs int, obs chan struct{}) (string, error) {
+func (j *job) fit(t *trainee, train, val *datasets.Set, epochs int, obs chan struct{}) (status string, err error) {
+	defer func() {
+		if p := recover(); p != nil { // a bug must fail the run, not take the lab down
+			status, err = "failed", errors.Errorf("internal error: %v", p)
+		}
+	}()
 	remaining, restarts := epochs, 0
 	data := graph.ImageData(train)
 	var lastObs time.Time
@@ -92,7 +97,7 @@ func (j *job) fit(t *trainee, train, val *datasets.Set, epochs int, obs chan str
 				remaining--
 				return j.endEpoch(t, e, val)
 			}}
-		_, err := t.trainer.Fit(data, cfg)
+		_, err = t.trainer.Fit(data, cfg)
 		switch {
 		case errors.Is(err, errRestart):
 			restarts++
@@ -249,6 +254,11 @@ func (j *job) observer(kind string, val *datasets.Set, nudged, quit chan struct{
 
 // observe draws and publishes the Draw tab's copy of the model once.
 func (j *job) observe(kind string, sub *datasets.Set) {
+	defer func() {
+		if p := recover(); p != nil {
+			j.s.logf("drawing %s: internal error: %v", kind, p)
+		}
+	}()
 	e := j.s.cat.own[kind]
 	test, err := j.s.testSet()
 	e.mu.Lock()
