@@ -148,7 +148,8 @@ func TestBrowserDrawSevenAndZero(t *testing.T) {
 	waitJS(t, ctx, "the checkpoint is chosen", `document.querySelector('#model').value === 'ckpt:lenet.safetensors'`, 20*time.Second)
 	drawOnPad(t, ctx, seven)
 	waitJS(t, ctx, "top-1 reads 7", `document.querySelector('#top1-class').textContent === '7'`, 30*time.Second)
-	waitJS(t, ctx, "layers drawn", `document.querySelectorAll('#layers figure').length >= 8`, 30*time.Second)
+	waitJS(t, ctx, "layers drawn for the whole 7", `document.querySelectorAll('#layers figure').length >= 8 &&
+		document.querySelector('#layers').dataset.settled === 'true'`, 30*time.Second)
 	caps := text(t, ctx, "#layers")
 	for _, want := range []string{"conv1", "Conv2D 6@5x5 pad 2", "6x28x28", "pool2", "16x5x5", "fc3", "10"} {
 		if !strings.Contains(caps, want) {

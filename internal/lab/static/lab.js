@@ -113,6 +113,7 @@ async function predictSoon() {
 let inspectAgain = false;
 async function inspectSoon() {
   if (!drawn) return;
+  $("#layers").dataset.settled = "false";
   if (inspectBusy) { inspectAgain = true; return; }
   inspectBusy = true; inspectAgain = false; lastInspect = performance.now();
   try {
@@ -124,6 +125,7 @@ async function inspectSoon() {
   } finally {
     inspectBusy = false;
     if (inspectAgain) setTimeout(inspectSoon, 0);
+    $("#layers").dataset.settled = String(!inspectAgain);
   }
 }
 
