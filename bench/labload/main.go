@@ -92,9 +92,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	mnist = nil // the lab predicts without MNIST, as when a person only draws
+	runtime.GC()
 	base := c.target
 	if base == "" {
-		s, err := lab.New(lab.Config{MNIST: mnist})
+		s, err := lab.New(lab.Config{})
 		if err != nil {
 			return err
 		}

@@ -41,6 +41,7 @@ function showTab(name) {
   for (const b of document.querySelectorAll("#tabs button")) b.classList.toggle("active", b.dataset.tab === name);
   setParam("tab", name === "draw" ? null : name);
   if (!opened[name]) { opened[name] = true; ({ draw: initDraw, train: initTrain, templates: initTemplates, xor: initXor })[name](); }
+  else if (name === "draw") loadModels($("#model").value); // training may have saved a checkpoint or changed a model
 }
 for (const b of document.querySelectorAll("#tabs button")) b.addEventListener("click", () => showTab(b.dataset.tab));
 
