@@ -31,6 +31,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/pkg/errors"
@@ -109,7 +110,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		go func() { _ = s.Serve(ctx, l) }()
 		base = "http://" + l.Addr().String()
 	}
-	load0 := loadavg()
+	load0, cpu0 := loadavg(), cpuTime()
 	fmt.Fprintf(stderr, "labload: %d clients posting %d drawings to %s/api/predict?model=%s for %v\n", c.clients, len(drawings), base, c.model, c.duration)
 	if *profile != "" {
 		f, err := os.Create(*profile)
@@ -123,6 +124,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		defer pprof.StopCPUProfile()
 	}
 	res := hammer(base+"/api/predict?model="+url.QueryEscape(c.model), drawings, c)
+	res.cpu = cpuTime() - cpu0
 	return res.report(stdout, c, load0)
 }
 
@@ -169,6 +171,7 @@ type results struct {
 	errs     int
 	firstErr string
 	elapsed  time.Duration
+	cpu      time.Duration // CPU time this process used during the run
 }
 
 // hammer runs the clients and returns what they saw.
@@ -263,6 +266,8 @@ func (r *results) report(w io.Writer, c config, load0 string) error {
 	fmt.Fprintf(w, "requests %d, errors %d, %.0f requests/s\n", n, r.errs, float64(n)/r.elapsed.Seconds())
 	fmt.Fprintf(w, "client latency: p50 %s, p90 %s, p99 %s, max %s\n", ms(pct(r.lat, 50)), ms(pct(r.lat, 90)), ms(pct(r.lat, 99)), ms(pct(r.lat, 100)))
 	fmt.Fprintf(w, "server time:    p50 %s, p90 %s, p99 %s, max %s\n", ms(pct(r.server, 50)), ms(pct(r.server, 90)), ms(pct(r.server, 99)), ms(pct(r.server, 100)))
+	fmt.Fprintf(w, "CPU used %.1f s in %.1f s (%.2f of %d cores), %.2f ms a request, server and clients\n",
+		r.cpu.Seconds(), r.elapsed.Seconds(), r.cpu.Seconds()/r.elapsed.Seconds(), runtime.NumCPU(), float64(r.cpu.Microseconds())/1000/float64(max(n, 1)))
 	fmt.Fprintf(w, "peak RSS %s (this process: server and clients)\n", peakRSS())
 	fmt.Fprintf(w, "load average before %s, after %s\n", load0, loadavg())
 	switch {
@@ -288,6 +293,15 @@ func peakRSS() string {
 		}
 	}
 	return "unknown"
+}
+
+// cpuTime returns the user and system CPU time this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // loadavg reads the machine's load averages over 1, 5 and 15 minutes.
