@@ -56,6 +56,10 @@ func TestTrainingRunsOneAtATimeWithLiveSettings(t *testing.T) {
 		t.Fatalf("resume: %d %+v", code, st)
 	}
 	waitFor(t, "the run's end", func() bool { st = s.job.state(); return st.Status == "finished" })
+	var got jobState
+	if code := get(t, ts.URL+"/api/train/state", &got); code != 200 || got.Status != "finished" || got.Step != st.Step || got.Saved == "" {
+		t.Errorf("GET /api/train/state: %d %+v", code, got)
+	}
 	tr := s.job.trainees["lenet"]
 	if tr.opt.LR != 0.02 || tr.opt.Momentum != 0.5 || tr.opt.WeightDecay != 0 {
 		t.Errorf("optimizer after the edits: lr %v, momentum %v, weight decay %v", tr.opt.LR, tr.opt.Momentum, tr.opt.WeightDecay)
