@@ -1,6 +1,6 @@
 // Command mnist inspects MNIST or any dataset in its four-file IDX layout.
 //
-//	mnist stats [-data DIR]
+//	mnist stats [-data DIR] [-grid out/mnist-grid.png]
 //	mnist grid  [-data DIR] [-out grid.png] [-set test] [-n 100] [-cols 10] [-scale 2] [-seed 1]
 //
 // Without -data it finds the real MNIST by itself (see datasets.LoadMNIST).
@@ -13,8 +13,10 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 
 	"github.com/featlearn/featlearn/datasets"
+	"github.com/featlearn/featlearn/viz"
 	"github.com/pkg/errors"
 )
 
@@ -50,6 +52,7 @@ func stats(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("mnist stats", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	data := fs.String("data", "", "directory of the four IDX files (default: $FEATLEARN_DATA, then the Go module cache)")
+	gridPNG := fs.String("grid", filepath.Join("out", "mnist-grid.png"), "PNG of 100 random test digits with their labels to write (\"\" for none)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -58,6 +61,22 @@ func stats(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "dataset: %s\n\ntraining set\n%s\ntest set\n%s", m.Dir, m.Train.Stats(), m.Test.Stats())
+	if *gridPNG == "" {
+		return nil
+	}
+	idx := rand.New(rand.NewPCG(1, 0)).Perm(m.Test.Len())[:min(100, m.Test.Len())]
+	img, err := m.Test.Grid(idx, 10, 2)
+	if err != nil {
+		return err
+	}
+	titled, err := viz.Annotate(img, viz.Labels{Title: fmt.Sprintf("MNIST: %d random test digits, labels under them", len(idx))})
+	if err != nil {
+		return err
+	}
+	if err := viz.WritePNG(*gridPNG, titled); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\nwrote %s: %d test digits\n", *gridPNG, len(idx))
 	return nil
 }
 

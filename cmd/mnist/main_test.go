@@ -44,8 +44,12 @@ func TestRun(t *testing.T) {
 	data := tinyData(t)
 	out := filepath.Join(t.TempDir(), "g.png")
 	var stdout, stderr bytes.Buffer
-	if err := run([]string{"stats", "-data", data}, &stdout, &stderr); err != nil {
+	statsGrid := filepath.Join(t.TempDir(), "out", "stats.png")
+	if err := run([]string{"stats", "-data", data, "-grid", statsGrid}, &stdout, &stderr); err != nil {
 		t.Fatal(err)
+	}
+	if _, err := os.Stat(statsGrid); err != nil || !strings.Contains(stdout.String(), "wrote "+statsGrid) {
+		t.Errorf("stats grid: %v, output %q", err, stdout.String())
 	}
 	for _, want := range []string{"images:       4 of 28x28", "images:       3 of 28x28", "pixel mean:   1.0000", "1:1 2:1 3:1 4:1"} {
 		if !strings.Contains(stdout.String(), want) {

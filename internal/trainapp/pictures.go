@@ -62,7 +62,21 @@ func Filters(m *graph.Model, cols, limit int) (image.Image, error) {
 	if out > 30 {
 		labels = nil // numbers under hundreds of tiny tiles only add noise
 	}
-	return viz.Grid(tiles, max(cols, 1), 4, labels)
+	img, err := viz.Grid(tiles, max(cols, 1), 4, labels)
+	if err != nil {
+		return nil, err
+	}
+	bar := viz.ColorBar{Scale: viz.ScaleSymmetricGrey, Min: -1, Max: 1, MinText: "-max|w|", MaxText: "+max|w|", Label: "each tile"}
+	return titled(img, fmt.Sprintf("%s %v: learned filters", p.Name, shape), bar)
+}
+
+// titled gives a picture its title and its colour bar.
+func titled(img image.Image, title string, bar viz.ColorBar) (image.Image, error) {
+	img, err := viz.WithColorBar(img, bar)
+	if err != nil {
+		return nil, err
+	}
+	return viz.Annotate(img, viz.Labels{Title: title})
 }
 
 // FirstWeight returns the first parameter with weight decay: the first
@@ -113,6 +127,9 @@ func featureMaps(m *graph.Model, x []float32) ([]Picture, error) {
 		caption := fmt.Sprintf("%s: %d maps of %dx%d", name, c, h, w)
 		if len(after) > 0 {
 			caption = fmt.Sprintf("%s after %s: %d maps of %dx%d", name, strings.Join(after, ", "), c, h, w)
+		}
+		if img, err = titled(img, caption, viz.ColorBar{Scale: viz.ScaleGrey, Min: 0, Max: 1, MinText: "min", MaxText: "max", Label: "each map"}); err != nil {
+			return nil, errors.Wrap(err, name)
 		}
 		pics = append(pics, Picture{Name: name, Caption: caption, Image: img})
 	}
