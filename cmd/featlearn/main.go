@@ -7,6 +7,8 @@
 //	featlearn predict [-ckpt ...] [-k 3] image.png ...
 //	featlearn summary [-arch SPEC] [-input 3x32x32] [-classes 10]
 //	featlearn viz     [-ckpt ...] [-image image.png | -index 0] [-out DIR]
+//	featlearn export    [-ckpt ...] [-o model.onnx]
+//	featlearn serve     [-addr 127.0.0.1:8080] [-out out]
 //	featlearn export-data [-data DIR] [-format png] OUT
 //
 // -data detects MNIST's IDX files, CIFAR-10's binary batches or a folder

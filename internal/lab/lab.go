@@ -140,7 +140,7 @@ func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) error {
 	return s.index.Execute(w, map[string]any{"Out": s.cfg.Out})
 }
 
-// Serve serves the lab on l until ctx ends (Ctrl-C in cmd/lab), then
+// Serve serves the lab on l until ctx ends (Ctrl-C in featlearn serve), then
 // stops a training run, saves every model trained since its last save
 // and shuts the server down. It returns ctx's error after a clean stop.
 func (s *Server) Serve(ctx context.Context, l net.Listener) error {

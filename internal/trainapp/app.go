@@ -20,6 +20,7 @@ import (
 
 	"github.com/featlearn/featlearn/graph"
 	"github.com/featlearn/featlearn/internal/cli"
+	"github.com/featlearn/featlearn/internal/lab"
 )
 
 // Spec names a model and builds it.
@@ -85,6 +86,7 @@ var anyCommands = []command{
 	{"summary", "[flags]", "layers, output shapes and parameter counts of a SPEC or a checkpoint"},
 	{"viz", "[flags]", "pictures: learned filters (in colour for RGB), feature maps, training curves"},
 	{"export", "[flags]", "write a checkpoint as an ONNX model, for ONNX Runtime and other ONNX tools"},
+	{"serve", "[flags]", "the lab: a web page to draw digits, see every layer, train live, step the templates, edit the XOR neurons"},
 	{"export-data", "[flags] FOLDER", "write a data set as a folder of images, the layout train -data reads"},
 }
 
@@ -112,6 +114,8 @@ func (a *App) handler(name string) func([]string, io.Writer, io.Writer) error {
 			return a.vizAny
 		case "export":
 			return a.exportAny
+		case "serve":
+			return func(args []string, _, stderr io.Writer) error { return lab.Command(args, stderr) }
 		case "export-data":
 			return a.exportData
 		}

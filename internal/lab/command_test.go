@@ -1,4 +1,4 @@
-package main
+package lab
 
 import (
 	"bytes"
@@ -37,8 +37,8 @@ func (s *syncBuffer) String() string {
 func TestUsageErrors(t *testing.T) {
 	for args, want := range map[string]int{"-bogus": cli.ExitUsage, "stray": cli.ExitUsage, "-addr 127.0.0.1:99999": cli.ExitError} {
 		var stderr bytes.Buffer
-		if code := cli.Exit("lab", run(strings.Fields(args), &stderr), &stderr); code != want {
-			t.Errorf("lab %s: exit %d, want %d (%s)", args, code, want, stderr.String())
+		if code := cli.Exit("featlearn", Command(strings.Fields(args), &stderr), &stderr); code != want {
+			t.Errorf("serve %s: exit %d, want %d (%s)", args, code, want, stderr.String())
 		}
 	}
 }
@@ -49,8 +49,8 @@ func TestCtrlCSavesAndExits130(t *testing.T) {
 	out := t.TempDir()
 	stderr := &syncBuffer{}
 	done := make(chan int, 1)
-	go func() { done <- cli.Exit("lab", run([]string{"-addr", "127.0.0.1:0", "-out", out}, stderr), stderr) }()
-	re := regexp.MustCompile(`serving (http://\S+)`)
+	go func() { done <- cli.Exit("featlearn", Command([]string{"-addr", "127.0.0.1:0", "-out", out}, stderr), stderr) }()
+	re := regexp.MustCompile(`the lab at (http://\S+)`)
 	var url string
 	for end := time.Now().Add(time.Minute); url == "" && time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
 		if m := re.FindStringSubmatch(stderr.String()); m != nil {
