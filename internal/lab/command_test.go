@@ -49,7 +49,9 @@ func TestCtrlCSavesAndExits130(t *testing.T) {
 	out := t.TempDir()
 	stderr := &syncBuffer{}
 	done := make(chan int, 1)
-	go func() { done <- cli.Exit("featlearn", Command([]string{"-addr", "127.0.0.1:0", "-out", out}, stderr), stderr) }()
+	go func() {
+		done <- cli.Exit("featlearn", Command([]string{"-addr", "127.0.0.1:0", "-out", out}, stderr), stderr)
+	}()
 	re := regexp.MustCompile(`the lab at (http://\S+)`)
 	var url string
 	for end := time.Now().Add(time.Minute); url == "" && time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
