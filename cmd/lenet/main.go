@@ -26,7 +26,7 @@ func main() {
 		Name:     lenet.Name,
 		Title:    "LeNet-5",
 		Defaults: lenet.DefaultRecipe(),
-		Spec:     trainapp.Spec{Name: lenet.Name, Arch: lenet.Arch, Build: lenet.New},
+		Spec:     trainapp.Spec{Name: lenet.Name, Arch: lenet.Arch, Build: lenet.New, Check: lenet.CheckCheckpoint},
 	}
 	os.Exit(trainapp.Main(app, os.Args[1:], os.Stdout, os.Stderr))
 }

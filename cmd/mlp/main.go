@@ -63,5 +63,5 @@ func spec(a mlp.Arch) (trainapp.Spec, error) {
 	if _, err := a.Net(); err != nil {
 		return trainapp.Spec{}, err
 	}
-	return trainapp.Spec{Name: mlp.Name, Arch: a.String(), Build: a.Build}, nil
+	return trainapp.Spec{Name: mlp.Name, Arch: a.String(), Build: a.Build, Check: a.CheckCheckpoint}, nil
 }

@@ -74,12 +74,23 @@ func Train(r graph.Recipe, train, val *datasets.Set, cfg graph.FitConfig) (*grap
 }
 
 // Load reads a LeNet-5 checkpoint, such as the one `lenet train` writes,
-// and returns the model and the checkpoint's metadata.
-func Load(path string) (*graph.Model, graph.CheckpointMeta, error) {
+// and returns the model and the checkpoint's metadata. Options are
+// graph.LoadModel's, such as graph.AllowNonFinite.
+func Load(path string, opts ...graph.LoadOption) (*graph.Model, graph.CheckpointMeta, error) {
 	return graph.LoadModel(path, func(meta graph.CheckpointMeta) (*graph.Model, error) {
 		if meta.Model != Name || meta.Config != Arch {
 			return nil, errors.Errorf("checkpoint holds %s %q, not %s %q", meta.Model, meta.Config, Name, Arch)
 		}
+		if err := CheckCheckpoint(meta); err != nil {
+			return nil, err
+		}
 		return New(meta.ModelSeed)
-	})
+	}, opts...)
+}
+
+// CheckCheckpoint checks, before any weight is allocated, that the
+// checkpoint meta was read from holds LeNet-5's tensors with their shapes
+// (graph.CheckLayout).
+func CheckCheckpoint(meta graph.CheckpointMeta) error {
+	return graph.CheckLayout(meta, Net(), InputShape)
 }
