@@ -21,13 +21,18 @@ func (a *App) eval(args []string, stdout, stderr io.Writer) error {
 	ckpt, data := a.ckptFlag(fs), cli.DataFlag(fs)
 	which := fs.String("set", "test", "set to measure: test (10,000 images) or val (the last 5,000 training images)")
 	png := fs.String("png", "", "confusion matrix PNG to write (default: confusion-SET.png next to the checkpoint; - for none)")
+	allowNonFinite := fs.Bool("allow-nonfinite", false, "load a checkpoint whose weights hold NaN or infinities, to examine a diverged model")
 	if err := cli.Parse(fs, args, 0); err != nil {
 		return err
 	}
 	if *which != "test" && *which != "val" {
 		return cli.Usagef("-set %q: want test or val", *which)
 	}
-	l, err := a.load(*ckpt)
+	var opts []graph.LoadOption
+	if *allowNonFinite {
+		opts = append(opts, graph.AllowNonFinite())
+	}
+	l, err := a.load(*ckpt, opts...)
 	if err != nil {
 		return err
 	}
