@@ -212,6 +212,11 @@ func (f *fit) keepBest() error {
 	if f.cfg.Dir == "" {
 		return nil
 	}
+	// The best epoch is saved before the epoch's checkpoint, so possibly
+	// into a directory not made yet.
+	if err := os.MkdirAll(f.cfg.Dir, 0o755); err != nil {
+		return errors.WithStack(err)
+	}
 	meta := f.cfg.Meta
 	meta.Epoch, meta.Step, meta.Seed, meta.Optimizer = len(f.history), f.t.steps, f.cfg.Seed, ""
 	return SaveCheckpoint(filepath.Join(f.cfg.Dir, BestFile), f.t.model, nil, meta)

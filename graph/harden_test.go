@@ -295,3 +295,21 @@ func TestCheckLayoutAllocatesNothing(t *testing.T) {
 		t.Error("metadata not read from a file accepted")
 	}
 }
+
+// TestEarlyStoppingIntoNewDirectory: with early stopping the best
+// weights are saved at the end of the first epoch, before the checkpoint
+// that used to be the first to create the directory.
+func TestEarlyStoppingIntoNewDirectory(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "new", "run")
+	r := ckRecipe(2)
+	r.Patience = 1
+	_, err := r.Fit(ckNet(t, 3), CrossEntropy{}, ckData(t), FitConfig{Val: ckData(t), Dir: dir, Meta: CheckpointMeta{Model: "ck"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{CheckpointFile, BestFile} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Error(err)
+		}
+	}
+}
