@@ -63,7 +63,7 @@ func verifyChecksums(f *safetensors.File) error {
 		return nil
 	}
 	var sums map[string]string
-	if err := decodeStrict(text, &sums); err != nil {
+	if err := decodeStrict([]byte(text), &sums); err != nil {
 		return &metaError{key: checksumKey, err: err}
 	}
 	if len(sums) != len(f.Tensors) {
@@ -96,18 +96,28 @@ func readCheckpoint(path string) (*safetensors.File, CheckpointMeta, error) {
 	if err != nil {
 		return nil, CheckpointMeta{}, errors.Wrap(err, "checkpoint")
 	}
+	meta, err := checkFile(f)
+	if err != nil {
+		return nil, CheckpointMeta{}, errors.Wrapf(err, "checkpoint %s", path)
+	}
+	return f, meta, nil
+}
+
+// checkFile checks the metadata and checksums of a safetensors file read
+// whole and returns its metadata, with the file's layout.
+func checkFile(f *safetensors.File) (CheckpointMeta, error) {
 	meta, err := decodeMeta(f.Metadata)
 	if err == nil {
 		err = verifyChecksums(f)
 	}
 	if err != nil {
-		return nil, CheckpointMeta{}, errors.Wrapf(err, "checkpoint %s", path)
+		return CheckpointMeta{}, err
 	}
 	meta.layout = make([]tensorLayout, len(f.Tensors))
 	for i, t := range f.Tensors {
 		meta.layout[i] = tensorLayout{t.Name, t.DType, t.Shape}
 	}
-	return f, meta, nil
+	return meta, nil
 }
 
 // dtypeName returns the safetensors dtype of a model's tensors.

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -106,8 +107,33 @@ func checkSavedRecipe(meta CheckpointMeta, st *fitState) error {
 	switch {
 	case r.Seed != meta.Seed:
 		return metaErr(key, "seed %d, but the checkpoint's seed is %d", r.Seed, meta.Seed)
-	case st != nil && r.Batch != st.batch:
+	case st == nil:
+		return nil
+	case r.Batch != st.batch:
 		return metaErr(key, "batch %d, but %s%s is %d", r.Batch, fitPrefix, keyBatch, st.batch)
+	}
+	// The recipe names the schedule and early stopping whose states Fit
+	// saved: a resume will restore them into those, so try it now.
+	sched, err := r.NewSchedule()
+	if err != nil {
+		return &metaError{key: key, err: err}
+	}
+	if (sched != nil) != (st.schedule != nil) {
+		return metaErr(fitPrefix+keySchedule, "present %t, but the recipe's schedule is %q", st.schedule != nil, r.Schedule)
+	}
+	if sched != nil {
+		if err := sched.SetState(st.schedule); err != nil {
+			return &metaError{key: fitPrefix + keySchedule, err: err}
+		}
+	}
+	if (r.Patience > 0) != (st.stopES != nil) {
+		return metaErr(fitPrefix+keyStopping, "present %t, but the recipe's patience is %d", st.stopES != nil, r.Patience)
+	}
+	if st.stopES != nil {
+		es := &EarlyStopping{Monitor: ValLoss, Patience: r.Patience}
+		if err := es.SetState(st.stopES); err != nil {
+			return &metaError{key: fitPrefix + keyStopping, err: err}
+		}
 	}
 	return nil
 }
@@ -165,11 +191,14 @@ func parseFitState(meta CheckpointMeta) (*fitState, error) {
 			}
 		}
 	}
-	if err := decodeStrict(fit[keyPosition], &s.pos); err != nil {
+	if err := decodeStrict([]byte(fit[keyPosition]), &s.pos); err != nil {
 		return nil, &metaError{key: fitPrefix + keyPosition, err: err}
 	}
-	if err := decodeStrict(fit[keyHistory], &s.history); err != nil {
+	if err := decodeStrict([]byte(fit[keyHistory]), &s.history); err != nil {
 		return nil, &metaError{key: fitPrefix + keyHistory, err: err}
+	}
+	if e, ok := s.stopES["best_epoch"]; ok && !(e >= 0 && e <= float64(meta.Epoch)) {
+		return nil, metaErr(fitPrefix+keyStopping, "best epoch %v of %d epochs", e, meta.Epoch)
 	}
 	if err := s.checkPosition(meta); err != nil {
 		return nil, err
@@ -178,8 +207,8 @@ func parseFitState(meta CheckpointMeta) (*fitState, error) {
 }
 
 // decodeStrict decodes one JSON value into v, refusing unknown fields.
-func decodeStrict(text string, v any) error {
-	dec := json.NewDecoder(strings.NewReader(text))
+func decodeStrict(text []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(text))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return errors.Wrap(err, "unreadable JSON")
