@@ -133,7 +133,10 @@ func FuzzPreprocessDigit(f *testing.F) {
 			t.Fatalf("error %v, reference %v", err, wantErr)
 		}
 		if err != nil {
-			if err.Error() != wantErr.Error() {
+			// An image that panics in At (image.YCbCr does, at some odd
+			// negative origins) may do so at another pixel first.
+			const pixels = "reading the image's pixels: "
+			if err.Error() != wantErr.Error() && !(strings.HasPrefix(err.Error(), pixels) && strings.HasPrefix(wantErr.Error(), pixels)) {
 				t.Fatalf("error %q, reference %q", err, wantErr)
 			}
 			return

@@ -10,8 +10,14 @@ import (
 // PreprocessDigit, which held the whole image as float32 luminance, as the
 // reference the streaming one must match bit for bit.
 
-// refPreprocess is PreprocessDigit as it was written first.
-func refPreprocess(img image.Image) ([]uint8, error) {
+// refPreprocess is PreprocessDigit as it was written first, with the
+// same recovery from images that panic in At.
+func refPreprocess(img image.Image) (_ []uint8, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = errors.Errorf("reading the image's pixels: %v", r)
+		}
+	}()
 	b := img.Bounds()
 	if b.Empty() {
 		return nil, errors.New("empty image (no pixels)")
