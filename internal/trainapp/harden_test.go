@@ -202,3 +202,13 @@ func TestSpecCheckRunsBeforeBuild(t *testing.T) {
 		t.Errorf("exit %d, built %v\n%s", code, built, errs)
 	}
 }
+
+// TestResumeWithoutCheckpoint: -resume on an empty directory says there
+// is nothing to resume, apart from the damaged checkpoints above.
+func TestResumeWithoutCheckpoint(t *testing.T) {
+	dir := t.TempDir()
+	code, _, errs := run("train", "-resume", "-out", dir)
+	if code != 1 || !strings.Contains(errs, "nothing to resume in "+dir+": no checkpoint.safetensors there") {
+		t.Errorf("exit %d\n%s", code, errs)
+	}
+}
