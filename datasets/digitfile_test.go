@@ -217,3 +217,16 @@ func TestPreprocessRecoversFromBadImages(t *testing.T) {
 		t.Errorf("palette index out of range: %v", err)
 	}
 }
+
+// TestDigitOfExactlyTheByteCap checks that a file as long as the cap is
+// judged on its content, not reported as over the cap.
+func TestDigitOfExactlyTheByteCap(t *testing.T) {
+	img := encodePNG(seven(color.White, color.Black))
+	if _, err := readDigit(bytes.NewReader(img), MaxDigitPixels, int64(len(img))); err != nil {
+		t.Errorf("a PNG of exactly the cap: %v", err)
+	}
+	bad := append(img[:len(img)-30:len(img)-30], make([]byte, 30)...)
+	if _, err := readDigit(bytes.NewReader(bad), MaxDigitPixels, int64(len(bad))); err == nil || strings.Contains(err.Error(), "limit") {
+		t.Errorf("a damaged PNG of exactly the cap: %v", err)
+	}
+}

@@ -116,14 +116,17 @@ func readDigit(r io.Reader, maxPixels int, maxBytes int64) ([]uint8, error) {
 // errTooLarge is what cappedReader returns past its limit.
 var errTooLarge = errors.New("too large")
 
-// cappedReader reads from r until left runs out, then fails.
+// cappedReader reads from r until left runs out, then fails, and records
+// that something tried to read past the limit.
 type cappedReader struct {
-	r    io.Reader
-	left int64
+	r        io.Reader
+	left     int64
+	exceeded bool
 }
 
 func (c *cappedReader) Read(p []byte) (int, error) {
 	if c.left <= 0 {
+		c.exceeded = true
 		return 0, errTooLarge
 	}
 	if int64(len(p)) > c.left {
@@ -140,7 +143,7 @@ func (c *cappedReader) Read(p []byte) (int, error) {
 func decodeBounded(r io.Reader, maxPixels int, maxBytes int64) (image.Image, error) {
 	capped := &cappedReader{r: r, left: maxBytes}
 	readErr := func(err error) error {
-		if errors.Is(err, errTooLarge) || capped.left <= 0 {
+		if errors.Is(err, errTooLarge) || capped.exceeded {
 			return errors.Errorf("more than the %d-byte limit of a digit image", maxBytes)
 		}
 		return nil
