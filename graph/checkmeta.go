@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"strconv"
 	"strings"
@@ -213,7 +214,7 @@ func decodeStrict(text []byte, v any) error {
 	if err := dec.Decode(v); err != nil {
 		return errors.Wrap(err, "unreadable JSON")
 	}
-	if dec.More() {
+	if _, err := dec.Token(); err != io.EOF {
 		return errors.New("unreadable JSON: data after the value")
 	}
 	return nil

@@ -313,3 +313,39 @@ func TestEarlyStoppingIntoNewDirectory(t *testing.T) {
 		}
 	}
 }
+
+// TestHistoryFileIsChecked: ReadHistory refuses what is not a regular
+// file, trailing data, and inconsistent epochs, naming the file.
+func TestHistoryFileIsChecked(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, HistoryJSON)
+	good := `[{"epoch":1,"steps":6,"lr":0.1,"train_loss":1,"train_accuracy":0.5,"val_loss":1,"val_accuracy":0.5,"val_n":10,"seconds":1}]`
+	for text, want := range map[string]string{
+		good + "]":                   "data after the value",
+		good + " x":                  "data after the value",
+		`[{"epoch":2}]`:              "record 1 is epoch 2",
+		`[{"epoch":1,"bogus":true}]`: "unknown field",
+		`[{"epoch":1,"val_n":-1}]`:   "validated on -1",
+		`[{"epoch":1,"lr":-1}]`:      "want finite numbers",
+		`{"epoch":1}`:                "unreadable JSON",
+		`[{"epoch":1,"partial":true},{"epoch":2}]`: "partial but not the last",
+	} {
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := ReadHistory(dir)
+		wantError(t, text, err, path, want)
+	}
+	if err := os.WriteFile(path, []byte(good+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if h, err := ReadHistory(dir); err != nil || len(h) != 1 {
+		t.Errorf("good history: %v %v", h, err)
+	}
+	os.Remove(path)
+	if err := os.Mkdir(path, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, err := ReadHistory(dir)
+	wantError(t, "a directory", err, path, "not a regular file")
+}
