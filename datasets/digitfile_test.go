@@ -230,3 +230,16 @@ func TestDigitOfExactlyTheByteCap(t *testing.T) {
 		t.Errorf("a damaged PNG of exactly the cap: %v", err)
 	}
 }
+
+// TestInvalidColoursAreBlank: an image.RGBA whose colour exceeds its
+// alpha has luminance above 1; a uniform one is a blank page, not a
+// digit found against a paper of 0.
+func TestInvalidColoursAreBlank(t *testing.T) {
+	img := image.NewRGBA(image.Rect(0, 0, 39, 4))
+	for i := range img.Pix {
+		img.Pix[i] = []byte{0xfb, 0x30}[i%2]
+	}
+	if px, err := PreprocessDigit(img); err == nil || !strings.Contains(err.Error(), "blank") {
+		t.Errorf("uniform invalid colours: %d pixels, %v", len(px), err)
+	}
+}

@@ -201,6 +201,9 @@ func PreprocessDigit(img image.Image) (_ []uint8, err error) {
 		return nil, err
 	}
 	box := inkBox(ink, w, h)
+	if box.Empty() { // toInk promises a pixel of ink 1; this is a safety net
+		return nil, errors.New("no digit found: no pixel stands out from the paper")
+	}
 	sw, sh := fitBox(box.Dx(), box.Dy())
 	scaled := resampleFunc(func(x, y int) float32 { return ink(box.Min.X+x, box.Min.Y+y) }, box.Dx(), box.Dy(), sw, sh)
 	return centre(scaled, sw, sh), nil
@@ -263,7 +266,10 @@ func toInk(lum pixelFunc, w, h int) (pixelFunc, error) {
 	if invert {
 		paper = 1 - paper
 	}
-	peak := float32(0)
+	// The peak starts below any value: an image whose luminance is above
+	// 1 everywhere (an image.RGBA whose colour exceeds its alpha, which
+	// premultiplied colours never do) must not find a contrast with 0.
+	peak := float32(math.Inf(-1))
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
 			peak = max(peak, level(x, y))

@@ -2,6 +2,7 @@ package datasets
 
 import (
 	"image"
+	"math"
 
 	"github.com/pkg/errors"
 )
@@ -63,7 +64,7 @@ func refToInk(g []float32, w, h int) error {
 		}
 		paper = 1 - paper
 	}
-	peak := float32(0)
+	peak := float32(math.Inf(-1)) // fixed here too: 0 once made a contrast with luminance above 1
 	for _, v := range g {
 		peak = max(peak, v)
 	}
