@@ -17,7 +17,11 @@
 //
 // The IDX reader validates every header field against the data actually
 // present before it allocates, so a damaged or hostile file gives an error
-// naming the file and the problem, never a panic or a huge allocation.
+// naming the file and the problem, never a panic or a huge allocation: a
+// gzip stream is decompressed one byte past the size its header declares
+// and no further, data of unknown length is read into a buffer that
+// doubles (at most twice the data present), and LoadIDXFiles compares the
+// image and label counts of both headers before it reads any data.
 //
 // # Your own images, and CIFAR-10
 //
@@ -57,5 +61,9 @@
 //
 // Set.Digit and Set.Grid turn examples into images, WritePNG saves them,
 // and PreprocessDigit turns a user's own photo or drawing of a digit into a
-// 28x28 image prepared the way MNIST's were.
+// 28x28 image prepared the way MNIST's were. ReadDigitFile reads only
+// regular files of at most MaxDigitFileSize bytes, and ReadDigit decodes
+// an image only after its header has declared at most MaxDigitPixels
+// pixels, so a digit costs at most its decoded image (128 MiB at the
+// widest) plus memory proportional to its width and height.
 package datasets

@@ -32,6 +32,11 @@ type Spec struct {
 	Arch string
 	// Build returns the model with initial weights drawn from seed.
 	Build func(seed uint64) (*graph.Model, error)
+	// Check, when set, checks a checkpoint's tensors against the
+	// architecture before Build allocates the model (see
+	// graph.CheckLayout), so that a small damaged or hostile file cannot
+	// make eval or predict allocate a huge one.
+	Check func(meta graph.CheckpointMeta) error
 }
 
 // App describes one model binary.
@@ -232,8 +237,9 @@ func (l *loaded) describe() string {
 	return fmt.Sprintf("%s: %s %s, %d epochs, %d steps, seed %d", l.Path, l.Meta.Model, l.Meta.Config, l.Meta.Epoch, l.Meta.Step, l.Meta.Seed)
 }
 
-// load reads a checkpoint into a model of the App's family.
-func (a *App) load(path string) (*loaded, error) {
+// load reads a checkpoint into a model of the App's family; opts are
+// graph.LoadModel's.
+func (a *App) load(path string, opts ...graph.LoadOption) (*loaded, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, errors.Errorf("no checkpoint at %s: train one first (%s train) or give -ckpt", path, a.Name)
 	}
@@ -242,8 +248,13 @@ func (a *App) load(path string) (*loaded, error) {
 		if err != nil {
 			return nil, err
 		}
+		if spec.Check != nil {
+			if err := spec.Check(meta); err != nil {
+				return nil, err
+			}
+		}
 		return spec.Build(meta.ModelSeed)
-	})
+	}, opts...)
 	if err != nil {
 		return nil, err
 	}

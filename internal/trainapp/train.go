@@ -110,7 +110,10 @@ func (a *App) trainSpec(fs *flag.FlagSet, r *graph.Recipe, tf *trainFlags, getSp
 	path := graph.CheckpointPath(tf.out)
 	meta, err := graph.ReadCheckpointMeta(path)
 	if err != nil {
-		return spec, errors.Wrapf(err, "nothing to resume in %s", tf.out)
+		if _, serr := os.Stat(path); os.IsNotExist(serr) {
+			return spec, errors.Errorf("nothing to resume in %s: no %s there (train without -resume to start)", tf.out, graph.CheckpointFile)
+		}
+		return spec, errors.Wrap(err, "cannot resume")
 	}
 	saved, err := graph.RecipeOf(meta)
 	if err != nil {

@@ -66,7 +66,16 @@ func Train(r graph.Recipe, train, val *datasets.Set, cfg graph.FitConfig) (*grap
 }
 
 // Load reads a LeNet-5 checkpoint, such as the one `lenet train` writes,
-// and returns the model and the checkpoint's metadata.
-func Load(path string) (*graph.Model, graph.CheckpointMeta, error) {
-	return graph.LoadNamed(path, Name, Arch, New)
+// and returns the model and the checkpoint's metadata. It checks the
+// file's tensors against LeNet-5's before allocating any weight. Options
+// are graph.LoadModel's, such as graph.AllowNonFinite.
+func Load(path string, opts ...graph.LoadOption) (*graph.Model, graph.CheckpointMeta, error) {
+	return graph.LoadNamed(path, Name, Arch, func() graph.Layer { return Net() }, InputShape, opts...)
+}
+
+// CheckCheckpoint checks, before any weight is allocated, that the
+// checkpoint meta was read from holds LeNet-5's tensors with their shapes
+// (graph.CheckLayout).
+func CheckCheckpoint(meta graph.CheckpointMeta) error {
+	return graph.CheckLayout(meta, Net(), InputShape)
 }

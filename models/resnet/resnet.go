@@ -82,8 +82,16 @@ func Train(r graph.Recipe, train, val *datasets.Set, cfg graph.FitConfig) (*grap
 	return r.TrainImages(New, Name, Arch, train, val, cfg)
 }
 
-// Load reads a checkpoint of this network and returns the model and the
-// checkpoint's metadata.
-func Load(path string) (*graph.Model, graph.CheckpointMeta, error) {
-	return graph.LoadNamed(path, Name, Arch, New)
+// Load reads a checkpoint of this network, checking its tensors before
+// allocating any weight, and returns the model and the checkpoint's
+// metadata. Options are graph.LoadModel's, such as graph.AllowNonFinite.
+func Load(path string, opts ...graph.LoadOption) (*graph.Model, graph.CheckpointMeta, error) {
+	return graph.LoadNamed(path, Name, Arch, func() graph.Layer { return Net() }, InputShape, opts...)
+}
+
+// CheckCheckpoint checks, before any weight is allocated, that the
+// checkpoint meta was read from holds the network's tensors with their
+// shapes (graph.CheckLayout).
+func CheckCheckpoint(meta graph.CheckpointMeta) error {
+	return graph.CheckLayout(meta, Net(), InputShape)
 }
