@@ -189,7 +189,7 @@ func CheckLayout(meta CheckpointMeta, layer Layer, input []int, opts ...ModelOpt
 		return errors.New("check layout: nil layer")
 	}
 	m := &Model{layer: layer, input: append(Shape(nil), input...), dtype: tensor.Float32,
-		byName: map[string]*Param{}, layoutOnly: true}
+		byName: map[string]*Param{}, layoutOnly: true, setupShapes: map[string][]Shape{}}
 	for _, opt := range opts {
 		opt(m)
 	}

@@ -16,7 +16,7 @@ func TestStrayArgumentIsUsageError(t *testing.T) {
 		want string
 	}{
 		{[]string{"mlp"}, 2, `unexpected argument "mlp"`},
-		{[]string{"-model", "resnet"}, 2, "-model"},
+		{[]string{"-model", "vgg"}, 2, "-model"},
 		{[]string{"-model", "lenet", "extra", "-data", "x"}, 2, `unexpected argument "extra"`},
 		{[]string{"-bogus"}, 2, "-bogus"},
 		{[]string{"-h"}, 0, "usage: featbench"},
