@@ -234,6 +234,8 @@ func (a *App) anyJob(sf *sourceFlags, saved *run, spec string, aug graph.Augment
 	fmt.Fprintf(stderr, "network: %s, %d parameters, on %dx%dx%d inputs, %d classes\n", s.Arch, info.Params, in.Channels, in.Rows, in.Cols, len(in.Classes))
 	if in.Mean != nil {
 		fmt.Fprintf(stderr, "inputs normalised by the training set's channel means %.4f and deviations %.4f\n", in.Mean, in.Std)
+	} else if in.TrainMean != nil {
+		fmt.Fprintf(stderr, "inputs are pixel/255; the training set's channel means %.4f and deviations %.4f are recorded (-norm meanstd applies them)\n", in.TrainMean, in.TrainStd)
 	}
 	trainData, err := in.dataset(train, aug, r.Seed)
 	if err != nil {

@@ -29,6 +29,11 @@ type Input struct {
 	// pixel/255.
 	Mean []float64 `json:"mean,omitempty"`
 	Std  []float64 `json:"std,omitempty"`
+	// TrainMean and TrainStd are each channel's mean and deviation of
+	// pixel/255 over the training examples, measured whether or not the
+	// inputs are normalised by them (-norm meanstd).
+	TrainMean []float64 `json:"train_mean,omitempty"`
+	TrainStd  []float64 `json:"train_std,omitempty"`
 	// Digit says image files are prepared as MNIST's digits were
 	// (datasets.PreprocessDigit), for models trained on MNIST's IDX
 	// files; otherwise they are resized with Resize, as the training

@@ -212,8 +212,9 @@ func (f *sourceFlags) input(d *datasets.Data, train *datasets.Set) Input {
 	if d.Format == datasets.FormatIDX && t.Rows == datasets.DigitSize && t.Cols == datasets.DigitSize {
 		in.Digit, in.Resize = true, ""
 	}
+	in.TrainMean, in.TrainStd = train.ChannelStats()
 	if f.norm == "meanstd" {
-		in.Mean, in.Std = train.ChannelStats()
+		in.Mean, in.Std = append([]float64(nil), in.TrainMean...), append([]float64(nil), in.TrainStd...)
 		for c, s := range in.Std {
 			in.Std[c] = max(s, 1e-3) // a constant channel must not divide by zero
 		}
