@@ -10,15 +10,16 @@ import (
 // slices have room for a full batch; a partial last batch reslices them to
 // N examples. Float64 models convert Index with Set.Float64Batch.
 type Batch struct {
-	// X holds N images of pixels in [0, 1], row-major: an (N, 1, Rows,
-	// Cols) tensor.
+	// X holds N images of pixels in [0, 1], row-major: an (N, Channels,
+	// Rows, Cols) tensor.
 	X []float32
 	// Labels holds each example's class.
 	Labels []int
 	// Y holds the same classes as float32 values, for losses that take
 	// class indices as a tensor.
 	Y []float32
-	// OneHot holds an (N, Classes) row-major one-hot encoding of Labels.
+	// OneHot holds an (N, classes) row-major one-hot encoding of Labels,
+	// classes being the Set's NumClasses.
 	OneHot []float32
 	// Index holds each example's position in the Set.
 	Index []int
@@ -166,13 +167,14 @@ func (b *Batcher) fill(dst *Batch, idx []int) {
 	dst.X = resize(dst.X[:cap(dst.X)], b.size*size)[:n*size]
 	dst.Labels = resize(dst.Labels[:cap(dst.Labels)], b.size)[:n]
 	dst.Y = resize(dst.Y[:cap(dst.Y)], b.size)[:n]
-	dst.OneHot = resize(dst.OneHot[:cap(dst.OneHot)], b.size*Classes)[:n*Classes]
+	k := b.set.NumClasses()
+	dst.OneHot = resize(dst.OneHot[:cap(dst.OneHot)], b.size*k)[:n*k]
 	dst.Index = resize(dst.Index[:cap(dst.Index)], b.size)[:n]
 	b.set.Float32Batch(idx, dst.X)
 	clear(dst.OneHot)
 	for j, i := range idx {
 		l := b.set.Labels[i]
 		dst.Labels[j], dst.Y[j], dst.Index[j] = int(l), float32(l), i
-		dst.OneHot[j*Classes+int(l)] = 1
+		dst.OneHot[j*k+int(l)] = 1
 	}
 }

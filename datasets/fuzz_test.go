@@ -2,6 +2,12 @@ package datasets
 
 import (
 	"bytes"
+	"image"
+	"image/color"
+	"image/draw"
+	"image/jpeg"
+	"image/png"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -50,4 +56,160 @@ func FuzzReadIDX(f *testing.F) {
 			}
 		}
 	})
+}
+
+// fuzzMaxPixels and fuzzMaxBytes are the bounds the digit fuzz targets
+// read under: smaller than ReadDigit's, so that a header the fuzzer grows
+// costs milliseconds rather than a 128 MiB image per input.
+const (
+	fuzzMaxPixels = 256 * 256
+	fuzzMaxBytes  = 1 << 20
+)
+
+// FuzzReadDigit feeds arbitrary bytes to the digit reader as a user's
+// image file. It must never panic; what it accepts is a 28x28 digit, and
+// its errors are one line.
+func FuzzReadDigit(f *testing.F) {
+	seedImgs := []image.Image{
+		seven(color.White, color.Black), canvas(9, 11, color.White), canvas(1, 1, color.Black), faint(),
+	}
+	for name, img := range testImages() {
+		if name == "gray" || name == "gray16" || name == "paletted" || name == "nrgba64" {
+			seedImgs = append(seedImgs, img)
+		}
+	}
+	for _, img := range seedImgs {
+		small := shrink(img, 40)
+		var p, j bytes.Buffer
+		png.Encode(&p, small)
+		jpeg.Encode(&j, small, &jpeg.Options{Quality: 75})
+		f.Add(p.Bytes())
+		f.Add(j.Bytes())
+		f.Add(p.Bytes()[:p.Len()/2])
+	}
+	f.Add(pngOfSize(4096, 4096))
+	f.Add(pngOfSize(0, 7))
+	f.Add([]byte("GIF89a"))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		px, err := readDigit(bytes.NewReader(data), fuzzMaxPixels, fuzzMaxBytes)
+		if err != nil {
+			if strings.ContainsAny(err.Error(), "\n\r") {
+				t.Fatalf("error %q is not one line", err)
+			}
+			return
+		}
+		if len(px) != DigitSize*DigitSize {
+			t.Fatalf("accepted an image as %d pixels", len(px))
+		}
+	})
+}
+
+// shrink returns the top-left corner of img, at most n pixels square, as
+// an NRGBA image, to keep seeds small.
+func shrink(img image.Image, n int) image.Image {
+	b := img.Bounds()
+	r := image.Rect(0, 0, min(n, b.Dx()), min(n, b.Dy()))
+	out := image.NewNRGBA(r)
+	draw.Draw(out, r, img, b.Min.Add(image.Pt(max(0, b.Dx()/2-n/2), 0)), draw.Src)
+	return out
+}
+
+// FuzzPreprocessDigit builds images of every type the decoders produce,
+// of any size up to 64x64 and any origin, from arbitrary pixel bytes, and
+// checks the streaming preprocessing against the reference
+// implementation: the same digit bit for bit, or the same error.
+func FuzzPreprocessDigit(f *testing.F) {
+	f.Add(uint8(0), uint8(28), uint8(28), int8(0), int8(0), []byte{0, 255, 0, 255, 255, 0})
+	f.Add(uint8(3), uint8(5), uint8(40), int8(-3), int8(7), []byte{255, 255, 255, 0, 0, 0, 128})
+	f.Add(uint8(7), uint8(64), uint8(1), int8(9), int8(-9), []byte("a long run of pixels that make up some picture"))
+	f.Add(uint8(9), uint8(1), uint8(1), int8(0), int8(0), []byte{1})
+	f.Add(uint8(10), uint8(33), uint8(17), int8(100), int8(-100), []byte{0, 0, 0, 0, 200, 10, 255})
+	f.Fuzz(func(t *testing.T, kind, w, h uint8, x0, y0 int8, pix []byte) {
+		img := fuzzImage(kind, int(w%65), int(h%65), int(x0), int(y0), pix)
+		got, err := PreprocessDigit(img)
+		want, wantErr := refPreprocess(img)
+		if (err == nil) != (wantErr == nil) {
+			t.Fatalf("error %v, reference %v", err, wantErr)
+		}
+		if err != nil {
+			// An image that panics in At (image.YCbCr does, at some odd
+			// negative origins) may do so at another pixel first.
+			const pixels = "reading the image's pixels: "
+			if err.Error() != wantErr.Error() && !(strings.HasPrefix(err.Error(), pixels) && strings.HasPrefix(wantErr.Error(), pixels)) {
+				t.Fatalf("error %q, reference %q", err, wantErr)
+			}
+			return
+		}
+		if len(got) != DigitSize*DigitSize || !slices.Equal(got, want) {
+			t.Fatalf("%T %v: differs from the reference", img, img.Bounds())
+		}
+	})
+}
+
+// fuzzImage returns a w x h image of the kind'th type at origin (x0, y0),
+// its pixel bytes taken from pix over and over.
+func fuzzImage(kind uint8, w, h, x0, y0 int, pix []byte) image.Image {
+	r := image.Rect(x0, y0, x0+w, y0+h)
+	fill := func(dst []byte) {
+		if len(pix) == 0 {
+			return
+		}
+		for i := range dst {
+			dst[i] = pix[i%len(pix)]
+		}
+	}
+	var img image.Image
+	switch kind % 11 {
+	case 0:
+		m := image.NewGray(r)
+		fill(m.Pix)
+		img = m
+	case 1:
+		m := image.NewGray16(r)
+		fill(m.Pix)
+		img = m
+	case 2:
+		m := image.NewRGBA(r)
+		fill(m.Pix)
+		img = m
+	case 3:
+		m := image.NewNRGBA(r)
+		fill(m.Pix)
+		img = m
+	case 4:
+		m := image.NewRGBA64(r)
+		fill(m.Pix)
+		img = m
+	case 5:
+		m := image.NewNRGBA64(r)
+		fill(m.Pix)
+		img = m
+	case 6:
+		m := image.NewCMYK(r)
+		fill(m.Pix)
+		img = m
+	case 7:
+		m := image.NewYCbCr(r, image.YCbCrSubsampleRatio(int(kind/11)%6+1))
+		fill(m.Y)
+		fill(m.Cb)
+		fill(m.Cr)
+		img = m
+	case 8:
+		m := image.NewPaletted(r, color.Palette{color.White, color.Black, color.Gray{100}, color.RGBA{200, 10, 10, 128}})
+		fill(m.Pix)
+		for i := range m.Pix {
+			m.Pix[i] %= uint8(len(m.Palette))
+		}
+		img = m
+	case 9:
+		m := image.NewAlpha(r)
+		fill(m.Pix)
+		img = m
+	default:
+		m := image.NewNRGBA(image.Rect(0, 0, w+3, h+2))
+		fill(m.Pix)
+		img = m.SubImage(image.Rect(2, 1, 2+w, 1+h))
+	}
+	return img
 }

@@ -67,61 +67,87 @@ func ReadIDXLabelsFile(path string) ([]uint8, error) {
 // ReadIDXImages reads IDX images from r. The name only labels errors. size
 // is r's length in bytes, or -1 when unknown; a known size lets a raw file's
 // header be checked before anything is allocated. A gzip stream is
-// recognised by its magic bytes and decompressed.
+// recognised by its magic bytes and decompressed, never past the size its
+// header declares.
 func ReadIDXImages(r io.Reader, name string, size int64) (*IDXImages, error) {
-	dims, data, err := readIDX(r, name, size, imagesMagic)
+	s, err := openIDX(r, name, size, imagesMagic)
 	if err != nil {
 		return nil, err
 	}
-	return &IDXImages{Pixels: data, N: dims[0], Rows: dims[1], Cols: dims[2]}, nil
+	return s.images()
 }
 
 // ReadIDXLabels reads IDX labels from r, as ReadIDXImages reads images,
 // and checks that every label is a digit class.
 func ReadIDXLabels(r io.Reader, name string, size int64) ([]uint8, error) {
-	_, labels, err := readIDX(r, name, size, labelsMagic)
+	s, err := openIDX(r, name, size, labelsMagic)
 	if err != nil {
 		return nil, err
 	}
-	for i, l := range labels {
-		if l >= Classes {
-			return nil, errors.Errorf("%s: label %d is %d, want 0..%d", name, i, l, Classes-1)
-		}
-	}
-	return labels, nil
+	return s.labels()
 }
 
 // withFile opens path and hands its contents and size to fn.
 func withFile(path string, fn func(r io.Reader, size int64) error) error {
-	f, err := os.Open(path)
+	f, size, err := openFile(path)
 	if err != nil {
-		return errors.WithStack(err)
+		return err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return errors.WithStack(err)
-	}
-	if st.IsDir() {
-		return errors.Errorf("%s: is a directory, want an IDX file", path)
-	}
-	return fn(f, st.Size())
+	return fn(f, size)
 }
 
-// readIDX reads a whole IDX file of unsigned bytes whose magic must be
-// magic, and returns its dimensions and data.
-func readIDX(r io.Reader, name string, size int64, magic uint32) ([]int, []uint8, error) {
+// openFile opens path for reading and returns its size, refusing
+// anything but a regular file: a directory, a device such as /dev/zero or
+// a named pipe.
+func openFile(path string) (*os.File, int64, error) {
+	// Stat before Open: opening a named pipe would wait for a writer.
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, 0, errors.WithStack(err)
+	}
+	if st.IsDir() {
+		return nil, 0, errors.Errorf("%s: is a directory, want an IDX file", path)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, 0, errors.Errorf("%s: not a regular file (mode %s), want an IDX file", path, st.Mode())
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, errors.WithStack(err)
+	}
+	if st, err = f.Stat(); err != nil || !st.Mode().IsRegular() {
+		f.Close()
+		return nil, 0, errors.Errorf("%s: not a regular file, want an IDX file", path)
+	}
+	return f, st.Size(), nil
+}
+
+// idxStream is an IDX file whose header has been read and checked and
+// whose data has not.
+type idxStream struct {
+	r         io.Reader
+	name      string
+	gz        bool
+	dims      []int
+	want      int64 // data bytes the header declares
+	sizeKnown bool  // the data's length was checked against the file size
+}
+
+// openIDX reads and checks the header of an IDX file of unsigned bytes
+// whose magic must be magic.
+func openIDX(r io.Reader, name string, size int64, magic uint32) (*idxStream, error) {
 	r, gz, err := maybeGunzip(r, name)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	dims, err := readHeader(r, name, magic)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	want, err := dataSize(dims, name)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if gz {
 		// The stored size says nothing about the decompressed size.
@@ -129,13 +155,44 @@ func readIDX(r io.Reader, name string, size int64, magic uint32) ([]int, []uint8
 	}
 	headerLen := int64(4 + 4*len(dims))
 	if size >= 0 && size-headerLen != want {
-		return nil, nil, sizeError(name, dims, want, size-headerLen)
+		return nil, sizeError(name, dims, want, size-headerLen)
 	}
-	data, err := readData(r, name, dims, want, size >= 0)
+	return &idxStream{r: r, name: name, gz: gz, dims: dims, want: want, sizeKnown: size >= 0}, nil
+}
+
+// data reads exactly the data the header declares and checks nothing
+// follows it: a gzip stream is decompressed one byte past the declared
+// size, no further.
+func (s *idxStream) data() ([]uint8, error) {
+	data, err := readData(s.r, s.name, s.dims, s.want, s.sizeKnown)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return dims, data, expectEOF(r, name, gz)
+	return data, expectEOF(s.r, s.name, s.gz)
+}
+
+// images reads the data of an image file.
+func (s *idxStream) images() (*IDXImages, error) {
+	data, err := s.data()
+	if err != nil {
+		return nil, err
+	}
+	return &IDXImages{Pixels: data, N: s.dims[0], Rows: s.dims[1], Cols: s.dims[2]}, nil
+}
+
+// labels reads the data of a label file and checks every label is a
+// digit class.
+func (s *idxStream) labels() ([]uint8, error) {
+	labels, err := s.data()
+	if err != nil {
+		return nil, err
+	}
+	for i, l := range labels {
+		if l >= Classes {
+			return nil, errors.Errorf("%s: label %d is %d, want 0..%d", s.name, i, l, Classes-1)
+		}
+	}
+	return labels, nil
 }
 
 // maybeGunzip returns a reader of the decompressed stream and true when r

@@ -2,10 +2,14 @@ package datasets
 
 import (
 	"bytes"
+	"compress/gzip"
+	"encoding/binary"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -136,5 +140,83 @@ func TestReadIDXFiles(t *testing.T) {
 	}
 	if _, err := LoadMNIST(dir); err == nil || !strings.Contains(err.Error(), train) {
 		t.Errorf("corrupt file in -data dir: %v, want an error naming %s", err, train)
+	}
+}
+
+// zeroMembers returns n gzip members of 64 MiB of zero bytes each: 64 KiB
+// of file per 64 MiB of data, which gzip readers read as one stream.
+func zeroMembers(t *testing.T, n int) []byte {
+	t.Helper()
+	var member bytes.Buffer
+	z, _ := gzip.NewWriterLevel(&member, gzip.BestCompression)
+	chunk := make([]byte, 1<<20)
+	for range 64 {
+		z.Write(chunk)
+	}
+	if err := z.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return bytes.Repeat(member.Bytes(), n)
+}
+
+// TestGzipBombStopsAtDeclaredSize is defect 8: a gzip file of about a
+// megabyte that expands to a gigabyte. Decompression stops one byte past
+// the size the header declares, and a pair whose image and label counts
+// differ is refused from the headers alone, before any data is read.
+func TestGzipBombStopsAtDeclaredSize(t *testing.T) {
+	bomb := zeroMembers(t, 16) // 1 GiB of zeros
+	small := append(gzipBytes(idxBytes(imagesMagic, []uint32{10, 28, 28}, make([]byte, 10*784))), bomb...)
+	if len(small) > 2<<20 {
+		t.Fatalf("the bomb takes %d bytes", len(small))
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := ReadIDXImages(bytes.NewReader(small), "bomb", int64(len(small)))
+	runtime.ReadMemStats(&after)
+	if err == nil || !strings.Contains(err.Error(), "unexpected data after") {
+		t.Errorf("10 images followed by a gigabyte: %v", err)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 4<<20 {
+		t.Errorf("refusing data past the declared size allocated %d bytes", alloc)
+	}
+
+	// 256 MiB of images declared and present, with 60,000 labels.
+	dir := t.TempDir()
+	n := uint32(256 << 20 / 784)
+	head := make([]byte, 16)
+	binary.BigEndian.PutUint32(head, imagesMagic)
+	binary.BigEndian.PutUint32(head[4:], n)
+	binary.BigEndian.PutUint32(head[8:], 28)
+	binary.BigEndian.PutUint32(head[12:], 28)
+	imgs := append(gzipBytes(head), zeroMembers(t, 4)...)
+	imagesPath, labelsPath := filepath.Join(dir, "images.gz"), filepath.Join(dir, "labels.gz")
+	if err := os.WriteFile(imagesPath, imgs, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(labelsPath, gzipBytes(idxBytes(labelsMagic, []uint32{60000}, make([]byte, 60000))), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&before)
+	_, err = LoadIDXFiles(imagesPath, labelsPath)
+	runtime.ReadMemStats(&after)
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("holds %d images but", n)) {
+		t.Errorf("mismatched counts: %v", err)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 4<<20 {
+		t.Errorf("refusing mismatched counts allocated %d bytes", alloc)
+	}
+}
+
+// TestIDXRefusesSpecialFiles checks that a device or a pipe named as an
+// IDX file is refused before it is read.
+func TestIDXRefusesSpecialFiles(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/dev/zero", fifo} {
+		if _, err := ReadIDXImagesFile(path); err == nil || !strings.Contains(err.Error(), path+": not a regular file") {
+			t.Errorf("%s: %v", path, err)
+		}
 	}
 }

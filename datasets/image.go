@@ -33,16 +33,17 @@ func DigitImage(pixels []uint8, rows, cols int) (*image.Gray, error) {
 	return &image.Gray{Pix: pixels, Stride: cols, Rect: image.Rect(0, 0, cols, rows)}, nil
 }
 
-// Digit returns image i as a grayscale image sharing the Set's memory.
-// Like Pixels it panics when i is out of range.
+// Digit returns image i of a grayscale Set as a grayscale image sharing
+// the Set's memory, and nil for an RGB Set (Image draws both). Like
+// Pixels it panics when i is out of range.
 func (s *Set) Digit(i int) *image.Gray {
 	img, _ := DigitImage(s.Pixels(i), s.Rows, s.Cols)
 	return img
 }
 
 // Grid draws the examples at idx in rows of cols cells, each image
-// enlarged scale times with its label below it, and returns one picture
-// of them all.
+// enlarged scale times (in colour for an RGB Set) with its label below
+// it, and returns one picture of them all.
 func (s *Set) Grid(idx []int, cols, scale int) (*image.RGBA, error) {
 	if len(idx) == 0 || cols <= 0 || scale <= 0 {
 		return nil, errors.Errorf("grid of %d images in %d columns at scale %d, want positive numbers",
@@ -67,11 +68,17 @@ func (s *Set) Grid(idx []int, cols, scale int) (*image.RGBA, error) {
 
 // drawCell draws image i enlarged with its label underneath.
 func (s *Set) drawCell(dst *image.RGBA, at image.Point, i, scale int) {
-	px := s.Pixels(i)
+	px, plane := s.Pixels(i), s.Rows*s.Cols
+	colour := s.NumChannels() == 3
 	for y := 0; y < s.Rows*scale; y++ {
 		for x := 0; x < s.Cols*scale; x++ {
-			v := px[(y/scale)*s.Cols+x/scale]
-			dst.SetRGBA(at.X+x, at.Y+y, color.RGBA{v, v, v, 0xff})
+			k := (y/scale)*s.Cols + x/scale
+			v := px[k]
+			c := color.RGBA{v, v, v, 0xff}
+			if colour {
+				c.G, c.B = px[plane+k], px[2*plane+k]
+			}
+			dst.SetRGBA(at.X+x, at.Y+y, c)
 		}
 	}
 	label := at.Add(image.Pt(0, s.Rows*scale+gridGap))

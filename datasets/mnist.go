@@ -83,20 +83,40 @@ func (l *MNISTLoader) logf(format string, args ...any) {
 	}
 }
 
-// LoadIDXFiles reads an IDX image file and its IDX label file into a Set,
-// checking that they hold the same number of examples.
+// LoadIDXFiles reads an IDX image file and its IDX label file into a Set.
+// It reads both headers first and checks that they declare the same
+// number of examples before it reads any data, so a mismatched or hostile
+// pair costs two headers to refuse.
 func LoadIDXFiles(imagesPath, labelsPath string) (*Set, error) {
-	imgs, err := ReadIDXImagesFile(imagesPath)
+	fi, size, err := openFile(imagesPath)
 	if err != nil {
 		return nil, err
 	}
-	labels, err := ReadIDXLabelsFile(labelsPath)
+	defer fi.Close()
+	imgs, err := openIDX(fi, imagesPath, size, imagesMagic)
 	if err != nil {
 		return nil, err
 	}
-	if len(labels) != imgs.N {
+	fl, size, err := openFile(labelsPath)
+	if err != nil {
+		return nil, err
+	}
+	defer fl.Close()
+	labs, err := openIDX(fl, labelsPath, size, labelsMagic)
+	if err != nil {
+		return nil, err
+	}
+	if labs.dims[0] != imgs.dims[0] {
 		return nil, errors.Errorf("%s holds %d images but %s holds %d labels",
-			imagesPath, imgs.N, labelsPath, len(labels))
+			imagesPath, imgs.dims[0], labelsPath, labs.dims[0])
 	}
-	return NewSet(imgs.Pixels, labels, imgs.Rows, imgs.Cols)
+	labels, err := labs.labels()
+	if err != nil {
+		return nil, err
+	}
+	images, err := imgs.images()
+	if err != nil {
+		return nil, err
+	}
+	return NewSet(images.Pixels, labels, images.Rows, images.Cols)
 }

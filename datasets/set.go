@@ -9,16 +9,31 @@ import (
 	"github.com/pkg/errors"
 )
 
-// Set is a labelled set of N grayscale images of Rows x Cols pixels.
-// Images holds the pixels as bytes, image after image, each row-major;
-// 0 is background and 255 is ink, as in MNIST. Labels holds one class in
-// 0..Classes-1 per image. Keeping bytes costs a quarter of float32's
-// memory; the Float32s methods and Batcher convert on demand.
+// Set is a labelled set of N images of Rows x Cols pixels, grayscale
+// (MNIST's) or colour. Images holds the pixels as bytes, image after
+// image; an image is Channels planes (planar CHW: all its red bytes, then
+// green, then blue), each row-major. For digits 0 is background and 255
+// is ink, as in MNIST. Labels holds one class in 0..NumClasses()-1 per
+// image. Keeping bytes costs a quarter of float32's memory; the Float32s
+// methods and Batcher convert on demand.
+//
+// The zero values of the last two fields describe MNIST: Channels 0 means
+// one (grayscale) and ClassNames nil the ten digits, so Sets written
+// before colour and named classes existed keep their meaning.
 type Set struct {
 	Images        []uint8
 	Labels        []uint8
 	N, Rows, Cols int
+	// Channels is the number of planes of each image: 1 (or 0) for
+	// grayscale, 3 for RGB.
+	Channels int
+	// ClassNames names the classes, label l being ClassNames[l]; nil
+	// means the ten digits "0" to "9".
+	ClassNames []string
 }
+
+// MaxClasses is the most classes a Set can hold: labels are bytes.
+const MaxClasses = 256
 
 // NewSet checks that images holds one rows x cols image per label and that
 // every label is a class, and wraps them in a Set without copying.
@@ -38,11 +53,90 @@ func NewSet(images, labels []uint8, rows, cols int) (*Set, error) {
 	return &Set{Images: images, Labels: labels, N: len(labels), Rows: rows, Cols: cols}, nil
 }
 
+// NewImageSet checks that images holds one image of channels planes of
+// rows x cols bytes per label, that there are one to MaxClasses class
+// names, all different, and that every label names one of them, and wraps
+// them in a Set without copying.
+func NewImageSet(images, labels []uint8, channels, rows, cols int, classes []string) (*Set, error) {
+	if channels != 1 && channels != 3 {
+		return nil, errors.Errorf("%d channels, want 1 (grayscale) or 3 (RGB)", channels)
+	}
+	if rows <= 0 || cols <= 0 {
+		return nil, errors.Errorf("image size %dx%d, want positive rows and columns", rows, cols)
+	}
+	if err := checkClassNames(classes); err != nil {
+		return nil, err
+	}
+	if size := channels * rows * cols; len(images) != len(labels)*size {
+		return nil, errors.Errorf("%d bytes for %d labels of %dx%dx%d images, want %d",
+			len(images), len(labels), channels, rows, cols, len(labels)*size)
+	}
+	for i, l := range labels {
+		if int(l) >= len(classes) {
+			return nil, errors.Errorf("label %d is %d, want 0..%d", i, l, len(classes)-1)
+		}
+	}
+	return &Set{Images: images, Labels: labels, N: len(labels), Rows: rows, Cols: cols,
+		Channels: channels, ClassNames: classes}, nil
+}
+
+// checkClassNames refuses an empty or oversized list of class names, an
+// empty name and a name given twice.
+func checkClassNames(classes []string) error {
+	if len(classes) == 0 || len(classes) > MaxClasses {
+		return errors.Errorf("%d classes, want 1..%d", len(classes), MaxClasses)
+	}
+	seen := make(map[string]bool, len(classes))
+	for _, c := range classes {
+		if c == "" || seen[c] {
+			return errors.Errorf("class name %q is empty or given twice", c)
+		}
+		seen[c] = true
+	}
+	return nil
+}
+
 // Len returns the number of examples.
 func (s *Set) Len() int { return s.N }
 
-// Size returns the number of pixels in one image.
-func (s *Set) Size() int { return s.Rows * s.Cols }
+// NumChannels returns the number of planes of each image: 1 for
+// grayscale, 3 for RGB.
+func (s *Set) NumChannels() int { return max(s.Channels, 1) }
+
+// NumClasses returns the number of classes: len(ClassNames), or 10 for
+// the digits.
+func (s *Set) NumClasses() int {
+	if len(s.ClassNames) > 0 {
+		return len(s.ClassNames)
+	}
+	return Classes
+}
+
+// Names returns the class names: ClassNames, or "0" to "9" for the
+// digits. The slice is the caller's.
+func (s *Set) Names() []string {
+	if len(s.ClassNames) > 0 {
+		return append([]string(nil), s.ClassNames...)
+	}
+	return DigitNames()
+}
+
+// DigitNames returns the names of MNIST's classes, "0" to "9".
+func DigitNames() []string {
+	names := make([]string, Classes)
+	for i := range names {
+		names[i] = fmt.Sprint(i)
+	}
+	return names
+}
+
+// Size returns the number of bytes of one image: Channels x Rows x Cols.
+func (s *Set) Size() int { return s.NumChannels() * s.Rows * s.Cols }
+
+// like returns an empty Set of s's geometry and classes.
+func (s *Set) like() *Set {
+	return &Set{Rows: s.Rows, Cols: s.Cols, Channels: s.Channels, ClassNames: s.ClassNames}
+}
 
 // Pixels returns image i's bytes as a view into the Set. Like slice
 // indexing it panics when i is out of range.
@@ -91,11 +185,8 @@ func (s *Set) Float64Batch(idx []int, dst []float64) []float64 {
 // order; an index may repeat.
 func (s *Set) Subset(idx []int) (*Set, error) {
 	size := s.Size()
-	out := &Set{
-		Images: make([]uint8, len(idx)*size),
-		Labels: make([]uint8, len(idx)),
-		N:      len(idx), Rows: s.Rows, Cols: s.Cols,
-	}
+	out := s.like()
+	out.Images, out.Labels, out.N = make([]uint8, len(idx)*size), make([]uint8, len(idx)), len(idx)
 	for j, i := range idx {
 		if i < 0 || i >= s.N {
 			return nil, errors.Errorf("subset index %d (position %d) is outside 0..%d", i, j, s.N-1)
@@ -112,11 +203,9 @@ func (s *Set) Slice(from, to int) (*Set, error) {
 		return nil, errors.Errorf("slice %d:%d of a set of %d", from, to, s.N)
 	}
 	size := s.Size()
-	return &Set{
-		Images: s.Images[from*size : to*size : to*size],
-		Labels: s.Labels[from:to:to],
-		N:      to - from, Rows: s.Rows, Cols: s.Cols,
-	}, nil
+	out := s.like()
+	out.Images, out.Labels, out.N = s.Images[from*size:to*size:to*size], s.Labels[from:to:to], to-from
+	return out, nil
 }
 
 // First returns the first n examples as a Set sharing s's memory, or s
@@ -182,10 +271,11 @@ func (s *Set) SplitRandom(n int, seed uint64) (train, val *Set, err error) {
 
 // LabelCounts returns how many examples each class has.
 func (s *Set) LabelCounts() []int {
-	counts := make([]int, Classes)
+	counts := make([]int, max(s.NumClasses(), MaxClasses))
 	for _, l := range s.Labels {
 		counts[l]++
 	}
+	counts = counts[:s.NumClasses()]
 	return counts
 }
 

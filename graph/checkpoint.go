@@ -53,7 +53,8 @@ type CheckpointMeta struct {
 	// Extra holds any other strings the caller wants kept.
 	Extra map[string]string
 
-	fit map[string]string // Fit's state, under fitPrefix
+	fit    map[string]string // Fit's state, under fitPrefix
+	layout []tensorLayout    // the file's tensors, when read from a file
 }
 
 // SaveCheckpoint writes m's parameters and buffers, opt's state (when opt
@@ -61,8 +62,9 @@ type CheckpointMeta struct {
 // read too. Each parameter is a tensor named after it, with its dtype (F32
 // or F64) and shape (PyTorch layouts). Each entry of opt.State() is a
 // tensor "optimizer/<key>", such as "optimizer/velocity/conv1.weight",
-// shaped like its parameter. The write is atomic: a failed or interrupted
-// save leaves the previous file at path as it was.
+// shaped like its parameter. The metadata records each tensor's CRC-32C,
+// so that a load finds any damage. The write is atomic: a failed or
+// interrupted save leaves the previous file at path as it was.
 func SaveCheckpoint(path string, m *Model, opt Optimizer, meta CheckpointMeta) (err error) {
 	defer recoverTo(&err) // a caller's Optimizer may panic in State
 	tensors, md, err := checkpointContents(m, opt, meta)
@@ -88,7 +90,11 @@ func checkpointContents(m *Model, opt Optimizer, meta CheckpointMeta) ([]safeten
 		return nil, nil, err
 	}
 	tensors, err := checkpointTensors(m, opt)
-	return tensors, md, err
+	if err != nil {
+		return nil, nil, err
+	}
+	md[checksumKey] = tensorChecksums(tensors)
+	return tensors, md, nil
 }
 
 // optimizerName returns the name to record for opt: its kind for the
@@ -183,8 +189,8 @@ func stateTensor(m *Model, key string, vals []float64) (safetensors.Tensor, erro
 
 // encodeMeta turns meta into the file's string metadata.
 func encodeMeta(meta CheckpointMeta) (map[string]string, error) {
-	if meta.Epoch < 0 || meta.Step < 0 {
-		return nil, errors.Errorf("epoch %d, step %d: want both >= 0", meta.Epoch, meta.Step)
+	if meta.Epoch < 0 || meta.Step < 0 || meta.Epoch > maxMetaEpoch || meta.Step > maxMetaStep {
+		return nil, errors.Errorf("epoch %d, step %d: want 0..%d and 0..%d", meta.Epoch, meta.Step, maxMetaEpoch, maxMetaStep)
 	}
 	md := map[string]string{
 		"format":            CheckpointFormat,
@@ -226,162 +232,78 @@ func featlearnVersion() string {
 	return "(devel)"
 }
 
-// decodeMeta parses the metadata SaveCheckpoint wrote.
-func decodeMeta(md map[string]string) (CheckpointMeta, error) {
-	if md["format"] != CheckpointFormat {
-		return CheckpointMeta{}, errors.Errorf("format %q, want %q: not a featlearn checkpoint", md["format"], CheckpointFormat)
-	}
-	meta := CheckpointMeta{Model: md["model"], Config: md["config"], Optimizer: md["optimizer"]}
-	var err error
-	if meta.Epoch, err = metaInt(md, "epoch"); err != nil {
-		return meta, err
-	}
-	if meta.Step, err = metaInt(md, "step"); err != nil {
-		return meta, err
-	}
-	if meta.Seed, err = strconv.ParseUint(md["seed"], 10, 64); err != nil {
-		return meta, errors.Errorf("seed %q is not an unsigned integer", md["seed"])
-	}
-	if s, ok := md["model_seed"]; ok {
-		if meta.ModelSeed, err = strconv.ParseUint(s, 10, 64); err != nil {
-			return meta, errors.Errorf("model_seed %q is not an unsigned integer", s)
-		}
-	}
-	for k, v := range md {
-		if name, ok := strings.CutPrefix(k, extraPrefix); ok {
-			if meta.Extra == nil {
-				meta.Extra = map[string]string{}
-			}
-			meta.Extra[name] = v
-		}
-		if name, ok := strings.CutPrefix(k, fitPrefix); ok {
-			if meta.fit == nil {
-				meta.fit = map[string]string{}
-			}
-			meta.fit[name] = v
-		}
-	}
-	return meta, nil
-}
-
-// metaInt parses a non-negative integer entry of the metadata.
-func metaInt(md map[string]string, key string) (int, error) {
-	n, err := strconv.Atoi(md[key])
-	if err != nil || n < 0 {
-		return 0, errors.Errorf("%s %q is not a non-negative integer", key, md[key])
-	}
-	return n, nil
-}
-
 // ReadCheckpointMeta reads the metadata of the checkpoint at path, so a
 // program can rebuild the model from Config before LoadCheckpoint. It
-// checks the whole file, not only its metadata.
+// checks the whole file, not only its metadata: the layout, every
+// metadata entry (counters, recipe, Fit's state) and the checksums.
 func ReadCheckpointMeta(path string) (CheckpointMeta, error) {
-	f, err := safetensors.ReadFile(path)
-	if err != nil {
-		return CheckpointMeta{}, errors.Wrap(err, "checkpoint")
-	}
-	meta, err := decodeMeta(f.Metadata)
-	if err != nil {
-		return CheckpointMeta{}, errors.Wrapf(err, "checkpoint %s", path)
-	}
-	return meta, nil
+	_, meta, err := readCheckpoint(path)
+	return meta, err
 }
 
 // LoadCheckpoint restores m's parameters and buffers and, unless opt is
 // nil, opt's state from the checkpoint at path, and returns its metadata.
 // Every parameter and buffer of m must be in the file with m's dtype and
 // its shape, and the file may hold nothing else but optimizer state; opt
-// must be of the kind that was saved. Everything is checked before anything
-// changes, so on error m and opt are as they were. The weights are copied
-// into the tensors m already has, so every program of m, and a Trainer
-// made before the load, sees them at once.
+// must be of the kind that was saved. Every value must be finite, unless
+// opts allow otherwise (AllowNonFinite). Everything is checked before
+// anything changes, so on error m and opt are as they were. The weights are
+// copied into the tensors m already has, so every program of m, and a
+// Trainer made before the load, sees them at once.
 //
 // To resume training, use Fit with FitConfig.Resume, which loads the
 // checkpoint Fit wrote together with its position inside the epoch.
-func LoadCheckpoint(path string, m *Model, opt Optimizer) (_ CheckpointMeta, err error) {
+func LoadCheckpoint(path string, m *Model, opt Optimizer, opts ...LoadOption) (_ CheckpointMeta, err error) {
 	defer recoverTo(&err) // a caller's Optimizer may panic in SetState
 	if m == nil {
 		return CheckpointMeta{}, errors.New("load checkpoint: no model")
 	}
-	f, err := safetensors.ReadFile(path)
+	f, meta, err := readCheckpoint(path)
 	if err != nil {
-		return CheckpointMeta{}, errors.Wrap(err, "checkpoint")
+		return CheckpointMeta{}, err
 	}
-	meta, err := restore(f, m, opt)
-	if err != nil {
+	if err := restore(f, meta, m, opt, loadConfigOf(opts)); err != nil {
 		return CheckpointMeta{}, errors.Wrapf(err, "checkpoint %s", path)
 	}
 	return meta, nil
 }
 
 // restore checks f against m and opt, then restores both.
-func restore(f *safetensors.File, m *Model, opt Optimizer) (CheckpointMeta, error) {
-	meta, err := decodeMeta(f.Metadata)
-	if err != nil {
-		return meta, err
+func restore(f *safetensors.File, meta CheckpointMeta, m *Model, opt Optimizer, cfg loadConfig) error {
+	all := m.tensors()
+	if err := layoutError(layoutProblems(meta.layout, all, m.dtype), meta); err != nil {
+		return err
 	}
-	weights, err := matchParams(f, m, meta)
-	if err != nil {
-		return meta, err
+	weights := make([]safetensors.Tensor, len(all))
+	for i, p := range all {
+		weights[i], _ = f.Tensor(p.Name) // layoutProblems found them all
+		if !cfg.allowNonFinite {
+			if err := checkFinite(weights[i]); err != nil {
+				return err
+			}
+		}
 	}
 	if opt != nil {
-		state, err := optimizerState(f, m, opt, meta)
+		state, err := optimizerState(f, m, opt, meta, cfg)
 		if err != nil {
-			return meta, err
+			return err
 		}
 		// SetState goes before the weights as the only step left that can
 		// fail; an optimizer may fail halfway, so give it back what it had.
 		prev := opt.State()
 		if err := opt.SetState(state); err != nil {
 			_ = opt.SetState(prev)
-			return meta, errors.Wrap(err, "restoring the optimizer")
+			return errors.Wrap(err, "restoring the optimizer")
 		}
 	}
-	for i, p := range m.tensors() {
-		setFromFloat64s(p.value, weights[i])
+	for i, p := range all {
+		copyTensor(p.value, weights[i])
 	}
-	return meta, nil
+	return nil
 }
 
 // maxProblems caps how many mismatches an error lists.
 const maxProblems = 6
-
-// matchParams returns the saved values of every parameter and buffer of
-// m, in the order of m.tensors(),
-// or an error listing what does not fit: missing tensors, wrong dtypes or
-// shapes, and tensors the model does not know.
-func matchParams(f *safetensors.File, m *Model, meta CheckpointMeta) ([][]float64, error) {
-	var problems []string
-	all := m.tensors()
-	values := make([][]float64, len(all))
-	want := map[string]bool{}
-	for i, p := range all {
-		want[p.Name] = true
-		t, ok := f.Tensor(p.Name)
-		if !ok {
-			problems = append(problems, fmt.Sprintf("missing tensor %s", p.Name))
-			continue
-		}
-		if err := fitsParam(t, p); err != nil {
-			problems = append(problems, err.Error())
-			continue
-		}
-		values[i], _ = t.Float64s() // fitsParam checked the dtype
-	}
-	for _, t := range f.Tensors {
-		if !want[t.Name] && !strings.HasPrefix(t.Name, optimizerPrefix) {
-			problems = append(problems, fmt.Sprintf("unknown tensor %s", t.Name))
-		}
-	}
-	if len(problems) == 0 {
-		return values, nil
-	}
-	if len(problems) > maxProblems {
-		problems = append(problems[:maxProblems], fmt.Sprintf("and %d more", len(problems)-maxProblems))
-	}
-	return nil, errors.Errorf("does not fit the model (checkpoint of %q): %s", meta.Model, strings.Join(problems, "; "))
-}
 
 // fitsParam checks a saved tensor has p's dtype and shape.
 func fitsParam(t safetensors.Tensor, p *Param) error {
@@ -400,7 +322,7 @@ func fitsParam(t safetensors.Tensor, p *Param) error {
 
 // optimizerState collects the "optimizer/" tensors into the map
 // Optimizer.SetState takes, after checking they belong to opt and m.
-func optimizerState(f *safetensors.File, m *Model, opt Optimizer, meta CheckpointMeta) (map[string][]float64, error) {
+func optimizerState(f *safetensors.File, m *Model, opt Optimizer, meta CheckpointMeta, cfg loadConfig) (map[string][]float64, error) {
 	if meta.Optimizer == "" {
 		return nil, errors.New("holds no optimizer state; load with a nil optimizer for the weights only")
 	}
@@ -425,6 +347,11 @@ func optimizerState(f *safetensors.File, m *Model, opt Optimizer, meta Checkpoin
 		v, err := t.Float64s()
 		if err != nil {
 			return nil, errors.Wrap(err, "optimizer state")
+		}
+		if !cfg.allowNonFinite {
+			if err := checkFinite(t); err != nil {
+				return nil, err
+			}
 		}
 		state[key] = v
 	}

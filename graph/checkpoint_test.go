@@ -2,6 +2,7 @@ package graph
 
 import (
 	"bytes"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -367,7 +368,9 @@ func TestLoadDamagedCheckpoint(t *testing.T) {
 
 	extra := filepath.Join(dir, "extra.safetensors")
 	ts := append(slices.Clone(f.Tensors), safetensors.F32("optimizer/velocity/ghost", []int{1}, []float32{1}))
-	if err := safetensors.WriteFile(extra, ts, f.Metadata); err != nil {
+	md := maps.Clone(f.Metadata)
+	md[checksumKey] = tensorChecksums(ts) // an edited file, not a damaged one
+	if err := safetensors.WriteFile(extra, ts, md); err != nil {
 		t.Fatal(err)
 	}
 	_, err = LoadCheckpoint(extra, ckNet(t, 1), &SGD{})

@@ -30,6 +30,13 @@
 //     EarlyStopping, atomic checkpoints and exact resume. A Recipe states
 //     a run as plain values a command line or a notebook sets.
 //
+// Data reaches Fit as a Dataset. ImageData serves a datasets.Set of
+// bytes, converted to pixel/255 on both cores as each batch is gathered;
+// ImageDataWith adds per-channel normalisation and random distortions
+// (Augment: shifts, rotations, scalings, shears, flips) that are a pure
+// function of a seed, the epoch and the example, so that training with
+// them stays reproducible and resumes exactly.
+//
 // Everything differentiable in the graph is an op from package ops, each
 // checked against finite differences there.
 //

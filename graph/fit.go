@@ -297,7 +297,13 @@ func (f *fit) step(order []int, batches int) error {
 	bs, p := f.cfg.BatchSize, &f.pos
 	idx := order[p.Batch*bs : min((p.Batch+1)*bs, len(order))]
 	x, y := f.x[:len(idx)*len(f.x)/bs], f.y[:len(idx)*len(f.y)/bs]
-	if err := f.data.Gather(idx, x, y); err != nil {
+	var err error
+	if eg, ok := f.data.(EpochGatherer); ok {
+		err = eg.GatherEpoch(p.Epoch, idx, x, y)
+	} else {
+		err = f.data.Gather(idx, x, y)
+	}
+	if err != nil {
 		return errors.Wrapf(err, "epoch %d batch %d", p.Epoch, p.Batch+1)
 	}
 	lr := f.baseLR

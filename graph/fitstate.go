@@ -8,7 +8,6 @@ import (
 
 	"github.com/pkg/errors"
 
-	"github.com/featlearn/featlearn/graph/safetensors"
 	"github.com/featlearn/featlearn/internal/atomicfile"
 )
 
@@ -29,6 +28,7 @@ const (
 	keyHistory  = "history"        // completed epochs, JSON
 	keyTrainN   = "train_n"        // training examples, which fix the batches
 	keyBatch    = "batch"          // batch size
+	keyDropLast = "drop_last"      // FitConfig.DropLast, which fixes the batches too
 	keyBaseLR   = "base_lr"        // the rate the schedule starts from
 	keySchedule = "schedule"       // Schedule.State
 	keyStopping = "early_stopping" // EarlyStopping.State
@@ -44,8 +44,7 @@ func (f *fit) save() error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return errors.WithStack(err)
 	}
-	// A run killed mid-write leaves its temporary files; this one owns dir.
-	if _, err := atomicfile.RemoveStale(dir, CheckpointFile, BestFile, HistoryJSON, HistoryCSV); err != nil {
+	if err := removeStale(dir); err != nil {
 		return err
 	}
 	state, err := f.state()
@@ -72,7 +71,8 @@ func (f *fit) state() (map[string]string, error) {
 	s := map[string]string{
 		keyPosition: string(pos), keyHistory: string(hist),
 		keyTrainN: strconv.Itoa(f.data.Len()), keyBatch: strconv.Itoa(f.cfg.BatchSize),
-		keyBaseLR: strconv.FormatFloat(f.baseLR, 'g', -1, 64),
+		keyDropLast: strconv.FormatBool(f.cfg.DropLast),
+		keyBaseLR:   strconv.FormatFloat(f.baseLR, 'g', -1, 64),
 	}
 	if f.cfg.Schedule != nil {
 		s[keySchedule] = encodeFloats(f.cfg.Schedule.State())
@@ -83,11 +83,21 @@ func (f *fit) state() (map[string]string, error) {
 	return s, nil
 }
 
+// removeStale removes the temporary files that a run killed while it
+// wrote dir's files left behind; the run that saves or resumes owns dir.
+func removeStale(dir string) error {
+	_, err := atomicfile.RemoveStale(dir, CheckpointFile, BestFile, HistoryJSON, HistoryCSV)
+	return err
+}
+
 // resume loads Dir's checkpoint into the run after checking that it was
-// written by a run this one can continue.
+// written by a run this one can continue. It reads the file once.
 func (f *fit) resume() error {
+	if err := removeStale(f.cfg.Dir); err != nil {
+		return errors.Wrap(err, "resume")
+	}
 	path := CheckpointPath(f.cfg.Dir)
-	meta, err := ReadCheckpointMeta(path)
+	file, meta, err := readCheckpoint(path)
 	if err != nil {
 		return errors.Wrap(err, "resume")
 	}
@@ -97,8 +107,8 @@ func (f *fit) resume() error {
 	if err := f.restoreState(meta); err != nil {
 		return errors.Wrapf(err, "resume from %s", path)
 	}
-	if _, err := LoadCheckpoint(path, f.t.model, f.t.opt); err != nil {
-		return errors.Wrap(err, "resume")
+	if err := restore(file, meta, f.t.model, f.t.opt, loadConfig{}); err != nil {
+		return errors.Wrapf(err, "resume from %s", path)
 	}
 	if f.cfg.RestoreBest {
 		if err := f.loadBest(); err != nil {
@@ -126,6 +136,8 @@ func (f *fit) compatible(meta CheckpointMeta) error {
 		return errors.Errorf("checkpoint was trained on %s examples, this run has %d", meta.fit[keyTrainN], f.data.Len())
 	case meta.fit[keyBatch] != strconv.Itoa(f.cfg.BatchSize):
 		return errors.Errorf("checkpoint was trained in batches of %s, this run uses %d", meta.fit[keyBatch], f.cfg.BatchSize)
+	case meta.fit[keyDropLast] != "" && meta.fit[keyDropLast] != strconv.FormatBool(f.cfg.DropLast):
+		return errors.Errorf("checkpoint's run had DropLast %s, this one %t", meta.fit[keyDropLast], f.cfg.DropLast)
 	case (meta.fit[keySchedule] != "") != (f.cfg.Schedule != nil):
 		return errors.New("checkpoint and this run differ in having a learning-rate schedule")
 	case (meta.fit[keyStopping] != "") != (f.cfg.EarlyStopping != nil):
@@ -134,36 +146,22 @@ func (f *fit) compatible(meta CheckpointMeta) error {
 	return nil
 }
 
-// restoreState reads Fit's state from a checkpoint's metadata.
+// restoreState restores Fit's state from a checkpoint's metadata, which
+// decodeMeta has checked.
 func (f *fit) restoreState(meta CheckpointMeta) error {
-	s := meta.fit
-	if err := json.Unmarshal([]byte(s[keyHistory]), &f.history); err != nil {
-		return errors.Wrap(err, "history")
+	s, err := parseFitState(meta)
+	if err != nil {
+		return err
 	}
-	if err := json.Unmarshal([]byte(s[keyPosition]), &f.pos); err != nil || f.pos.Epoch < 1 || f.pos.Batch < 0 {
-		return errors.Errorf("unreadable position %q", s[keyPosition])
-	}
-	lr, err := strconv.ParseFloat(s[keyBaseLR], 64)
-	if err != nil || !(lr > 0) {
-		return errors.Errorf("base learning rate %q: want a positive number", s[keyBaseLR])
-	}
-	f.baseLR = lr
-	f.t.opt.SetLearningRate(lr)
+	f.history, f.pos, f.baseLR = s.history, s.pos, s.baseLR
+	f.t.opt.SetLearningRate(s.baseLR)
 	if f.cfg.Schedule != nil {
-		st, err := decodeFloats(s[keySchedule])
-		if err == nil {
-			err = f.cfg.Schedule.SetState(st)
-		}
-		if err != nil {
+		if err := f.cfg.Schedule.SetState(s.schedule); err != nil {
 			return errors.Wrap(err, "schedule state")
 		}
 	}
 	if f.cfg.EarlyStopping != nil {
-		st, err := decodeFloats(s[keyStopping])
-		if err == nil {
-			err = f.cfg.EarlyStopping.SetState(st)
-		}
-		if err != nil {
+		if err := f.cfg.EarlyStopping.SetState(s.stopES); err != nil {
 			return errors.Wrap(err, "early stopping state")
 		}
 	}
@@ -214,29 +212,35 @@ func (f *fit) keepBest() error {
 	if f.cfg.Dir == "" {
 		return nil
 	}
+	// The best epoch is saved before the epoch's checkpoint, so possibly
+	// into a directory not made yet.
+	if err := os.MkdirAll(f.cfg.Dir, 0o755); err != nil {
+		return errors.WithStack(err)
+	}
 	meta := f.cfg.Meta
 	meta.Epoch, meta.Step, meta.Seed, meta.Optimizer = len(f.history), f.t.steps, f.cfg.Seed, ""
 	return SaveCheckpoint(filepath.Join(f.cfg.Dir, BestFile), f.t.model, nil, meta)
 }
 
 // loadBest reads a resumed run's best weights from Dir's BestFile, if the
-// run had found any.
+// run had found any, checking it as LoadCheckpoint would.
 func (f *fit) loadBest() error {
 	path := filepath.Join(f.cfg.Dir, BestFile)
 	if _, err := os.Stat(path); os.IsNotExist(err) {
 		return nil
 	}
-	file, err := safetensors.ReadFile(path)
+	file, meta, err := readCheckpoint(path)
 	if err != nil {
 		return err
 	}
+	all := f.t.model.tensors()
+	if err := layoutError(layoutProblems(meta.layout, all, f.t.model.dtype), meta); err != nil {
+		return errors.Wrap(err, path)
+	}
 	f.best = f.best[:0]
-	for _, p := range f.t.model.tensors() {
-		t, ok := file.Tensor(p.Name)
-		if !ok {
-			return errors.Errorf("%s: missing tensor %s", path, p.Name)
-		}
-		if err := fitsParam(t, p); err != nil {
+	for _, p := range all {
+		t, _ := file.Tensor(p.Name)
+		if err := checkFinite(t); err != nil {
 			return errors.Wrap(err, path)
 		}
 		vals, _ := t.Float64s()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -98,16 +99,62 @@ func historyCSV(h []EpochInfo) []byte {
 	return buf.Bytes()
 }
 
-// ReadHistory reads the JSON history WriteHistory wrote into dir.
+// maxHistoryBytes bounds a history file: a quarter of a million epochs.
+const maxHistoryBytes = 64 << 20
+
+// ReadHistory reads the JSON history WriteHistory wrote into dir. It reads
+// only a regular file of at most 64 MiB, and refuses a history whose
+// epochs are out of order, whose steps fall, or whose numbers are not
+// finite or out of range; errors name the file.
 func ReadHistory(dir string) ([]EpochInfo, error) {
 	path := filepath.Join(dir, HistoryJSON)
-	b, err := os.ReadFile(path)
+	b, err := readRegularFile(path, maxHistoryBytes)
 	if err != nil {
-		return nil, errors.WithStack(err)
+		return nil, err
 	}
-	var h []EpochInfo
-	if err := json.Unmarshal(b, &h); err != nil {
+	h, err := decodeHistory(b)
+	if err != nil {
 		return nil, errors.Wrapf(err, "reading %s", path)
 	}
 	return h, nil
+}
+
+// decodeHistory reads and checks a history's JSON.
+func decodeHistory(b []byte) ([]EpochInfo, error) {
+	var h []EpochInfo
+	if err := decodeStrict(b, &h); err != nil {
+		return nil, err
+	}
+	if err := checkEpochs(h); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// readRegularFile reads the file at path whole, refusing anything but a
+// regular file of at most limit bytes; errors name the path.
+func readRegularFile(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, errors.WithStack(err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, errors.WithStack(err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, errors.Errorf("%s: not a regular file", path)
+	}
+	if fi.Size() > limit {
+		return nil, errors.Errorf("%s: %d bytes, more than the %d-byte limit", path, fi.Size(), limit)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, errors.Wrapf(err, "reading %s", path)
+	}
+	if int64(len(b)) > limit {
+		return nil, errors.Errorf("%s: more than the %d-byte limit", path, limit)
+	}
+	return b, nil
 }

@@ -34,6 +34,9 @@ type Model struct {
 	// step is the number of training steps taken, set by the trainer
 	// before every step; stochastic layers draw their noise from it.
 	step uint64
+	// layoutOnly marks the model CheckLayout sets up to learn the names
+	// and shapes of its tensors without allocating them.
+	layoutOnly bool
 }
 
 // ModelOption configures NewModel.

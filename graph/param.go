@@ -22,13 +22,24 @@ type Param struct {
 	buffer bool
 	layer  string // path of the layer that declared it, for messages
 	value  *tensor.Dense
+	shape  Shape // the declared shape, which a layout-only Param has without a value
 }
 
 // Shape returns the parameter's shape.
-func (p *Param) Shape() []int { return []int(p.value.Shape().Clone()) }
+func (p *Param) Shape() []int {
+	if p.value == nil {
+		return append([]int(nil), p.shape...)
+	}
+	return []int(p.value.Shape().Clone())
+}
 
 // Size returns the number of elements of the parameter.
-func (p *Param) Size() int { return p.value.Size() }
+func (p *Param) Size() int {
+	if p.value == nil {
+		return p.shape.Size()
+	}
+	return p.value.Size()
+}
 
 // Buffer says whether p is a buffer: state that is saved with the model
 // but not trained, such as BatchNorm's running statistics.

@@ -181,13 +181,24 @@ func (r Recipe) JSON() string {
 const keyRecipe = "recipe"
 
 // RecipeOf returns the recipe a checkpoint written by Recipe.Fit stores,
-// Epochs being the number of epochs that run was asked for.
+// Epochs being the number of epochs that run was asked for. A recipe that
+// cannot be read or fails Recipe.Check is an error.
 func RecipeOf(meta CheckpointMeta) (Recipe, error) {
-	var r Recipe
-	if err := json.Unmarshal([]byte(meta.Extra[keyRecipe]), &r); err != nil {
-		return r, errors.Wrap(err, "checkpoint has no readable training recipe")
+	text, ok := meta.Extra[keyRecipe]
+	if !ok {
+		return Recipe{}, errors.New("checkpoint has no training recipe")
 	}
-	return r, nil
+	r, err := parseRecipe(text)
+	return r, errors.Wrap(err, "checkpoint's training recipe")
+}
+
+// parseRecipe reads a recipe's JSON and checks it.
+func parseRecipe(text string) (Recipe, error) {
+	var r Recipe
+	if err := json.Unmarshal([]byte(text), &r); err != nil {
+		return r, errors.Wrap(err, "unreadable JSON")
+	}
+	return r, r.Check()
 }
 
 // sameAs says whether a resumed run can continue a saved recipe: all must
@@ -257,9 +268,14 @@ func (r Recipe) resumable(dir string) error {
 
 // LoadModel reads the checkpoint at path, builds the model it holds with
 // build (which sees the checkpoint's metadata: model name, architecture,
-// seeds) and loads its weights and buffers into it.
-func LoadModel(path string, build func(meta CheckpointMeta) (*Model, error)) (*Model, CheckpointMeta, error) {
-	meta, err := ReadCheckpointMeta(path)
+// seeds) and loads its weights and buffers into it, checking them as
+// LoadCheckpoint does (opts as there). It reads the file once. The file is
+// checked whole before build runs, but build allocates the model its
+// metadata describes: a build function that takes the architecture from
+// the metadata should call CheckLayout first, so that a small file cannot
+// ask for a huge model.
+func LoadModel(path string, build func(meta CheckpointMeta) (*Model, error), opts ...LoadOption) (*Model, CheckpointMeta, error) {
+	f, meta, err := readCheckpoint(path)
 	if err != nil {
 		return nil, meta, err
 	}
@@ -267,8 +283,28 @@ func LoadModel(path string, build func(meta CheckpointMeta) (*Model, error)) (*M
 	if err != nil {
 		return nil, meta, errors.Wrap(err, path)
 	}
-	if _, err := LoadCheckpoint(path, m, nil); err != nil {
-		return nil, meta, err
+	if m == nil {
+		return nil, meta, errors.Errorf("%s: build returned no model", path)
+	}
+	if err := restore(f, meta, m, nil, loadConfigOf(opts)); err != nil {
+		return nil, meta, errors.Wrapf(err, "checkpoint %s", path)
 	}
 	return m, meta, nil
+}
+
+// LoadNamed reads a checkpoint of the model family name and architecture
+// arch, refusing any other, checks that the file holds the tensors of the
+// model net() makes for inputs of shape in before allocating any weight
+// (CheckLayout), builds that model with the checkpoint's model seed and
+// loads its weights and buffers. It is what a model package's Load is.
+func LoadNamed(path, name, arch string, net func() Layer, in []int, opts ...LoadOption) (*Model, CheckpointMeta, error) {
+	return LoadModel(path, func(meta CheckpointMeta) (*Model, error) {
+		if meta.Model != name || meta.Config != arch {
+			return nil, errors.Errorf("checkpoint holds %s %q, not %s %q", meta.Model, meta.Config, name, arch)
+		}
+		if err := CheckLayout(meta, net(), in); err != nil {
+			return nil, err
+		}
+		return NewModel(net(), in, meta.ModelSeed)
+	}, opts...)
 }

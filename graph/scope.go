@@ -94,6 +94,9 @@ func (s *Scope) Param(name string, shape Shape, init Initializer, opts ...ParamO
 		return nil, err
 	}
 	p.Decay = !o.noDecay
+	if s.m.layoutOnly {
+		return p, nil
+	}
 	in, out := fans(shape)
 	if o.fansFromCaller {
 		in, out = o.fanIn, o.fanOut
@@ -108,8 +111,8 @@ func (s *Scope) Param(name string, shape Shape, init Initializer, opts ...ParamO
 // trained, such as a running mean, named path.name and filled with value.
 func (s *Scope) Buffer(name string, shape Shape, value float64) (*Param, error) {
 	p, err := s.declare(name, shape, true)
-	if err != nil {
-		return nil, err
+	if err != nil || s.m.layoutOnly {
+		return p, err
 	}
 	w := make([]float64, p.Size())
 	Constant(value)(nil, 0, 0, w)
@@ -117,7 +120,8 @@ func (s *Scope) Buffer(name string, shape Shape, value float64) (*Param, error) 
 	return p, nil
 }
 
-// declare registers a new zero tensor under the layer's path.
+// declare registers a new zero tensor under the layer's path; while
+// CheckLayout sets a model up, only its name and shape.
 func (s *Scope) declare(name string, shape Shape, buffer bool) (*Param, error) {
 	if err := checkName(name); err != nil {
 		return nil, errors.Wrap(err, "param")
@@ -131,7 +135,10 @@ func (s *Scope) declare(name string, shape Shape, buffer bool) (*Param, error) {
 	if _, dup := s.m.byName[full]; dup {
 		return nil, errors.Errorf("two parameters are named %s: give the layers distinct names", full)
 	}
-	p := &Param{Name: full, buffer: buffer, layer: s.own, value: newLike(s.m.dtype, shape...)}
+	p := &Param{Name: full, buffer: buffer, layer: s.own, shape: append(Shape(nil), shape...)}
+	if !s.m.layoutOnly {
+		p.value = newLike(s.m.dtype, shape...)
+	}
 	s.m.byName[full] = p
 	if buffer {
 		s.m.buffers = append(s.m.buffers, p)

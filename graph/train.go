@@ -18,6 +18,16 @@ type Dataset interface {
 	Gather(idx []int, x, y []float32) error
 }
 
+// EpochGatherer is a Dataset whose training examples change from epoch
+// to epoch, such as images distorted at random (ImageDataWith with an
+// Augment). Fit gathers each training batch with GatherEpoch and the
+// epoch's number, from 1; Gather gives the examples as evaluation sees
+// them. GatherEpoch must be a pure function of the epoch and the
+// examples, so that a resumed run sees what an uninterrupted one saw.
+type EpochGatherer interface {
+	GatherEpoch(epoch int, idx []int, x, y []float32) error
+}
+
 // SizedDataset is a Dataset that knows the size of one example's input
 // and target, so that a mismatch with the model or the loss is caught
 // before training starts, with both shapes named.

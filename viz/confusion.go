@@ -28,21 +28,33 @@ var (
 // underneath. Each square is shaded blue by the fraction of its row, the
 // square root of it, so that a 1% confusion still shows next to a 98%
 // diagonal; the count is written in it when it fits. labels may be nil for
-// "0", "1", ...
+// "0", "1", ... When a name is wider than a square, the columns are
+// numbered instead and each row label starts with its number.
 func ConfusionMatrix(counts [][]int, labels []string, cell int) (image.Image, error) {
 	labels, err := checkConfusion(counts, labels, cell)
 	if err != nil {
 		return nil, err
 	}
+	rows, cols := labels, labels
+	for i, s := range labels {
+		if textWidth(s, 1) > cell-2 && s != strconv.Itoa(i) {
+			rows, cols = make([]string, len(labels)), make([]string, len(labels))
+			for i, s := range labels {
+				cols[i] = strconv.Itoa(i)
+				rows[i] = cols[i] + " " + s
+			}
+			break
+		}
+	}
 	acc := cmAccuracy(counts)
-	l, err := newCMLayout(labels, cell, acc)
+	l, err := newCMLayout(rows, cell, acc)
 	if err != nil {
 		return nil, err
 	}
 	img := image.NewRGBA(image.Rect(0, 0, l.width, l.height))
 	fill(img, img.Bounds(), white)
 	drawCMCells(img, l, counts)
-	drawCMLabels(img, l, labels)
+	drawCMLabels(img, l, rows, cols)
 	drawText(img, l.x0, l.y0+l.n*l.cell+cmGap, acc, black, 1)
 	return img, nil
 }
@@ -160,16 +172,17 @@ func drawCMLines(img *image.RGBA, l cmLayout) {
 	}
 }
 
-// drawCMLabels writes the headings and the class labels.
-func drawCMLabels(img *image.RGBA, l cmLayout, labels []string) {
+// drawCMLabels writes the headings and the labels of the rows and the
+// columns.
+func drawCMLabels(img *image.RGBA, l cmLayout, rows, cols []string) {
 	m := l.n * l.cell
 	th := textHeight(1)
 	drawTextCentered(img, l.x0+m/2, cmMargin, "predicted", black, 1)
 	drawTextUp(img, cmMargin, l.y0+m/2-textWidth("true", 1)/2, "true", black, 1)
-	for i, s := range labels {
+	for i := range rows {
 		c := l.cell/2 + i*l.cell
-		drawTextCentered(img, l.x0+c, l.y0-cmGap-th, s, textGrey, 1)
-		drawText(img, l.x0-cmGap-textWidth(s, 1), l.y0+c-th/2, s, textGrey, 1)
+		drawTextCentered(img, l.x0+c, l.y0-cmGap-th, cols[i], textGrey, 1)
+		drawText(img, l.x0-cmGap-textWidth(rows[i], 1), l.y0+c-th/2, rows[i], textGrey, 1)
 	}
 }
 

@@ -82,3 +82,20 @@ func TestConfusionMatrixErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestConfusionMatrixNumbersColumnsOfLongNames(t *testing.T) {
+	counts := [][]int{{3, 1}, {0, 4}}
+	names := []string{"blue-circle", "red-square"}
+	img, err := ConfusionMatrix(counts, names, 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, _ := newCMLayout([]string{"0 blue-circle", "1 red-square"}, 20, cmAccuracy(counts))
+	checkSize(t, img, l.width, l.height)
+	// The column labels are the numbers, centred over their squares, so
+	// nothing is drawn above the gap between the two columns.
+	above := image.Rect(l.x0+18, l.y0-cmGap-glyphH, l.x0+22, l.y0-cmGap)
+	if n := countIn(img, above, textGrey); n > 0 {
+		t.Errorf("%d label pixels between the column labels: the names overlap", n)
+	}
+}

@@ -2,13 +2,18 @@
 // bench/run.sh): one model, one full training epoch on real MNIST under the
 // peer protocol, then inference at batch 1000 and batch-1 latency. It prints
 // one JSON line with the same keys as bench/peer.py.
+//
+//	featbench [-model lenet|mlp] [-data DIR] [-cpuprofile FILE]
+//
+// Every flag is checked before any work. Exit status: 0 ok, 1 failure, 2
+// usage (a bad flag value or a stray argument), 130 interrupted (Ctrl-C).
 package main
 
 import (
 	"bufio"
 	"encoding/json"
-	"flag"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"runtime/pprof"
@@ -19,6 +24,7 @@ import (
 
 	"github.com/featlearn/featlearn/datasets"
 	"github.com/featlearn/featlearn/graph"
+	"github.com/featlearn/featlearn/internal/cli"
 	"github.com/featlearn/featlearn/models/lenet"
 	"github.com/featlearn/featlearn/models/mlp"
 	"github.com/featlearn/featlearn/models/resnet"
@@ -38,17 +44,30 @@ type result struct {
 	Kernels    string  `json:"kernels"` // the instruction set of the kernels (ops.KernelLevel)
 }
 
-func main() {
-	model := flag.String("model", "lenet", "lenet, mlp or resnet")
-	data := flag.String("data", "", "MNIST directory (default: the bundled Go module)")
-	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the training epoch to this file")
-	flag.Parse()
+func main() { os.Exit(mainCode(os.Args[1:], os.Stdout, os.Stderr)) }
+
+// mainCode runs the command and returns its exit status.
+func mainCode(args []string, stdout, stderr io.Writer) int {
+	return cli.Exit("featbench", parseAndRun(args, stdout, stderr), stderr)
+}
+
+// parseAndRun checks the flags, runs the bench and prints its JSON line.
+func parseAndRun(args []string, stdout, stderr io.Writer) error {
+	fs := cli.NewFlagSet("featbench", "[flags]", "one training epoch and inference on MNIST, as one JSON line (see bench/run.sh).", stderr)
+	model := fs.String("model", "lenet", "lenet, mlp or resnet")
+	data := cli.DataFlag(fs)
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the training epoch to this file")
+	if err := cli.Parse(fs, args, 0); err != nil {
+		return err
+	}
+	if *model != "lenet" && *model != "mlp" && *model != "resnet" {
+		return cli.Usagef("-model %q: want lenet, mlp or resnet", *model)
+	}
 	r, err := run(*model, *data, *cpuProfile)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "featbench:", err)
-		os.Exit(1)
+		return err
 	}
-	_ = json.NewEncoder(os.Stdout).Encode(r)
+	return json.NewEncoder(stdout).Encode(r)
 }
 
 func run(name, dir, cpuProfile string) (*result, error) {

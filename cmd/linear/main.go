@@ -6,36 +6,42 @@
 //	linear [-data DIR] [-seed 1] [-out out/linear] [-a 2] [-b 3] [-epochs 20] [-lr 0.05] [-decay 0.85] [-wd 0] [-pictures=true]
 //
 // Without -data it finds MNIST by itself (see datasets.LoadMNIST). Results
-// go to stdout, progress to stderr.
+// go to stdout, progress to stderr. Every flag is checked before any work.
+// Exit status: 0 ok, 1 failure, 2 usage (a bad flag value or a stray
+// argument), 130 interrupted (Ctrl-C).
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"os"
 
-	"github.com/featlearn/featlearn/datasets"
+	"github.com/featlearn/featlearn/internal/cli"
 	"github.com/featlearn/featlearn/models/linear"
 	"github.com/featlearn/featlearn/viz"
 )
 
-func main() {
-	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		if err == flag.ErrHelp {
-			os.Exit(0)
-		}
-		fmt.Fprintln(os.Stderr, "linear:", err)
-		os.Exit(1)
-	}
+// Bounds on the flags, far beyond any sensible run, that keep a typo from
+// asking for hours or gigabytes.
+const (
+	maxEpochs = 10_000
+	maxBatch  = 1 << 20
+	maxN      = 1 << 30
+)
+
+func main() { os.Exit(mainCode(os.Args[1:], os.Stdout, os.Stderr)) }
+
+// mainCode runs the command and returns its exit status.
+func mainCode(args []string, stdout, stderr io.Writer) int {
+	return cli.Exit("linear", run(args, stdout, stderr), stderr)
 }
 
-// run parses the flags, trains both classifiers and writes the pictures.
+// run parses and checks the flags, trains both classifiers and writes the
+// pictures.
 func run(args []string, stdout, stderr io.Writer) error {
 	cfg := linear.DefaultConfig()
-	fs := flag.NewFlagSet("linear", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	data := fs.String("data", "", "directory of the four MNIST IDX files (default: $FEATLEARN_DATA, then the Go module cache)")
+	fs := cli.NewFlagSet("linear", "[flags]", "linear classifiers on MNIST: one digit against another, softmax regression, the pictures of docs/linear.md.", stderr)
+	data := cli.DataFlag(fs)
 	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed of the example order and of the pictures' samples")
 	out := fs.String("out", "out/linear", "directory for the PNG pictures")
 	a := fs.Int("a", 2, "first digit of the binary classifier (output 0)")
@@ -43,13 +49,16 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&cfg.Epochs, "epochs", cfg.Epochs, "passes over the training set")
 	fs.IntVar(&cfg.BatchSize, "batch", cfg.BatchSize, "examples per SGD step")
 	fs.Float64Var(&cfg.LR, "lr", cfg.LR, "SGD learning rate of the first epoch (momentum 0.9)")
-	fs.Float64Var(&cfg.Decay, "decay", cfg.Decay, "learning-rate factor per epoch")
+	fs.Float64Var(&cfg.Decay, "decay", cfg.Decay, "learning-rate factor per epoch, 0..1 (0: 1)")
 	fs.Float64Var(&cfg.WeightDecay, "wd", cfg.WeightDecay, "weight decay (L2 penalty on the weights)")
 	pictures := fs.Bool("pictures", true, "write the pictures (and run the over-fitting and weight-decay experiments they show)")
-	if err := fs.Parse(args); err != nil {
+	if err := cli.Parse(fs, args, 0); err != nil {
 		return err
 	}
-	m, err := (&datasets.MNISTLoader{Dir: *data, Progress: stderr}).Load()
+	if err := checkFlags(cfg, *a, *b, *out, *pictures); err != nil {
+		return err
+	}
+	m, err := cli.LoadMNIST(*data, stderr)
 	if err != nil {
 		return err
 	}
@@ -71,4 +80,26 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	return viz.WriteFigures(*out, figs, stderr)
+}
+
+// checkFlags refuses, naming the flag, values that cannot work.
+func checkFlags(cfg linear.Config, a, b int, out string, pictures bool) error {
+	err := cli.First(
+		cli.IntIn("a", a, 0, 9),
+		cli.IntIn("b", b, 0, 9),
+		cli.IntIn("epochs", cfg.Epochs, 1, maxEpochs),
+		cli.IntIn("batch", cfg.BatchSize, 1, maxBatch),
+		cli.Positive("lr", cfg.LR),
+		cli.FloatIn("decay", cfg.Decay, 0, 1),
+		cli.FloatIn("wd", cfg.WeightDecay, 0, 1e6),
+	)
+	switch {
+	case err != nil:
+		return err
+	case a == b:
+		return cli.Usagef("-a and -b are both %d: name two different digits", a)
+	case pictures && out == "":
+		return cli.Usagef("-out is empty: name a directory for the pictures, or give -pictures=false")
+	}
+	return nil
 }

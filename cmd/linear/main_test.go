@@ -2,7 +2,7 @@ package main
 
 import (
 	"bytes"
-	"flag"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -13,8 +13,8 @@ func TestRunQuick(t *testing.T) {
 		t.Skip("MNIST run skipped under -short")
 	}
 	var stdout, stderr bytes.Buffer
-	if err := run([]string{"-epochs", "1", "-a", "4", "-b", "9", "-pictures=false"}, &stdout, &stderr); err != nil {
-		t.Fatalf("%v\n%s", err, stderr.String())
+	if code := mainCode([]string{"-epochs", "1", "-a", "4", "-b", "9", "-pictures=false"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr.String())
 	}
 	for _, want := range []string{"linear 4 v 9", "softmax regression 784 -> 10"} {
 		if !strings.Contains(stdout.String(), want) {
@@ -23,12 +23,43 @@ func TestRunQuick(t *testing.T) {
 	}
 }
 
-func TestBadFlags(t *testing.T) {
-	var stdout, stderr bytes.Buffer
-	if err := run([]string{"-a", "3", "-b", "3", "-pictures=false"}, &stdout, &stderr); err == nil {
-		t.Error("the same digit twice: no error")
+// TestStrayArgumentIsUsageError is defect 3 for linear, with defect 4:
+// every flag is checked before any work (the data directory does not
+// exist, so any work would fail with status 1), and the error is one line
+// naming the flag, with status 2.
+func TestStrayArgumentIsUsageError(t *testing.T) {
+	none := filepath.Join(t.TempDir(), "none")
+	cases := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"extra"}, 2, `unexpected argument "extra"`},
+		{[]string{"-epochs", "2", "extra", "-lr", "1"}, 2, `unexpected argument "extra"`},
+		{[]string{"-a", "3", "-b", "3"}, 2, "-a and -b"},
+		{[]string{"-a", "10"}, 2, "-a"},
+		{[]string{"-b", "-1"}, 2, "-b"},
+		{[]string{"-epochs", "0"}, 2, "-epochs"},
+		{[]string{"-batch", "0"}, 2, "-batch"},
+		{[]string{"-lr", "NaN"}, 2, "-lr"},
+		{[]string{"-lr", "-1"}, 2, "-lr"},
+		{[]string{"-lr", "Inf"}, 2, "-lr"},
+		{[]string{"-decay", "1.5"}, 2, "-decay"},
+		{[]string{"-decay", "NaN"}, 2, "-decay"},
+		{[]string{"-wd", "-0.1"}, 2, "-wd"},
+		{[]string{"-wd", "Inf"}, 2, "-wd"},
+		{[]string{"-out", ""}, 2, "-out"},
+		{nil, 1, none},
 	}
-	if err := run([]string{"-h"}, &stdout, &stderr); err != flag.ErrHelp {
-		t.Errorf("-h: error %v, want flag.ErrHelp", err)
+	for _, c := range cases {
+		var stdout, stderr bytes.Buffer
+		code := mainCode(append(c.args, "-data", none), &stdout, &stderr)
+		if code != c.code || !strings.Contains(stderr.String(), c.want) || strings.Count(stderr.String(), "\n") != 1 {
+			t.Errorf("%q: exit %d, want %d with %q on one line\n%s", c.args, code, c.code, c.want, stderr.String())
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	if code := mainCode([]string{"-h"}, &stdout, &stderr); code != 0 || !strings.Contains(stderr.String(), "usage: linear") {
+		t.Errorf("-h: exit %d\n%s", code, stderr.String())
 	}
 }

@@ -6,13 +6,22 @@
 //	mlp predict [-ckpt ...] [-k 3] digit.png ...
 //	mlp summary [-hidden 300,100] [-act relu]
 //	mlp viz     [-ckpt ...] [-image digit.png | -index 0] [-out DIR]
+//	mlp export  [-ckpt ...] [-o mlp.onnx]
 //
-// Run mlp COMMAND -h for each command's flags and their defaults. Exit
-// status: 0 ok, 1 failure, 2 usage, 130 interrupted.
+// Run mlp COMMAND -h for each command's flags and their defaults; each is
+// checked before any work. A checkpoint's architecture is read within
+// mlp.ParseArch's bounds and checked against the file's tensors before the
+// model is built.
+//
+// Exit status: 0 ok; 1 failure (a missing, damaged or hostile checkpoint,
+// an unreadable image, data that cannot be read); 2 usage (an unknown
+// command, a bad flag value, a stray argument); 130 interrupted (Ctrl-C
+// during train, after saving a checkpoint to resume from).
 package main
 
 import (
 	"flag"
+	"io"
 	"os"
 
 	"github.com/pkg/errors"
@@ -21,15 +30,22 @@ import (
 	"github.com/featlearn/featlearn/models/mlp"
 )
 
-func main() {
-	app := &trainapp.App{
+func main() { os.Exit(mainCode(os.Args[1:], os.Stdout, os.Stderr)) }
+
+// mainCode runs the command and returns its exit status.
+func mainCode(args []string, stdout, stderr io.Writer) int {
+	return trainapp.Main(newApp(), args, stdout, stderr)
+}
+
+// newApp describes the MLP to the shared command line.
+func newApp() *trainapp.App {
+	return &trainapp.App{
 		Name:      mlp.Name,
 		Title:     "MLP",
 		Defaults:  mlp.DefaultRecipe(),
 		ArchFlags: archFlags,
 		SpecFor:   specFor,
 	}
-	os.Exit(trainapp.Main(app, os.Args[1:], os.Stdout, os.Stderr))
 }
 
 // archFlags adds -hidden and -act, which choose the architecture.
@@ -63,5 +79,5 @@ func spec(a mlp.Arch) (trainapp.Spec, error) {
 	if _, err := a.Net(); err != nil {
 		return trainapp.Spec{}, err
 	}
-	return trainapp.Spec{Name: mlp.Name, Arch: a.String(), Build: a.Build}, nil
+	return trainapp.Spec{Name: mlp.Name, Arch: a.String(), Build: a.Build, Check: a.CheckCheckpoint}, nil
 }

@@ -44,8 +44,12 @@ func TestRun(t *testing.T) {
 	data := tinyData(t)
 	out := filepath.Join(t.TempDir(), "g.png")
 	var stdout, stderr bytes.Buffer
-	if err := run([]string{"stats", "-data", data}, &stdout, &stderr); err != nil {
+	statsGrid := filepath.Join(t.TempDir(), "out", "stats.png")
+	if err := run([]string{"stats", "-data", data, "-grid", statsGrid}, &stdout, &stderr); err != nil {
 		t.Fatal(err)
+	}
+	if _, err := os.Stat(statsGrid); err != nil || !strings.Contains(stdout.String(), "wrote "+statsGrid) {
+		t.Errorf("stats grid: %v, output %q", err, stdout.String())
 	}
 	for _, want := range []string{"images:       4 of 28x28", "images:       3 of 28x28", "pixel mean:   1.0000", "1:1 2:1 3:1 4:1"} {
 		if !strings.Contains(stdout.String(), want) {
@@ -61,6 +65,52 @@ func TestRun(t *testing.T) {
 	}
 	if _, err := os.Stat(out); err != nil || !strings.Contains(stdout.String(), "4 train digits") {
 		t.Errorf("grid: %v, output %q", err, stdout.String())
+	}
+}
+
+// TestStrayArgumentIsUsageError is defect 3 for mnist, with defect 4:
+// every flag is checked before any work (the data directory does not
+// exist, so any work would fail with status 1), and the error is one line
+// naming the flag, with status 2.
+func TestStrayArgumentIsUsageError(t *testing.T) {
+	none := filepath.Join(t.TempDir(), "none")
+	cases := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"stats", "extra"}, 2, `unexpected argument "extra"`},
+		{[]string{"grid", "extra", "-n", "4"}, 2, `unexpected argument "extra"`},
+		{[]string{"grid", "-n", "0"}, 2, "-n"},
+		{[]string{"grid", "-n", "1000000000"}, 2, "-n"},
+		{[]string{"grid", "-cols", "0"}, 2, "-cols"},
+		{[]string{"grid", "-cols", "-2"}, 2, "-cols"},
+		{[]string{"grid", "-scale", "0"}, 2, "-scale"},
+		{[]string{"grid", "-scale", "1000000"}, 2, "-scale"},
+		{[]string{"grid", "-n", "10000", "-cols", "100", "-scale", "32"}, 2, "over the limit"},
+		{[]string{"grid", "-set", "dev"}, 2, "-set"},
+		{[]string{"grid", "-out", ""}, 2, "-out"},
+		{[]string{"stats", "-bogus"}, 2, "-bogus"},
+		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
+		{[]string{"stats"}, 1, none},
+		{[]string{"grid"}, 1, none},
+	}
+	for _, c := range cases {
+		var stdout, stderr bytes.Buffer
+		code := mainCode(append(c.args, "-data", none), &stdout, &stderr)
+		if code != c.code || !strings.Contains(stderr.String(), c.want) || strings.Count(stderr.String(), "\n") != 1 {
+			t.Errorf("%q: exit %d, want %d with %q on one line\n%s", c.args, code, c.code, c.want, stderr.String())
+		}
+	}
+	for _, args := range [][]string{nil, {"-h"}, {"grid", "-h"}} {
+		var stdout, stderr bytes.Buffer
+		want := 0
+		if args == nil {
+			want = 2
+		}
+		if code := mainCode(args, &stdout, &stderr); code != want || !strings.Contains(stderr.String(), "usage: mnist") {
+			t.Errorf("%q: exit %d, want %d with the usage\n%s", args, code, want, stderr.String())
+		}
 	}
 }
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,8 +15,8 @@ func TestRunSmall(t *testing.T) {
 	}
 	out := t.TempDir()
 	var stdout, stderr bytes.Buffer
-	if err := run([]string{"-train", "1000", "-epochs", "1", "-snapshots", "2", "-out", out}, &stdout, &stderr); err != nil {
-		t.Fatalf("%v\n%s", err, stderr.String())
+	if code := mainCode([]string{"-train", "1000", "-epochs", "1", "-snapshots", "2", "-out", out}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr.String())
 	}
 	if !strings.Contains(stdout.String(), "pass 1:") {
 		t.Errorf("stdout lacks the pass:\n%s", stdout.String())
@@ -29,12 +28,37 @@ func TestRunSmall(t *testing.T) {
 	}
 }
 
-func TestBadFlags(t *testing.T) {
-	var stdout, stderr bytes.Buffer
-	if err := run([]string{"-threshold", "0"}, &stdout, &stderr); err == nil {
-		t.Error("threshold 0: no error")
+// TestStrayArgumentIsUsageError is defect 3 for templates, with defect 4:
+// every flag is checked before any work (the data directory does not
+// exist, so any work would fail with status 1), and the error is one line
+// naming the flag, with status 2.
+func TestStrayArgumentIsUsageError(t *testing.T) {
+	none := filepath.Join(t.TempDir(), "none")
+	cases := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"extra"}, 2, `unexpected argument "extra"`},
+		{[]string{"-threshold", "0"}, 2, "-threshold"},
+		{[]string{"-threshold", "256"}, 2, "-threshold"},
+		{[]string{"-threshold", "-1"}, 2, "-threshold"},
+		{[]string{"-epochs", "0"}, 2, "-epochs"},
+		{[]string{"-snapshots", "-1"}, 2, "-snapshots"},
+		{[]string{"-snapshots", "1000000000"}, 2, "-snapshots"},
+		{[]string{"-train", "-5"}, 2, "-train"},
+		{[]string{"-out", ""}, 2, "-out"},
+		{nil, 1, none},
 	}
-	if err := run([]string{"-h"}, &stdout, &stderr); err != flag.ErrHelp {
-		t.Errorf("-h: error %v, want flag.ErrHelp", err)
+	for _, c := range cases {
+		var stdout, stderr bytes.Buffer
+		code := mainCode(append(c.args, "-data", none), &stdout, &stderr)
+		if code != c.code || !strings.Contains(stderr.String(), c.want) || strings.Count(stderr.String(), "\n") != 1 {
+			t.Errorf("%q: exit %d, want %d with %q on one line\n%s", c.args, code, c.code, c.want, stderr.String())
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	if code := mainCode([]string{"-h"}, &stdout, &stderr); code != 0 || !strings.Contains(stderr.String(), "usage: templates") {
+		t.Errorf("-h: exit %d\n%s", code, stderr.String())
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"sync/atomic"
@@ -80,12 +81,23 @@ func NewFlagSet(name, usage, doc string, stderr io.Writer) *flag.FlagSet {
 // Parse parses args and refuses positional arguments beyond maxArgs (-1:
 // any number), so that a stray word can never silently stop the parsing
 // of the flags after it. Every mistake is a UsageError.
+//
+// The flag package's own report of a bad flag (its message and the whole
+// usage) is silenced: the error comes back as one line, and -h still
+// prints the usage.
 func Parse(fs *flag.FlagSet, args []string, maxArgs int) error {
-	if err := fs.Parse(args); err != nil {
+	usage, out := fs.Usage, fs.Output()
+	fs.Usage = func() {}
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	fs.Usage = usage
+	fs.SetOutput(out)
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fs.Usage()
 			return err
 		}
-		return UsageError{err}
+		return Usagef("%v (%s -h lists the flags)", err, fs.Name())
 	}
 	if maxArgs >= 0 && fs.NArg() > maxArgs {
 		extra := fs.Arg(maxArgs)
@@ -146,4 +158,48 @@ func (in *Interrupt) Requested() bool { return in.got.Load() }
 func (in *Interrupt) Release() {
 	signal.Stop(in.ch)
 	close(in.ch)
+}
+
+// IntIn returns a usage error naming the flag unless lo <= v <= hi.
+func IntIn(flag string, v, lo, hi int) error {
+	if v < lo || v > hi {
+		return Usagef("-%s %d: want %d..%d", flag, v, lo, hi)
+	}
+	return nil
+}
+
+// Positive returns a usage error naming the flag unless v is a finite
+// number above 0.
+func Positive(flag string, v float64) error {
+	if !(v > 0) || math.IsInf(v, 0) {
+		return Usagef("-%s %v: want a positive number", flag, v)
+	}
+	return nil
+}
+
+// FloatIn returns a usage error naming the flag unless v is a number with
+// lo <= v <= hi (NaN never is).
+func FloatIn(flag string, v, lo, hi float64) error {
+	if !(v >= lo && v <= hi) {
+		return Usagef("-%s %v: want %v..%v", flag, v, lo, hi)
+	}
+	return nil
+}
+
+// NonEmpty returns a usage error naming the flag when v is empty.
+func NonEmpty(flag, v string) error {
+	if v == "" {
+		return Usagef("-%s is empty", flag)
+	}
+	return nil
+}
+
+// First returns the first error of errs that is not nil.
+func First(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

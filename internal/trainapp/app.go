@@ -1,8 +1,10 @@
 // Package trainapp is the command line shared by featlearn's image
-// classifier binaries (cmd/lenet, cmd/mlp, cmd/resnet): the subcommands
-// train, eval, predict, summary and viz, each with its own flags and -h
-// text. A binary describes its model in an App and hands its arguments to
-// Main; training itself is graph.Recipe.Fit, the one training loop.
+// classifier binaries (cmd/lenet, cmd/mlp, cmd/resnet, cmd/featlearn):
+// the subcommands train, eval, predict, summary and viz, each with its
+// own flags and -h text. A binary describes its model in an App and hands
+// its arguments to Main; training itself is graph.Recipe.Fit, the one
+// training loop. An App with AnyData set is cmd/featlearn's: any data,
+// any network written as a SPEC.
 //
 // Progress goes to stderr and results to stdout; only Main's caller exits.
 package trainapp
@@ -18,6 +20,7 @@ import (
 
 	"github.com/featlearn/featlearn/graph"
 	"github.com/featlearn/featlearn/internal/cli"
+	"github.com/featlearn/featlearn/internal/lab"
 )
 
 // Spec names a model and builds it.
@@ -29,6 +32,11 @@ type Spec struct {
 	Arch string
 	// Build returns the model with initial weights drawn from seed.
 	Build func(seed uint64) (*graph.Model, error)
+	// Check, when set, checks a checkpoint's tensors against the
+	// architecture before Build allocates the model (see
+	// graph.CheckLayout), so that a small damaged or hostile file cannot
+	// make eval or predict allocate a huge one.
+	Check func(meta graph.CheckpointMeta) error
 }
 
 // App describes one model binary.
@@ -48,6 +56,14 @@ type App struct {
 	// SpecFor rebuilds the Spec of a checkpoint's model name and
 	// architecture, refusing other models. Nil accepts Spec only.
 	SpecFor func(name, arch string) (Spec, error)
+	// AnyData makes the App featlearn's: -data reads MNIST's IDX files,
+	// CIFAR-10's binary batches or a folder of images, -arch takes any
+	// SPEC (package graph/arch), images may be colour, inputs are
+	// normalised and training images distorted as flags say, and
+	// checkpoints record the network, the classes, the input and the
+	// data, so eval and predict need nothing else. Spec, ArchFlags and
+	// SpecFor are not used.
+	AnyData bool
 }
 
 // Main runs the subcommand args[0] and returns the exit status.
@@ -64,10 +80,52 @@ var commands = []command{
 	{"predict", "[flags] IMAGE...", "top classes of digits in PNG or JPEG files"},
 	{"summary", "[flags]", "layers, output shapes, parameter counts; the lecture's parameter arithmetic"},
 	{"viz", "[flags]", "pictures: learned filters, feature maps, training curves"},
+	exportCommand,
+}
+
+// anyCommands documents featlearn's subcommands.
+var anyCommands = []command{
+	{"train", "[flags]", "train a network (-arch) on MNIST, CIFAR-10 or a folder of images (-data), checkpoint, report test accuracy"},
+	{"eval", "[flags]", "accuracy, per-class accuracy and confusion matrix of a checkpoint on its test set"},
+	{"predict", "[flags] IMAGE...", "top classes of PNG, JPEG or GIF images"},
+	{"summary", "[flags]", "layers, output shapes and parameter counts of a SPEC or a checkpoint"},
+	{"viz", "[flags]", "pictures: learned filters (in colour for RGB), feature maps, training curves"},
+	{"export", "[flags]", "write a checkpoint as an ONNX model, for ONNX Runtime and other ONNX tools"},
+	{"serve", "[flags]", "the lab: a web page to draw digits, see every layer, train live, step the templates, edit the XOR neurons"},
+	{"export-data", "[flags] FOLDER", "write a data set as a folder of images, the layout train -data reads"},
+}
+
+// commandList returns the App's subcommands.
+func (a *App) commandList() []command {
+	if a.AnyData {
+		return anyCommands
+	}
+	return commands
 }
 
 // handler returns the function of a subcommand, nil for none.
 func (a *App) handler(name string) func([]string, io.Writer, io.Writer) error {
+	if a.AnyData {
+		switch name {
+		case "train":
+			return a.trainAny
+		case "eval":
+			return a.evalAny
+		case "predict":
+			return a.predictAny
+		case "summary":
+			return a.summaryAny
+		case "viz":
+			return a.vizAny
+		case "export":
+			return a.exportAny
+		case "serve":
+			return func(args []string, _, stderr io.Writer) error { return lab.Command(args, stderr) }
+		case "export-data":
+			return a.exportData
+		}
+		return nil
+	}
 	switch name {
 	case "train":
 		return a.train
@@ -79,6 +137,8 @@ func (a *App) handler(name string) func([]string, io.Writer, io.Writer) error {
 		return a.summary
 	case "viz":
 		return a.viz
+	case "export":
+		return a.export
 	}
 	return nil
 }
@@ -100,8 +160,12 @@ func (a *App) run(args []string, stdout, stderr io.Writer) error {
 
 // usage lists the subcommands.
 func (a *App) usage(w io.Writer) {
-	fmt.Fprintf(w, "%s trains and inspects %s on MNIST.\n\nusage:\n", a.Name, a.Title)
-	for _, c := range commands {
+	if a.AnyData {
+		fmt.Fprintf(w, "%s trains and inspects any network on MNIST, CIFAR-10 or your own folder of images.\n\nusage:\n", a.Name)
+	} else {
+		fmt.Fprintf(w, "%s trains and inspects %s on MNIST.\n\nusage:\n", a.Name, a.Title)
+	}
+	for _, c := range a.commandList() {
 		fmt.Fprintf(w, "  %s %-8s %-16s %s\n", a.Name, c.name, c.args, c.doc)
 	}
 	fmt.Fprintf(w, "\nRun %s COMMAND -h for a command's flags and their defaults.\n", a.Name)
@@ -110,7 +174,7 @@ func (a *App) usage(w io.Writer) {
 // flagSet returns a subcommand's flag set whose -h text describes it.
 func (a *App) flagSet(name string, stderr io.Writer) *flag.FlagSet {
 	var c command
-	for _, c = range commands {
+	for _, c = range a.commandList() {
 		if c.name == name {
 			break
 		}
@@ -173,8 +237,9 @@ func (l *loaded) describe() string {
 	return fmt.Sprintf("%s: %s %s, %d epochs, %d steps, seed %d", l.Path, l.Meta.Model, l.Meta.Config, l.Meta.Epoch, l.Meta.Step, l.Meta.Seed)
 }
 
-// load reads a checkpoint into a model of the App's family.
-func (a *App) load(path string) (*loaded, error) {
+// load reads a checkpoint into a model of the App's family; opts are
+// graph.LoadModel's.
+func (a *App) load(path string, opts ...graph.LoadOption) (*loaded, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, errors.Errorf("no checkpoint at %s: train one first (%s train) or give -ckpt", path, a.Name)
 	}
@@ -183,8 +248,13 @@ func (a *App) load(path string) (*loaded, error) {
 		if err != nil {
 			return nil, err
 		}
+		if spec.Check != nil {
+			if err := spec.Check(meta); err != nil {
+				return nil, err
+			}
+		}
 		return spec.Build(meta.ModelSeed)
-	})
+	}, opts...)
 	if err != nil {
 		return nil, err
 	}

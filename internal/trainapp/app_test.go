@@ -136,6 +136,10 @@ func TestUsage(t *testing.T) {
 		{[]string{"eval", "-ckpt", "/nonexistent/ckpt"}, 1, "train one first"},
 		{[]string{"predict"}, 2, "PNG or JPEG"},
 		{[]string{"eval", "-set", "train"}, 2, "-set"},
+		{[]string{"viz", "-index", "-1", "-ckpt", "/nonexistent/ckpt"}, 2, "-index"},
+		{[]string{"viz", "-cols", "-1", "-ckpt", "/nonexistent/ckpt"}, 2, "-cols"},
+		{[]string{"viz", "-cols", "1000000000", "-ckpt", "/nonexistent/ckpt"}, 2, "-cols"},
+		{[]string{"viz", "-filters", "-2", "-ckpt", "/nonexistent/ckpt"}, 2, "-filters"},
 	}
 	for _, c := range cases {
 		code, out, errs := run(c.args...)

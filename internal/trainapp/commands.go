@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image"
 	"io"
+	"math"
 	"path/filepath"
 	"strings"
 
@@ -21,13 +22,18 @@ func (a *App) eval(args []string, stdout, stderr io.Writer) error {
 	ckpt, data := a.ckptFlag(fs), cli.DataFlag(fs)
 	which := fs.String("set", "test", "set to measure: test (10,000 images) or val (the last 5,000 training images)")
 	png := fs.String("png", "", "confusion matrix PNG to write (default: confusion-SET.png next to the checkpoint; - for none)")
+	allowNonFinite := fs.Bool("allow-nonfinite", false, "load a checkpoint whose weights hold NaN or infinities, to examine a diverged model")
 	if err := cli.Parse(fs, args, 0); err != nil {
 		return err
 	}
 	if *which != "test" && *which != "val" {
 		return cli.Usagef("-set %q: want test or val", *which)
 	}
-	l, err := a.load(*ckpt)
+	var opts []graph.LoadOption
+	if *allowNonFinite {
+		opts = append(opts, graph.AllowNonFinite())
+	}
+	l, err := a.load(*ckpt, opts...)
 	if err != nil {
 		return err
 	}
@@ -53,7 +59,7 @@ func (a *App) eval(args []string, stdout, stderr io.Writer) error {
 	if path == "-" {
 		return nil
 	}
-	return writeConfusion(path, ev, stdout)
+	return writeConfusion(path, ev, nil, stdout)
 }
 
 // predict prints the most probable classes of digit images. A file that
@@ -167,8 +173,12 @@ func comma(n int) string {
 	return s
 }
 
+// maxVizCols bounds viz -cols, the filters in a row of the picture.
+const maxVizCols = 1000
+
 // viz writes the pictures of a checkpoint: its first-layer filters, the
-// feature maps of one digit and the training curves.
+// feature maps of one digit and the training curves. Its flags are checked
+// before any work.
 func (a *App) viz(args []string, stdout, stderr io.Writer) error {
 	fs := a.flagSet("viz", stderr)
 	ckpt, data := a.ckptFlag(fs), cli.DataFlag(fs)
@@ -178,6 +188,14 @@ func (a *App) viz(args []string, stdout, stderr io.Writer) error {
 	cols := fs.Int("cols", 0, "filters per row (default: 6 for up to 12 filters, else 20)")
 	limit := fs.Int("filters", 0, "draw only the first N first-layer filters (0: all)")
 	if err := cli.Parse(fs, args, 0); err != nil {
+		return err
+	}
+	err := cli.First(
+		cli.IntIn("index", *index, 0, math.MaxInt32),
+		cli.IntIn("cols", *cols, 0, maxVizCols),
+		cli.IntIn("filters", *limit, 0, math.MaxInt32),
+	)
+	if err != nil {
 		return err
 	}
 	l, err := a.load(*ckpt)
@@ -266,6 +284,11 @@ func vizMaps(w *pngWriter, l *loaded, pixels []uint8, label string) error {
 	if err != nil {
 		return err
 	}
+	return writeMaps(w, maps, label)
+}
+
+// writeMaps writes the feature maps of one input.
+func writeMaps(w *pngWriter, maps []Picture, label string) error {
 	for _, m := range maps {
 		if err := w.write("maps-"+m.Name, m.Image, m.Caption+", for "+label); err != nil {
 			return err

@@ -23,8 +23,9 @@ type Picture struct {
 // filters, cols to a row, one tile per output unit: each 5x5 filter of a
 // convolution, or, for a fully connected first layer, each unit's weights
 // over the input image. Mid grey is zero, white positive and black
-// negative, each tile scaled on its own. limit > 0 draws only the first
-// limit units.
+// negative, each tile scaled on its own; over an RGB input each tile is
+// in colour (viz.ColourFilters). limit > 0 draws only the first limit
+// units.
 func Filters(m *graph.Model, cols, limit int) (image.Image, error) {
 	p, err := FirstWeight(m)
 	if err != nil {
@@ -48,7 +49,12 @@ func Filters(m *graph.Model, cols, limit int) (image.Image, error) {
 	tiles := make([]image.Image, out)
 	labels := make([]string, out)
 	for o := range tiles {
-		if tiles[o], err = viz.Filters(w[o*n:(o+1)*n], 1, ch, kh, kw, cell); err != nil {
+		if ch == 3 { // an RGB input: one colour tile per filter
+			tiles[o], err = viz.ColourFilters(w[o*n:(o+1)*n], 1, kh, kw, cell, 1)
+		} else {
+			tiles[o], err = viz.Filters(w[o*n:(o+1)*n], 1, ch, kh, kw, cell)
+		}
+		if err != nil {
 			return nil, errors.Wrapf(err, "%s filter %d", p.Name, o+1)
 		}
 		labels[o] = fmt.Sprint(o + 1)
@@ -56,7 +62,21 @@ func Filters(m *graph.Model, cols, limit int) (image.Image, error) {
 	if out > 30 {
 		labels = nil // numbers under hundreds of tiny tiles only add noise
 	}
-	return viz.Grid(tiles, max(cols, 1), 4, labels)
+	img, err := viz.Grid(tiles, max(cols, 1), 4, labels)
+	if err != nil {
+		return nil, err
+	}
+	bar := viz.ColorBar{Scale: viz.ScaleSymmetricGrey, Min: -1, Max: 1, MinText: "-max|w|", MaxText: "+max|w|", Label: "each tile"}
+	return titled(img, fmt.Sprintf("%s %v: learned filters", p.Name, shape), bar)
+}
+
+// titled gives a picture its title and its colour bar.
+func titled(img image.Image, title string, bar viz.ColorBar) (image.Image, error) {
+	img, err := viz.WithColorBar(img, bar)
+	if err != nil {
+		return nil, err
+	}
+	return viz.Annotate(img, viz.Labels{Title: title})
 }
 
 // FirstWeight returns the first parameter with weight decay: the first
@@ -79,18 +99,25 @@ func FeatureMaps(m *graph.Model, pixels []uint8) ([]Picture, error) {
 	if want := m.InputShape().Size(); len(pixels) != want {
 		return nil, errors.Errorf("images of %d pixels, the model takes %d (shape %v)", len(pixels), want, m.InputShape())
 	}
-	acts, err := m.Activations(datasets.PixelsToFloat32(pixels, nil), 1)
+	return featureMaps(m, datasets.PixelsToFloat32(pixels, nil))
+}
+
+// featureMaps is FeatureMaps of one example's input values.
+func featureMaps(m *graph.Model, x []float32) ([]Picture, error) {
+	acts, err := m.Activations(x, 1)
 	if err != nil {
 		return nil, err
 	}
 	var pics []Picture
-	for i, a := range acts {
+	for i := 0; i < len(acts); i++ {
+		a := acts[i]
 		if len(a.Output) != 3 || a.Params == 0 || a.Container {
 			continue
 		}
 		name, shown, after := a.Path, a, []string(nil)
-		for j := i + 1; j < len(acts) && follows(acts[j], a); j++ {
-			shown, after = acts[j], append(after, acts[j].Kind)
+		for i+1 < len(acts) && follows(acts[i+1], a) {
+			i++ // a BatchNorm shown after its convolution gets no picture of its own
+			shown, after = acts[i], append(after, acts[i].Kind)
 		}
 		c, h, w := shown.Output[0], shown.Output[1], shown.Output[2]
 		img, err := viz.Activations(shown.Values, c, h, w, max(1, 84/h), min(c, 8))
@@ -100,6 +127,9 @@ func FeatureMaps(m *graph.Model, pixels []uint8) ([]Picture, error) {
 		caption := fmt.Sprintf("%s: %d maps of %dx%d", name, c, h, w)
 		if len(after) > 0 {
 			caption = fmt.Sprintf("%s after %s: %d maps of %dx%d", name, strings.Join(after, ", "), c, h, w)
+		}
+		if img, err = titled(img, caption, viz.ColorBar{Scale: viz.ScaleGrey, Min: 0, Max: 1, MinText: "min", MaxText: "max", Label: "each map"}); err != nil {
+			return nil, errors.Wrap(err, name)
 		}
 		pics = append(pics, Picture{Name: name, Caption: caption, Image: img})
 	}
@@ -119,6 +149,16 @@ func follows(b, a graph.Activation) bool {
 // Digit draws an image of pixels, rows x cols, enlarged cell times.
 func Digit(pixels []uint8, rows, cols, cell int) (image.Image, error) {
 	return viz.Gray(datasets.PixelsToFloat64(pixels, nil), rows, cols, cell)
+}
+
+// inputImage draws a model's input image, gray or RGB, enlarged to about
+// 112 pixels.
+func inputImage(pixels []uint8, in Input) (image.Image, error) {
+	cell := max(1, 112/max(in.Rows, in.Cols))
+	if in.Channels == 3 {
+		return viz.RGB(datasets.PixelsToFloat64(pixels, nil), in.Rows, in.Cols, cell)
+	}
+	return Digit(pixels, in.Rows, in.Cols, cell)
 }
 
 // Curves draws a history as two plots side by side: the training and

@@ -10,7 +10,6 @@ import (
 
 	"github.com/pkg/errors"
 
-	"github.com/featlearn/featlearn/datasets"
 	"github.com/featlearn/featlearn/graph"
 	"github.com/featlearn/featlearn/internal/cli"
 	"github.com/featlearn/featlearn/viz"
@@ -57,11 +56,25 @@ func (a *App) train(args []string, stdout, stderr io.Writer) error {
 	}
 	train = train.First(tf.trainN)
 	start := time.Now()
-	model, res, err := a.fit(spec, r, train, val, tf, stderr)
+	job := fitJob{spec: spec, recipe: r, train: graph.ImageData(train), val: graph.ImageData(val), trainN: train.N, valN: val.N,
+		meta: graph.CheckpointMeta{Model: spec.Name, Config: spec.Arch}, tf: tf}
+	model, res, err := a.fit(job, stderr)
 	if err != nil {
 		return err
 	}
-	return a.report(model, res, m.Test, time.Since(start), stdout, tf.out)
+	return a.report(model, res, graph.ImageData(m.Test), nil, time.Since(start), stdout, tf.out)
+}
+
+// fitJob is one training run: the model, the recipe, the data and what
+// the checkpoint records.
+type fitJob struct {
+	spec          Spec
+	recipe        graph.Recipe
+	train, val    graph.Dataset
+	trainN, valN  int
+	meta          graph.CheckpointMeta
+	tf            trainFlags
+	augmentations string // described in the first line, "" for none
 }
 
 // checkTrainFlags refuses, before any work, flags that cannot work, naming
@@ -97,7 +110,10 @@ func (a *App) trainSpec(fs *flag.FlagSet, r *graph.Recipe, tf *trainFlags, getSp
 	path := graph.CheckpointPath(tf.out)
 	meta, err := graph.ReadCheckpointMeta(path)
 	if err != nil {
-		return spec, errors.Wrapf(err, "nothing to resume in %s", tf.out)
+		if _, serr := os.Stat(path); os.IsNotExist(serr) {
+			return spec, errors.Errorf("nothing to resume in %s: no %s there (train without -resume to start)", tf.out, graph.CheckpointFile)
+		}
+		return spec, errors.Wrap(err, "cannot resume")
 	}
 	saved, err := graph.RecipeOf(meta)
 	if err != nil {
@@ -119,20 +135,20 @@ func (a *App) trainSpec(fs *flag.FlagSet, r *graph.Recipe, tf *trainFlags, getSp
 }
 
 // fit trains with progress reports and Ctrl-C handling.
-func (a *App) fit(spec Spec, r graph.Recipe, train, val *datasets.Set, tf trainFlags, stderr io.Writer) (*graph.Model, *graph.FitResult, error) {
+func (a *App) fit(j fitJob, stderr io.Writer) (*graph.Model, *graph.FitResult, error) {
+	r, tf := j.recipe, j.tf
 	bar, _ := wantBar(tf.progress) // checked by checkTrainFlags
-	model, err := spec.Build(r.Seed)
+	model, err := j.spec.Build(r.Seed)
 	if err != nil {
 		return nil, nil, err
 	}
 	stop := cli.CatchInterrupt()
 	defer stop.Release()
-	p := newProgress(stderr, bar, train.N)
-	fmt.Fprintf(stderr, "training %s (%s) on %d images, validating on %d: %d epochs, batch %d, %s lr %g, seed %d\n",
-		a.Title, spec.Arch, train.N, val.N, r.Epochs, r.Batch, r.Optimizer, r.LR, r.Seed)
+	p := newProgress(stderr, bar, j.trainN)
+	fmt.Fprintf(stderr, "training %s (%s) on %d images, validating on %d: %d epochs, batch %d, %s lr %g, seed %d%s\n",
+		a.Title, j.spec.Arch, j.trainN, j.valN, r.Epochs, r.Batch, r.Optimizer, r.LR, r.Seed, j.augmentations)
 	cfg := graph.FitConfig{
-		Val: graph.ImageData(val), Dir: tf.out, Resume: tf.resume, MaxSteps: tf.maxSteps,
-		Meta: graph.CheckpointMeta{Model: spec.Name, Config: spec.Arch},
+		Dir: tf.out, Resume: tf.resume, MaxSteps: tf.maxSteps, Meta: j.meta,
 		OnStep: func(s graph.StepInfo) error {
 			p.step(s)
 			if stop.Requested() {
@@ -142,7 +158,10 @@ func (a *App) fit(spec Spec, r graph.Recipe, train, val *datasets.Set, tf trainF
 		},
 		OnEpoch: func(e graph.EpochInfo) error { p.epoch(e, r.Epochs); return nil },
 	}
-	res, err := r.Fit(model, graph.CrossEntropy{}, graph.ImageData(train), cfg)
+	if j.valN > 0 {
+		cfg.Val = j.val
+	}
+	res, err := r.Fit(model, graph.CrossEntropy{}, j.train, cfg)
 	p.clear()
 	if err != nil {
 		if path := graph.CheckpointPath(tf.out); res != nil && fileExists(path) {
@@ -182,10 +201,11 @@ func wantBar(mode string) (bool, error) {
 const EvalBatch = 500
 
 // report evaluates the trained model on the test set and prints its
-// accuracy and confusion matrix; it also saves the matrix as a PNG in the
-// output directory.
-func (a *App) report(model *graph.Model, res *graph.FitResult, test *datasets.Set, took time.Duration, stdout io.Writer, out string) error {
-	ev, err := graph.Evaluate(model, graph.CrossEntropy{}, graph.ImageData(test), EvalBatch)
+// accuracy and confusion matrix, with the classes' names when they are
+// not MNIST's digits; it also saves the matrix as a PNG in the output
+// directory.
+func (a *App) report(model *graph.Model, res *graph.FitResult, test graph.Dataset, names []string, took time.Duration, stdout io.Writer, out string) error {
+	ev, err := graph.Evaluate(model, graph.CrossEntropy{}, test, EvalBatch)
 	if err != nil {
 		return errors.Wrap(err, "test set")
 	}
@@ -198,13 +218,13 @@ func (a *App) report(model *graph.Model, res *graph.FitResult, test *datasets.Se
 	if last.ValN > 0 {
 		fmt.Fprintf(stdout, "validation accuracy %.2f%% on %d images\n", 100*last.ValAccuracy, last.ValN)
 	}
-	fmt.Fprintf(stdout, "\ntest set: %s", ev.Format())
-	return writeConfusion(filepath.Join(out, "confusion.png"), ev, stdout)
+	fmt.Fprintf(stdout, "\ntest set: %s", formatMetrics(ev, names))
+	return writeConfusion(filepath.Join(out, "confusion.png"), ev, names, stdout)
 }
 
 // writeConfusion draws an evaluation's confusion matrix into a PNG.
-func writeConfusion(path string, ev graph.Metrics, stdout io.Writer) error {
-	img, err := ConfusionImage(ev)
+func writeConfusion(path string, ev graph.Metrics, names []string, stdout io.Writer) error {
+	img, err := confusionImage(ev, names)
 	if err != nil {
 		return err
 	}

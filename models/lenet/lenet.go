@@ -13,8 +13,6 @@
 package lenet
 
 import (
-	"github.com/pkg/errors"
-
 	"github.com/featlearn/featlearn/datasets"
 	"github.com/featlearn/featlearn/graph"
 )
@@ -64,22 +62,20 @@ func DefaultRecipe() graph.Recipe {
 // on val after every epoch (nil: no validation); cfg supplies the rest of
 // the run (Dir, Resume, MaxSteps, hooks). It returns the trained model.
 func Train(r graph.Recipe, train, val *datasets.Set, cfg graph.FitConfig) (*graph.Model, *graph.FitResult, error) {
-	m, err := New(r.Seed)
-	if err != nil {
-		return nil, nil, err
-	}
-	cfg.Meta.Model, cfg.Meta.Config = Name, Arch
-	res, err := r.FitImages(m, train, val, cfg)
-	return m, res, err
+	return r.TrainImages(New, Name, Arch, train, val, cfg)
 }
 
 // Load reads a LeNet-5 checkpoint, such as the one `lenet train` writes,
-// and returns the model and the checkpoint's metadata.
-func Load(path string) (*graph.Model, graph.CheckpointMeta, error) {
-	return graph.LoadModel(path, func(meta graph.CheckpointMeta) (*graph.Model, error) {
-		if meta.Model != Name || meta.Config != Arch {
-			return nil, errors.Errorf("checkpoint holds %s %q, not %s %q", meta.Model, meta.Config, Name, Arch)
-		}
-		return New(meta.ModelSeed)
-	})
+// and returns the model and the checkpoint's metadata. It checks the
+// file's tensors against LeNet-5's before allocating any weight. Options
+// are graph.LoadModel's, such as graph.AllowNonFinite.
+func Load(path string, opts ...graph.LoadOption) (*graph.Model, graph.CheckpointMeta, error) {
+	return graph.LoadNamed(path, Name, Arch, func() graph.Layer { return Net() }, InputShape, opts...)
+}
+
+// CheckCheckpoint checks, before any weight is allocated, that the
+// checkpoint meta was read from holds LeNet-5's tensors with their shapes
+// (graph.CheckLayout).
+func CheckCheckpoint(meta graph.CheckpointMeta) error {
+	return graph.CheckLayout(meta, Net(), InputShape)
 }

@@ -142,8 +142,11 @@ func (a Arch) Build(seed uint64) (*graph.Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	return graph.NewModel(net, []int{1, 28, 28}, seed)
+	return graph.NewModel(net, inputShape, seed)
 }
+
+// inputShape is one example: a single-channel 28x28 image.
+var inputShape = []int{1, 28, 28}
 
 // New returns the default 784-300-100-10 ReLU MLP drawn from seed.
 func New(seed uint64) (*graph.Model, error) { return DefaultArch().Build(seed) }
@@ -163,18 +166,19 @@ func DefaultRecipe() graph.Recipe {
 // train, validating on val after every epoch (nil: no validation); cfg
 // supplies the rest of the run (Dir, Resume, MaxSteps, hooks).
 func Train(a Arch, r graph.Recipe, train, val *datasets.Set, cfg graph.FitConfig) (*graph.Model, *graph.FitResult, error) {
-	m, err := a.Build(r.Seed)
-	if err != nil {
+	if err := a.check(); err != nil {
 		return nil, nil, err
 	}
-	cfg.Meta.Model, cfg.Meta.Config = Name, a.String()
-	res, err := r.FitImages(m, train, val, cfg)
-	return m, res, err
+	return r.TrainImages(a.Build, Name, a.String(), train, val, cfg)
 }
 
-// Load reads an MLP checkpoint, such as the one `mlp train` writes, builds
-// the architecture it records and returns the model and the metadata.
-func Load(path string) (*graph.Model, graph.CheckpointMeta, error) {
+// Load reads an MLP checkpoint, such as the one `mlp train` writes,
+// builds the architecture it records and returns the model and the
+// metadata. The architecture is parsed within the bounds of ParseArch and
+// checked against the file's tensors before the model is built, so a small
+// file cannot make Load allocate a large model. Options are
+// graph.LoadModel's, such as graph.AllowNonFinite.
+func Load(path string, opts ...graph.LoadOption) (*graph.Model, graph.CheckpointMeta, error) {
 	return graph.LoadModel(path, func(meta graph.CheckpointMeta) (*graph.Model, error) {
 		if meta.Model != Name {
 			return nil, errors.Errorf("checkpoint holds a %s model, not an %s", meta.Model, Name)
@@ -183,6 +187,20 @@ func Load(path string) (*graph.Model, graph.CheckpointMeta, error) {
 		if err != nil {
 			return nil, err
 		}
+		if err := a.CheckCheckpoint(meta); err != nil {
+			return nil, err
+		}
 		return a.Build(meta.ModelSeed)
-	})
+	}, opts...)
+}
+
+// CheckCheckpoint checks, before any weight is allocated, that the
+// checkpoint meta was read from holds the tensors of an MLP of
+// architecture a with their shapes (graph.CheckLayout).
+func (a Arch) CheckCheckpoint(meta graph.CheckpointMeta) error {
+	net, err := a.Net()
+	if err != nil {
+		return err
+	}
+	return graph.CheckLayout(meta, net, inputShape)
 }

@@ -6,16 +6,14 @@
 // dropout and a linear classifier.
 //
 // The network takes a 1x28x28 image: stem 16x28x28, pool 16x14x14,
-// block1 16x14x14, conv2 32x14x14, pool 32x7x7, block2 32x7x7, global
+// res1 16x14x14, conv2 32x14x14, pool 32x7x7, res2 32x7x7, global
 // average pooling to 32 values, dropout 0.2, 10 logits; 28,666 trained
-// parameters and 240 running statistics. Parameter names follow
-// torchvision's (block2.conv1.weight, block2.bn1.running_mean), so
-// checkpoints read like a torch state dict.
+// parameters and 288 running statistics. Layers are named as graph/arch
+// names a SPEC's (res2.conv1.weight, res2.bn1.running_mean), so the
+// network is also `featlearn train -arch` with Arch.
 package resnet
 
 import (
-	"github.com/pkg/errors"
-
 	"github.com/featlearn/featlearn/datasets"
 	"github.com/featlearn/featlearn/graph"
 )
@@ -23,9 +21,10 @@ import (
 // Name names the model in checkpoints.
 const Name = "resnet"
 
-// Arch names the architecture in checkpoints, in the grammar of
-// `featlearn -arch`.
-const Arch = "conv16@5x5pad2-bn-relu-pool2-res16-conv32@3x3pad1-bn-relu-pool2-res32-gap-dropout0.2-fc10"
+// Arch names the architecture in checkpoints. It is a SPEC of package
+// graph/arch that builds exactly Net()'s layers, names and initial
+// weights, so `featlearn train -arch` with it trains this network.
+const Arch = "conv16@5x5pad2nobias-bn-relu-pool2-res16-conv32@3x3pad1nobias-bn-relu-pool2-res32-gap-drop0.2-fc10"
 
 // InputShape is one example: a single-channel 28x28 image.
 var InputShape = []int{1, 28, 28}
@@ -50,13 +49,13 @@ func net(norm bool) *graph.SequentialLayer {
 		return graph.Residual(name, append(conv("conv1", c, 3, ""), graph.Conv2D("conv2", c, 3, graph.Pad(1), he))...).Then(graph.ReLU())
 	}
 	layers := conv("conv1", 16, 5, "bn1")
-	layers = append(layers, graph.MaxPool2D("pool1", 2), block("block1", 16))
+	layers = append(layers, graph.MaxPool2D("pool1", 2), block("res1", 16))
 	layers = append(layers, conv("conv2", 32, 3, "bn2")...)
-	layers = append(layers, graph.MaxPool2D("pool2", 2), block("block2", 32), graph.GlobalAvgPool2D("gap"))
+	layers = append(layers, graph.MaxPool2D("pool2", 2), block("res2", 32), graph.GlobalAvgPool2D("gap1"))
 	if norm {
-		layers = append(layers, graph.Dropout("drop", 0.2))
+		layers = append(layers, graph.Dropout("drop1", 0.2))
 	}
-	return graph.Sequential(Name, append(layers, graph.Dense("fc", 10, he))...)
+	return graph.Sequential(Name, append(layers, graph.Dense("fc1", 10, he))...)
 }
 
 // New returns the network with every initial weight and dropout mask drawn
@@ -80,22 +79,19 @@ func DefaultRecipe() graph.Recipe {
 // validating on val after every epoch (nil: no validation); cfg supplies
 // the rest of the run (Dir, Resume, MaxSteps, hooks).
 func Train(r graph.Recipe, train, val *datasets.Set, cfg graph.FitConfig) (*graph.Model, *graph.FitResult, error) {
-	m, err := New(r.Seed)
-	if err != nil {
-		return nil, nil, err
-	}
-	cfg.Meta.Model, cfg.Meta.Config = Name, Arch
-	res, err := r.FitImages(m, train, val, cfg)
-	return m, res, err
+	return r.TrainImages(New, Name, Arch, train, val, cfg)
 }
 
-// Load reads a checkpoint of this network and returns the model and the
-// checkpoint's metadata.
-func Load(path string) (*graph.Model, graph.CheckpointMeta, error) {
-	return graph.LoadModel(path, func(meta graph.CheckpointMeta) (*graph.Model, error) {
-		if meta.Model != Name || meta.Config != Arch {
-			return nil, errors.Errorf("checkpoint holds %s %q, not %s %q", meta.Model, meta.Config, Name, Arch)
-		}
-		return New(meta.ModelSeed)
-	})
+// Load reads a checkpoint of this network, checking its tensors before
+// allocating any weight, and returns the model and the checkpoint's
+// metadata. Options are graph.LoadModel's, such as graph.AllowNonFinite.
+func Load(path string, opts ...graph.LoadOption) (*graph.Model, graph.CheckpointMeta, error) {
+	return graph.LoadNamed(path, Name, Arch, func() graph.Layer { return Net() }, InputShape, opts...)
+}
+
+// CheckCheckpoint checks, before any weight is allocated, that the
+// checkpoint meta was read from holds the network's tensors with their
+// shapes (graph.CheckLayout).
+func CheckCheckpoint(meta graph.CheckpointMeta) error {
+	return graph.CheckLayout(meta, Net(), InputShape)
 }

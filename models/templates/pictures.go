@@ -16,12 +16,22 @@ var digitLabels = []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
 // WeightsPicture draws ten templates of rows x cols weights, five to a row:
 // Hinton diagrams (a white blob for a positive weight, black for a
 // negative one, its area the magnitude) when hinton is set, heat maps
-// otherwise. cell is the side of one weight in pixels.
+// with a colour bar otherwise. cell is the side of one weight in pixels.
 func WeightsPicture(w [][]float64, rows, cols, cell int, hinton bool) (image.Image, error) {
 	if len(w) != datasets.Classes {
 		return nil, errors.Errorf("templates: %d templates, want %d", len(w), datasets.Classes)
 	}
-	return viz.WeightMaps(w, rows, cols, 5, cell, hinton, digitLabels)
+	img, err := viz.WeightMaps(w, rows, cols, 5, cell, hinton, digitLabels)
+	if err != nil || hinton {
+		return img, err
+	}
+	s := 0.0
+	for _, t := range w {
+		for _, v := range t {
+			s = max(s, v, -v)
+		}
+	}
+	return viz.WithColorBar(img, viz.ColorBar{Scale: viz.ScaleDiverging, Min: -s, Max: s, Label: "weight"})
 }
 
 // SnapshotImages draws the network after each recorded training image:

@@ -1,0 +1,46 @@
+package main
+
+import (
+	"bytes"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestStrayArgumentIsUsageError is defect 3 for lenet, and the exit
+// statuses of its commands: 2 for usage, given before any work (the data
+// directory does not exist, so any work would fail with status 1), 1 for
+// a failure, 0 for help. Status 130 is trainapp's
+// TestInterruptSavesAndResumes.
+func TestStrayArgumentIsUsageError(t *testing.T) {
+	none := filepath.Join(t.TempDir(), "none")
+	cases := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"train", "extra", "-train-n", "2000", "-data", none}, 2, `unexpected argument "extra"`},
+		{[]string{"eval", "extra", "-data", none}, 2, `unexpected argument "extra"`},
+		{[]string{"summary", "extra"}, 2, `unexpected argument "extra"`},
+		{[]string{"viz", "extra"}, 2, `unexpected argument "extra"`},
+		{[]string{"train", "-epochs", "0", "-data", none}, 2, "-epochs"},
+		{[]string{"train", "-lr", "NaN", "-data", none}, 2, "-lr"},
+		{[]string{"train", "-bogus"}, 2, "-bogus"},
+		{[]string{"predict", "-k", "0", "x.png"}, 2, "-k"},
+		{[]string{"fly"}, 2, `unknown command "fly"`},
+		{[]string{"eval", "-ckpt", none}, 1, none},
+		{[]string{"train", "-train-n", "64", "-epochs", "1", "-data", none, "-out", t.TempDir()}, 1, none},
+		{[]string{"train", "-h"}, 0, "-epochs"},
+		{[]string{"eval", "-h"}, 0, "-allow-nonfinite"},
+	}
+	for _, c := range cases {
+		var stdout, stderr bytes.Buffer
+		code := mainCode(c.args, &stdout, &stderr)
+		if code != c.code || !strings.Contains(stderr.String(), c.want) {
+			t.Errorf("%q: exit %d, want %d with %q\n%s", c.args, code, c.code, c.want, stderr.String())
+		}
+		if c.code == 2 && !strings.HasPrefix(c.args[0], "f") && strings.Count(stderr.String(), "\n") != 1 {
+			t.Errorf("%q: stderr is not one line:\n%s", c.args, stderr.String())
+		}
+	}
+}
