@@ -170,7 +170,7 @@ func TestBrowserDrawSevenAndZero(t *testing.T) {
 func TestBrowserTrainLive(t *testing.T) {
 	ctx := browser(t)
 	_, ts, _ := newTestLab(t)
-	run(t, ctx, "opening the Train tab", chromedp.Navigate(ts.URL+"/?tab=train&tmodel=lenet&tepochs=2&tlimit=0&tbatch=32"))
+	run(t, ctx, "opening the Train tab", chromedp.Navigate(ts.URL+"/?tab=train&tmodel=lenet&tepochs=20&tlimit=0&tbatch=32"))
 	waitJS(t, ctx, "the stream is open", `document.querySelector('#t-status').dataset.status === 'idle'`, 20*time.Second)
 	run(t, ctx, "starting", chromedp.Click(chromedp.CSS("#t-start")))
 	waitJS(t, ctx, "a filter picture", `!!document.querySelector('#t-filters img').src`, 60*time.Second)

@@ -141,12 +141,17 @@ func TestEventsStreamTheRunFastEnough(t *testing.T) {
 	if first[0] != "state" || first[1] != "history" {
 		t.Errorf("first events %v, want state and history", first)
 	}
-	if code := post(t, ts.URL+"/api/train/start", "application/json", startBody(1, 0, 16), nil); code != 200 {
+	// Ten epochs: the run must outlast the 21 chart updates on any CPU;
+	// it is halted below.
+	if code := post(t, ts.URL+"/api/train/start", "application/json", startBody(10, 0, 16), nil); code != 200 {
 		t.Fatalf("start: %d", code)
 	}
 	seen := map[string]int{}
 	var start time.Time
 	readEvents(t, r, func(name, data string) bool {
+		if name == "state" && !strings.Contains(data, `"status":"running"`) {
+			t.Fatalf("the run ended before the events were seen (%v): %.200s", seen, data)
+		}
 		if name == "steps" && start.IsZero() {
 			start = time.Now()
 		}

@@ -63,10 +63,12 @@ func (j *job) loop(t *trainee, train, val *datasets.Set, epochs int) {
 	if err != nil {
 		j.st.Error = err.Error()
 	}
-	done := j.done
+	done, st := j.done, j.st
 	j.mu.Unlock()
+	// The run's last state goes out before done is closed: a reset waits on
+	// done, so its idle state can never be overtaken by this one.
+	j.hub.publish(newEvent("state", st))
 	close(done)
-	j.publishState()
 }
 
 // fit runs Fit until the epochs are done, the run is stopped or fails,
