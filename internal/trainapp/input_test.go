@@ -1,7 +1,10 @@
 package trainapp
 
 import (
+	"io"
 	"math"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/featlearn/featlearn/datasets"
@@ -43,5 +46,23 @@ func TestPredictSeesWhatTrainingSaw(t *testing.T) {
 		if in.Mean != nil && got[0] == float32(pix[60])/255 {
 			t.Error("the inputs were not normalised")
 		}
+	}
+}
+
+func TestReportRemovesAKilledRunsTemporaryPicture(t *testing.T) {
+	dir := t.TempDir()
+	stale := filepath.Join(dir, ".confusion.png.tmp-123")
+	if err := os.WriteFile(stale, []byte("half a png"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ev := graph.Metrics{N: 4, Accuracy: 0.5, Confusion: [][]int{{1, 1}, {1, 1}}}
+	if err := writeConfusion(filepath.Join(dir, "confusion.png"), ev, []string{"a", "b"}, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("the killed run's %s is still there (%v)", stale, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "confusion.png")); err != nil {
+		t.Error(err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/pkg/errors"
 
 	"github.com/featlearn/featlearn/graph"
+	"github.com/featlearn/featlearn/internal/atomicfile"
 	"github.com/featlearn/featlearn/internal/cli"
 	"github.com/featlearn/featlearn/viz"
 )
@@ -222,10 +223,15 @@ func (a *App) report(model *graph.Model, res *graph.FitResult, test graph.Datase
 	return writeConfusion(filepath.Join(out, "confusion.png"), ev, names, stdout)
 }
 
-// writeConfusion draws an evaluation's confusion matrix into a PNG.
+// writeConfusion draws an evaluation's confusion matrix into a PNG. A run
+// killed while writing it leaves a temporary file beside it, which the
+// next report removes: only the run that owns the directory writes there.
 func writeConfusion(path string, ev graph.Metrics, names []string, stdout io.Writer) error {
 	img, err := confusionImage(ev, names)
 	if err != nil {
+		return err
+	}
+	if _, err := atomicfile.RemoveStale(filepath.Dir(path), filepath.Base(path)); err != nil {
 		return err
 	}
 	if err := viz.WritePNG(path, img); err != nil {
