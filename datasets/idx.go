@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 
 	"github.com/pkg/errors"
 )
@@ -131,12 +132,16 @@ type idxStream struct {
 	gz        bool
 	dims      []int
 	want      int64 // data bytes the header declares
-	sizeKnown bool  // the data's length was checked against the file size
+	sizeKnown bool  // the data's length was checked against the file size, or measured
+	magic     uint32
+	src       io.ReadSeeker // the file under a gzip stream, when it can seek
+	start     int64         // where the file started in src
 }
 
 // openIDX reads and checks the header of an IDX file of unsigned bytes
 // whose magic must be magic.
 func openIDX(r io.Reader, name string, size int64, magic uint32) (*idxStream, error) {
+	src, start := seekable(r)
 	r, gz, err := maybeGunzip(r, name)
 	if err != nil {
 		return nil, err
@@ -157,13 +162,70 @@ func openIDX(r io.Reader, name string, size int64, magic uint32) (*idxStream, er
 	if size >= 0 && size-headerLen != want {
 		return nil, sizeError(name, dims, want, size-headerLen)
 	}
-	return &idxStream{r: r, name: name, gz: gz, dims: dims, want: want, sizeKnown: size >= 0}, nil
+	return &idxStream{r: r, name: name, gz: gz, dims: dims, want: want, sizeKnown: size >= 0,
+		magic: magic, src: src, start: start}, nil
+}
+
+// seekable returns r as an io.ReadSeeker and its position, or nil.
+func seekable(r io.Reader) (io.ReadSeeker, int64) {
+	rs, ok := r.(io.ReadSeeker)
+	if !ok {
+		return nil, 0
+	}
+	start, err := rs.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return nil, 0
+	}
+	return rs, start
+}
+
+// measure decompresses a seekable gzip stream once without keeping
+// anything, one byte past the declared size at most, and when it holds
+// exactly the data its header declares, starts the stream over with that
+// size known. Knowing it lets the data be read into one buffer of its
+// size instead of a doubling one, whose discarded halves would double the
+// memory a data set takes to load. Anything else (too little or too much
+// data, a damaged stream) leaves the size unknown, for the reading pass to
+// report as it reads.
+func (s *idxStream) measure() error {
+	rewind := func() (io.Reader, error) {
+		if _, err := s.src.Seek(s.start, io.SeekStart); err != nil {
+			return nil, errors.Errorf("%s: rewinding to measure the data: %v", s.name, err)
+		}
+		z, _, err := maybeGunzip(s.src, s.name)
+		if err != nil {
+			return nil, err
+		}
+		dims, err := readHeader(z, s.name, s.magic)
+		if err == nil && !slices.Equal(dims, s.dims) {
+			err = errors.Errorf("%s: the header changed while the file was read", s.name)
+		}
+		return z, err
+	}
+	// The stream as read so far has passed the header; measuring reads
+	// the file from its start again, so the stream restarts either way.
+	z, err := rewind()
+	if err != nil {
+		return err
+	}
+	n, err := io.CopyN(io.Discard, z, s.want+1)
+	exact := n == s.want && err == io.EOF
+	if s.r, err = rewind(); err != nil {
+		return err
+	}
+	s.sizeKnown = exact
+	return nil
 }
 
 // data reads exactly the data the header declares and checks nothing
 // follows it: a gzip stream is decompressed one byte past the declared
 // size, no further.
 func (s *idxStream) data() ([]uint8, error) {
+	if s.gz && !s.sizeKnown && s.src != nil {
+		if err := s.measure(); err != nil {
+			return nil, err
+		}
+	}
 	data, err := readData(s.r, s.name, s.dims, s.want, s.sizeKnown)
 	if err != nil {
 		return nil, err
