@@ -7,6 +7,7 @@ import (
 	"image/draw"
 	"image/jpeg"
 	"image/png"
+	"io"
 	"slices"
 	"strings"
 	"testing"
@@ -36,13 +37,25 @@ func FuzzReadIDX(f *testing.F) {
 		if sizeKnown {
 			size = int64(len(data))
 		}
-		if imgs, err := ReadIDXImages(bytes.NewReader(data), "fuzz", size); err == nil {
+		imgs, err := ReadIDXImages(bytes.NewReader(data), "fuzz", size)
+		if err == nil {
 			if imgs.N <= 0 || imgs.Rows <= 0 || imgs.Cols <= 0 || len(imgs.Pixels) != imgs.N*imgs.Rows*imgs.Cols {
 				t.Fatalf("accepted inconsistent images: %d of %dx%d with %d pixels",
 					imgs.N, imgs.Rows, imgs.Cols, len(imgs.Pixels))
 			}
 		} else if !strings.HasPrefix(err.Error(), "fuzz: ") {
 			t.Fatalf("error %q does not name the file", err)
+		}
+		// A reader that cannot seek takes the one-pass path, which must
+		// end the same way as the measured one.
+		once, errOnce := ReadIDXImages(struct{ io.Reader }{bytes.NewReader(data)}, "fuzz", size)
+		switch {
+		case (err == nil) != (errOnce == nil):
+			t.Fatalf("seekable: %v; one pass: %v", err, errOnce)
+		case err != nil && err.Error() != errOnce.Error():
+			t.Fatalf("seekable: %v; one pass: %v", err, errOnce)
+		case err == nil && !bytes.Equal(imgs.Pixels, once.Pixels):
+			t.Fatal("the two paths read different pixels")
 		}
 		labels, err := ReadIDXLabels(bytes.NewReader(data), "fuzz", size)
 		if err == nil {
