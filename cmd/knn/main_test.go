@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/featlearn/featlearn/internal/cli/clitest"
 )
 
 // TestRunSmall runs the command on a slice of MNIST with every picture.
@@ -35,11 +37,7 @@ func TestRunSmall(t *testing.T) {
 // the flag, with status 2.
 func TestStrayArgumentIsUsageError(t *testing.T) {
 	none := filepath.Join(t.TempDir(), "none")
-	cases := []struct {
-		args []string
-		code int
-		want string
-	}{
+	clitest.Check(t, clitest.WithArgs(mainCode, "-data", none), []clitest.Case{
 		{[]string{"extra", "-k", "1"}, 2, `unexpected argument "extra"`},
 		{[]string{"-k", "1,x"}, 2, "-k"},
 		{[]string{"-k", "0"}, 2, "-k"},
@@ -54,18 +52,5 @@ func TestStrayArgumentIsUsageError(t *testing.T) {
 		{[]string{"-bogus"}, 2, "-bogus"},
 		{[]string{"-h"}, 0, "usage: knn"},
 		{nil, 1, none},
-	}
-	for _, c := range cases {
-		var stdout, stderr bytes.Buffer
-		code := mainCode(append(c.args, "-data", none), &stdout, &stderr)
-		if c.args != nil && c.args[0] == "-h" {
-			code = mainCode(c.args, &stdout, &stderr)
-		}
-		if code != c.code || !strings.Contains(stderr.String(), c.want) {
-			t.Errorf("%q: exit %d, want %d with %q\n%s", c.args, code, c.code, c.want, stderr.String())
-		}
-		if code != 0 && strings.Count(stderr.String(), "\n") != 1 {
-			t.Errorf("%q: stderr is not one line:\n%s", c.args, stderr.String())
-		}
-	}
+	})
 }

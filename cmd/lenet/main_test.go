@@ -1,10 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"path/filepath"
-	"strings"
 	"testing"
+
+	"github.com/featlearn/featlearn/internal/cli/clitest"
 )
 
 // TestStrayArgumentIsUsageError is defect 3 for lenet, and the exit
@@ -14,11 +14,7 @@ import (
 // TestInterruptSavesAndResumes.
 func TestStrayArgumentIsUsageError(t *testing.T) {
 	none := filepath.Join(t.TempDir(), "none")
-	cases := []struct {
-		args []string
-		code int
-		want string
-	}{
+	clitest.Check(t, mainCode, []clitest.Case{
 		{[]string{"train", "extra", "-train-n", "2000", "-data", none}, 2, `unexpected argument "extra"`},
 		{[]string{"eval", "extra", "-data", none}, 2, `unexpected argument "extra"`},
 		{[]string{"summary", "extra"}, 2, `unexpected argument "extra"`},
@@ -32,15 +28,5 @@ func TestStrayArgumentIsUsageError(t *testing.T) {
 		{[]string{"train", "-train-n", "64", "-epochs", "1", "-data", none, "-out", t.TempDir()}, 1, none},
 		{[]string{"train", "-h"}, 0, "-epochs"},
 		{[]string{"eval", "-h"}, 0, "-allow-nonfinite"},
-	}
-	for _, c := range cases {
-		var stdout, stderr bytes.Buffer
-		code := mainCode(c.args, &stdout, &stderr)
-		if code != c.code || !strings.Contains(stderr.String(), c.want) {
-			t.Errorf("%q: exit %d, want %d with %q\n%s", c.args, code, c.code, c.want, stderr.String())
-		}
-		if c.code == 2 && !strings.HasPrefix(c.args[0], "f") && strings.Count(stderr.String(), "\n") != 1 {
-			t.Errorf("%q: stderr is not one line:\n%s", c.args, stderr.String())
-		}
-	}
+	})
 }

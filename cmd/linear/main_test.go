@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/featlearn/featlearn/internal/cli/clitest"
 )
 
 // TestRunQuick trains both classifiers for one epoch without pictures.
@@ -29,11 +31,7 @@ func TestRunQuick(t *testing.T) {
 // naming the flag, with status 2.
 func TestStrayArgumentIsUsageError(t *testing.T) {
 	none := filepath.Join(t.TempDir(), "none")
-	cases := []struct {
-		args []string
-		code int
-		want string
-	}{
+	clitest.Check(t, clitest.WithArgs(mainCode, "-data", none), []clitest.Case{
 		{[]string{"extra"}, 2, `unexpected argument "extra"`},
 		{[]string{"-epochs", "2", "extra", "-lr", "1"}, 2, `unexpected argument "extra"`},
 		{[]string{"-a", "3", "-b", "3"}, 2, "-a and -b"},
@@ -50,16 +48,6 @@ func TestStrayArgumentIsUsageError(t *testing.T) {
 		{[]string{"-wd", "Inf"}, 2, "-wd"},
 		{[]string{"-out", ""}, 2, "-out"},
 		{nil, 1, none},
-	}
-	for _, c := range cases {
-		var stdout, stderr bytes.Buffer
-		code := mainCode(append(c.args, "-data", none), &stdout, &stderr)
-		if code != c.code || !strings.Contains(stderr.String(), c.want) || strings.Count(stderr.String(), "\n") != 1 {
-			t.Errorf("%q: exit %d, want %d with %q on one line\n%s", c.args, code, c.code, c.want, stderr.String())
-		}
-	}
-	var stdout, stderr bytes.Buffer
-	if code := mainCode([]string{"-h"}, &stdout, &stderr); code != 0 || !strings.Contains(stderr.String(), "usage: linear") {
-		t.Errorf("-h: exit %d\n%s", code, stderr.String())
-	}
+		{[]string{"-h"}, 0, "usage: linear"},
+	})
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/featlearn/featlearn/graph"
 	"github.com/featlearn/featlearn/graph/safetensors"
+	"github.com/featlearn/featlearn/internal/cli/clitest"
 	"github.com/featlearn/featlearn/models/mlp"
 )
 
@@ -18,11 +19,7 @@ import (
 // a failure, 0 for help.
 func TestStrayArgumentIsUsageError(t *testing.T) {
 	none := filepath.Join(t.TempDir(), "none")
-	cases := []struct {
-		args []string
-		code int
-		want string
-	}{
+	clitest.Check(t, mainCode, []clitest.Case{
 		{[]string{"train", "extra", "-train-n", "2000", "-data", none}, 2, `unexpected argument "extra"`},
 		{[]string{"summary", "-hidden", "300", "extra"}, 2, `unexpected argument "extra"`},
 		{[]string{"train", "-hidden", "0", "-data", none}, 2, "not a positive number"},
@@ -31,17 +28,7 @@ func TestStrayArgumentIsUsageError(t *testing.T) {
 		{[]string{"train", "-batch", "-1", "-data", none}, 2, "-batch"},
 		{[]string{"eval", "-ckpt", none}, 1, none},
 		{[]string{"summary", "-h"}, 0, "-hidden"},
-	}
-	for _, c := range cases {
-		var stdout, stderr bytes.Buffer
-		code := mainCode(c.args, &stdout, &stderr)
-		if code != c.code || !strings.Contains(stderr.String(), c.want) {
-			t.Errorf("%q: exit %d, want %d with %q\n%s", c.args, code, c.code, c.want, stderr.String())
-		}
-		if c.code != 0 && strings.Count(stderr.String(), "\n") != 1 {
-			t.Errorf("%q: stderr is not one line:\n%s", c.args, stderr.String())
-		}
-	}
+	})
 }
 
 // TestHostileMLPCheckpointIsRefusedBeforeAllocating is defect 2 through

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/featlearn/featlearn/internal/cli/clitest"
 )
 
 // writeIDX writes a gzipped IDX file of unsigned bytes.
@@ -74,11 +76,7 @@ func TestRun(t *testing.T) {
 // naming the flag, with status 2.
 func TestStrayArgumentIsUsageError(t *testing.T) {
 	none := filepath.Join(t.TempDir(), "none")
-	cases := []struct {
-		args []string
-		code int
-		want string
-	}{
+	clitest.Check(t, clitest.WithArgs(mainCode, "-data", none), []clitest.Case{
 		{[]string{"stats", "extra"}, 2, `unexpected argument "extra"`},
 		{[]string{"grid", "extra", "-n", "4"}, 2, `unexpected argument "extra"`},
 		{[]string{"grid", "-n", "0"}, 2, "-n"},
@@ -94,24 +92,12 @@ func TestStrayArgumentIsUsageError(t *testing.T) {
 		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
 		{[]string{"stats"}, 1, none},
 		{[]string{"grid"}, 1, none},
-	}
-	for _, c := range cases {
-		var stdout, stderr bytes.Buffer
-		code := mainCode(append(c.args, "-data", none), &stdout, &stderr)
-		if code != c.code || !strings.Contains(stderr.String(), c.want) || strings.Count(stderr.String(), "\n") != 1 {
-			t.Errorf("%q: exit %d, want %d with %q on one line\n%s", c.args, code, c.code, c.want, stderr.String())
-		}
-	}
-	for _, args := range [][]string{nil, {"-h"}, {"grid", "-h"}} {
-		var stdout, stderr bytes.Buffer
-		want := 0
-		if args == nil {
-			want = 2
-		}
-		if code := mainCode(args, &stdout, &stderr); code != want || !strings.Contains(stderr.String(), "usage: mnist") {
-			t.Errorf("%q: exit %d, want %d with the usage\n%s", args, code, want, stderr.String())
-		}
-	}
+	})
+	clitest.Check(t, mainCode, []clitest.Case{
+		{nil, 2, "usage: mnist"},
+		{[]string{"-h"}, 0, "usage: mnist"},
+		{[]string{"grid", "-h"}, 0, "usage: mnist"},
+	})
 }
 
 func TestRunErrors(t *testing.T) {

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/featlearn/featlearn/internal/cli/clitest"
 )
 
 func TestRun(t *testing.T) {
@@ -26,11 +28,7 @@ func TestRun(t *testing.T) {
 // flag is checked before any work, and the error is one line naming the
 // flag, with status 2; a failure is status 1.
 func TestStrayArgumentIsUsageError(t *testing.T) {
-	cases := []struct {
-		args []string
-		code int
-		want string
-	}{
+	clitest.Check(t, mainCode, []clitest.Case{
 		{[]string{"extra"}, 2, `unexpected argument "extra"`},
 		{[]string{"-steps", "10", "extra", "-lr", "1"}, 2, `unexpected argument "extra"`},
 		{[]string{"-steps", "0"}, 2, "-steps"},
@@ -42,19 +40,6 @@ func TestStrayArgumentIsUsageError(t *testing.T) {
 		{[]string{"-hidden", "1000000000"}, 2, "-hidden"},
 		{[]string{"-bogus"}, 2, "-bogus"},
 		{[]string{"-steps", "1", "-dot", filepath.Join(t.TempDir(), "none", "x.dot")}, 1, "x.dot"},
-	}
-	for _, c := range cases {
-		var stdout, stderr bytes.Buffer
-		code := mainCode(c.args, &stdout, &stderr)
-		if code != c.code || !strings.Contains(stderr.String(), c.want) {
-			t.Errorf("%q: exit %d, want %d with %q\n%s", c.args, code, c.code, c.want, stderr.String())
-		}
-		if c.code == 2 && strings.Count(stderr.String(), "\n") != 1 {
-			t.Errorf("%q: stderr is not one line:\n%s", c.args, stderr.String())
-		}
-	}
-	var stdout, stderr bytes.Buffer
-	if code := mainCode([]string{"-h"}, &stdout, &stderr); code != 0 || !strings.Contains(stderr.String(), "usage: xor") {
-		t.Errorf("-h: exit %d\n%s", code, stderr.String())
-	}
+		{[]string{"-h"}, 0, "usage: xor"},
+	})
 }
