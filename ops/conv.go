@@ -137,9 +137,6 @@ func convPositive(s tensor.Shape) bool {
 	return true
 }
 
-func (g *convGeom) k() int { return g.c * g.kh * g.kw } // elements of one input patch
-func (g *convGeom) p() int { return g.oh * g.ow }       // output positions per plane
-
 // outShape is the shape of the convolution's output.
 func (g *convGeom) outShape() tensor.Shape { return tensor.Shape{g.n, g.out, g.oh, g.ow} }
 
@@ -149,12 +146,6 @@ func (g *convGeom) biasShape(kind convKind) tensor.Shape {
 		return tensor.Shape{g.out, g.oh, g.ow}
 	}
 	return tensor.Shape{g.out}
-}
-
-// pointwise reports whether im2col would be the identity (1x1 filters,
-// stride 1, no padding), so the kernels can use the input directly.
-func (g *convGeom) pointwise() bool {
-	return g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.ph == 0 && g.pw == 0
 }
 
 // convGeomOf checks that there are arity shapes, returns the geometry of the

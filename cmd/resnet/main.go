@@ -1,6 +1,7 @@
-// Command resnet trains ResNet on the real MNIST and looks inside it.
+// Command resnet trains the residual network of models/resnet on the real
+// MNIST and looks inside it.
 //
-//	resnet train   [-epochs 15] [-batch 64] [-lr 0.05] [-optimizer sgd] [-out out/resnet] [-resume] ...
+//	resnet train   [-epochs 12] [-batch 64] [-lr 0.05] [-optimizer sgd] [-out out/resnet] [-resume] ...
 //	resnet eval    [-ckpt out/resnet/checkpoint.safetensors] [-set test]
 //	resnet predict [-ckpt ...] [-k 3] digit.png ...
 //	resnet summary
@@ -22,11 +23,16 @@ import (
 )
 
 func main() {
-	app := &trainapp.App{
+	os.Exit(trainapp.Main(newApp(), os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// newApp is the binary: trainapp's commands over models/resnet, with a
+// checkpoint's layout checked before the network is allocated.
+func newApp() *trainapp.App {
+	return &trainapp.App{
 		Name:     resnet.Name,
 		Title:    "ResNet",
 		Defaults: resnet.DefaultRecipe(),
-		Spec:     trainapp.Spec{Name: resnet.Name, Arch: resnet.Arch, Build: resnet.New},
+		Spec:     trainapp.Spec{Name: resnet.Name, Arch: resnet.Arch, Build: resnet.New, Check: resnet.CheckCheckpoint},
 	}
-	os.Exit(trainapp.Main(app, os.Args[1:], os.Stdout, os.Stderr))
 }
